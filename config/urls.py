@@ -1,0 +1,15 @@
+"""Top-level URL map: each app owns its own urls module."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("rectify.plans.urls")),
+    path("accounts/", include("rectify.accounts.urls")),
+    path("units/", include("rectify.orgs.urls")),
+    path("audit/", include("rectify.audit.urls")),
+    path("import/", include("rectify.ingestion.urls")),
+    path("export/", include("rectify.documents.urls")),
+    path("api/v1/", include("rectify.api.urls")),
+    path("sysadmin/", admin.site.urls),
+]

@@ -1,0 +1,29 @@
+"""What every page needs to know about the viewer (navigation by role)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from rectify.audit.policies import can_read_audit_log
+from rectify.orgs.models import Membership
+from rectify.orgs.policies import can_manage_units
+from rectify.orgs.scope import viewer_scope
+from rectify.plans.policies import can_import_plan
+
+
+def viewer(request: HttpRequest) -> dict[str, Any]:
+    user = request.user
+    if not user.is_authenticated:
+        return {}
+    scope = viewer_scope(user)
+    return {
+        "viewer_scope": scope,
+        "viewer_memberships": Membership.objects.filter(user=user).select_related("unit"),
+        "nav_business": scope.is_business_user,
+        "nav_import": can_import_plan(user),
+        "nav_units_manage": can_manage_units(user),
+        "nav_audit": can_read_audit_log(user),
+        "nav_sysadmin": user.is_staff,
+    }

@@ -1,0 +1,125 @@
+"""/api/v1/: the ledger and the unit directory, scoped exactly like the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from rectify.core.errors import DomainError, Forbidden, NotFound
+from rectify.orgs import selectors as org_selectors
+from rectify.orgs import services as org_services
+from rectify.orgs.models import OrgUnit
+from rectify.plans import selectors
+
+from . import serializers as s
+
+LEDGER_FILTERS = [
+    OpenApiParameter("plan", OpenApiTypes.INT),
+    OpenApiParameter("chapter", OpenApiTypes.INT),
+    OpenApiParameter("problem", OpenApiTypes.INT),
+    OpenApiParameter("unit", OpenApiTypes.INT, description="责任单位（单位编号）"),
+    OpenApiParameter("county", OpenApiTypes.INT, description="县（市、区）（单位编号）"),
+    OpenApiParameter("kind", OpenApiTypes.STR, description="时限类型，可多值（逗号分隔或重复参数）"),
+    OpenApiParameter("status", OpenApiTypes.STR, description="状态，可多值"),
+    OpenApiParameter("due_before", OpenApiTypes.DATE),
+    OpenApiParameter("due_after", OpenApiTypes.DATE),
+    OpenApiParameter("overdue", OpenApiTypes.BOOL),
+    OpenApiParameter("q", OpenApiTypes.STR),
+    OpenApiParameter("page_size", OpenApiTypes.INT),
+]
+
+
+class ScopedView(GenericAPIView):
+    """Maps domain errors to the API's answers: NotFound → 404, Forbidden → 403."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, NotFound):
+            exc = Http404(exc.message)
+        elif isinstance(exc, Forbidden):
+            exc = PermissionDenied(exc.message)
+        elif isinstance(exc, DomainError):
+            exc = ValidationError({"detail": exc.message})
+        return super().handle_exception(exc)
+
+    def paged(self, queryset: Any, serializer_class: Any) -> Response:
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(serializer_class(page, many=True).data)
+
+
+class PlanList(ScopedView):
+    serializer_class = s.PlanSerializer
+
+    def get(self, request: Request) -> Response:
+        return self.paged(selectors.plan_list(viewer=request.user), s.PlanSerializer)
+
+
+class MeasureList(ScopedView):
+    serializer_class = s.MeasureSerializer
+
+    @extend_schema(parameters=LEDGER_FILTERS)
+    def get(self, request: Request) -> Response:
+        filters = selectors.LedgerFilters.from_query(request.query_params)
+        qs = selectors.with_ledger_relations(selectors.measure_list(viewer=request.user, filters=filters))
+        return self.paged(qs, s.MeasureSerializer)
+
+
+class MeasureDetail(ScopedView):
+    serializer_class = s.MeasureSerializer
+
+    def get(self, request: Request, pk: int) -> Response:
+        measure = selectors.measure_get(viewer=request.user, measure_id=pk)
+        measure = selectors.with_ledger_relations(type(measure).objects.filter(pk=measure.pk)).get()
+        return Response(s.MeasureSerializer(measure).data)
+
+
+class ProblemList(ScopedView):
+    serializer_class = s.ProblemSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("plan", OpenApiTypes.INT)])
+    def get(self, request: Request) -> Response:
+        qs = selectors.problem_list(viewer=request.user)
+        plan = request.query_params.get("plan")
+        if plan and plan.isdigit():
+            qs = qs.filter(plan_id=int(plan))
+        return self.paged(qs, s.ProblemSerializer)
+
+
+class ProblemDetail(ScopedView):
+    serializer_class = s.ProblemSerializer
+
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(s.ProblemSerializer(selectors.problem_get(viewer=request.user, problem_id=pk)).data)
+
+
+class UnitList(ScopedView):
+    serializer_class = s.UnitSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("q", OpenApiTypes.STR), OpenApiParameter("kind", OpenApiTypes.STR)])
+    def get(self, request: Request) -> Response:
+        if not org_selectors.viewer_scope(request.user).is_business_user:
+            raise Forbidden("您的账号没有业务数据的查看权限。")
+        qs = org_selectors.unit_list(
+            viewer=request.user, query=request.query_params.get("q", ""), kind=request.query_params.get("kind", "")
+        )
+        return self.paged(qs, s.UnitSerializer)
+
+    @extend_schema(request=s.UnitCreateSerializer, responses={201: s.UnitSerializer})
+    def post(self, request: Request) -> Response:
+        data = s.UnitCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        parent = OrgUnit.objects.filter(pk=data.validated_data["parent"]).first()
+        if parent is None:
+            raise ValidationError({"parent": "上级单位不存在。"})
+        unit = org_services.unit_create(
+            actor=request.user, name=data.validated_data["name"], kind=data.validated_data["kind"],
+            parent=parent, aliases=data.validated_data["aliases"],
+        )
+        return Response(s.UnitSerializer(unit).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,38 @@
+"""AuditEvent: the single history of every change (留痕), also each object's timeline."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from rectify.core import clock
+
+
+class AuditEvent(models.Model):
+    at = models.DateTimeField("时间", default=clock.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    actor_label = models.CharField("操作人名称", max_length=150, blank=True)
+    action = models.CharField("动作", max_length=80, db_index=True)
+    object_type = models.CharField("对象类型", max_length=60)
+    object_id = models.CharField("对象编号", max_length=40)
+    object_repr = models.CharField("对象", max_length=300, blank=True)
+    # The parent lets a problem's timeline include its measures' events in one indexed query.
+    parent_type = models.CharField(max_length=60, blank=True)
+    parent_id = models.CharField(max_length=40, blank=True)
+    before = models.JSONField("变更前", null=True, blank=True)
+    after = models.JSONField("变更后", null=True, blank=True)
+    note = models.TextField("说明", blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "at"], name="audit_object_idx"),
+            models.Index(fields=["parent_type", "parent_id", "at"], name="audit_parent_idx"),
+        ]
+        verbose_name = "留痕记录"
+        verbose_name_plural = "留痕记录"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"

@@ -1,0 +1,40 @@
+"""Thin-view helpers: domain errors become the right HTTP answer, pages paginate one way."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from .errors import Forbidden, NotFound
+
+
+def business_view(func: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """NotFound → 404 (never tell "exists but not yours"); Forbidden → a 403 page in Chinese."""
+
+    @wraps(func)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return func(request, *args, **kwargs)
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+        except Forbidden as exc:
+            return render(request, "403.html", {"message": exc.message}, status=403)
+
+    return wrapper
+
+
+def paginate(request: HttpRequest, items: Any, per_page: int | None = None) -> Page:
+    paginator = Paginator(items, per_page or settings.RECTIFY_PAGE_SIZE)
+    return paginator.get_page(request.GET.get("page"))
+
+
+def query_without_page(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()

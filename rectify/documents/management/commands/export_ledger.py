@@ -1,0 +1,36 @@
+"""rectify export_ledger PATH [--as-of YYYY-MM-DD]: the whole ledger as .json, .csv or .xlsx."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from rectify.core import clock
+from rectify.documents.ledger import FORMATS, build_export, export_bytes
+from rectify.plans.models import Measure
+
+
+class Command(BaseCommand):
+    help = "导出整改台账（按扩展名选择 .json/.csv/.xlsx）"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path")
+        parser.add_argument("--as-of", dest="as_of", help="以该日期计算（YYYY-MM-DD），默认今天")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path = Path(options["path"])
+        fmt = path.suffix.lower().lstrip(".")
+        if fmt not in FORMATS:
+            raise CommandError("导出文件的扩展名应为 .json、.csv 或 .xlsx")
+        try:
+            as_of = dt.date.fromisoformat(options["as_of"]) if options["as_of"] else clock.today()
+        except ValueError as exc:
+            raise CommandError("--as-of 的格式应为 YYYY-MM-DD") from exc
+        measures = Measure.objects.all().order_by("problem__plan_id", "problem__index", "seq")
+        data = build_export(measures, as_of=as_of)
+        path.write_bytes(export_bytes(data, fmt))
+        problems = sum(len(p["problems"]) for p in data["plans"])
+        self.stdout.write(f"已导出 {len(data['plans'])} 个方案、{problems} 个问题到 {path}")

@@ -1,0 +1,1 @@
+"""Pure renderers: data in, file bytes out (no ORM)."""

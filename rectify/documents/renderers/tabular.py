@@ -1,0 +1,49 @@
+"""Ledger exports as .xlsx and .csv (pure: rows in, bytes out).
+
+The .xlsx uses the column layout offices already keep (the same layout the importer reads), so
+export → import gives the same ledger.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import xlsxwriter
+
+
+def render_xlsx(sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]]]]) -> bytes:
+    """Each sheet is (name, headers, rows). Long text wraps; the header row is frozen."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_urls": False})
+    head = book.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1, "text_wrap": True, "valign": "vcenter"})
+    cell = book.add_format({"text_wrap": True, "valign": "top", "border": 1})
+    for name, headers, rows in sheets:
+        sheet = book.add_worksheet(name[:31])
+        sheet.write_row(0, 0, list(headers), head)
+        widths = [max(6, min(60, len(str(h)) * 2 + 2)) for h in headers]
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row):
+                text = "" if value is None else value
+                sheet.write(r, c, text, cell)
+                if isinstance(text, str):
+                    widths[c] = max(widths[c], min(60, max((len(x) for x in text.split("\n")), default=0) + 2))
+        for c, width in enumerate(widths):
+            sheet.set_column(c, c, width)
+        sheet.freeze_panes(1, 0)
+        if rows:
+            sheet.autofilter(0, 0, len(rows), len(headers) - 1)
+    book.close()
+    return buffer.getvalue()
+
+
+def render_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
+    """UTF-8 with BOM so Excel on Windows opens Chinese text correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -1,0 +1,37 @@
+"""ImportJob: one uploaded plan between parse and commit (the human review happens here)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from rectify.core.models import TimestampedModel
+from rectify.plans.models import Plan
+
+
+class ImportJob(TimestampedModel):
+    class Status(models.TextChoices):
+        REVIEWING = "reviewing", "待审核"
+        COMMITTED = "committed", "已导入"
+        DISCARDED = "discarded", "已放弃"
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    filename = models.CharField("文件名", max_length=255)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField("大小")
+    source_format = models.CharField("格式", max_length=10)
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.REVIEWING)
+    parsed = models.JSONField("解析结果")
+    overrides = models.JSONField("审核修正", default=dict, blank=True)
+    start_on = models.DateField("整改起始日")
+    fingerprint = models.CharField(max_length=64, db_index=True)
+    duplicate_of = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.SET_NULL, related_name="import_jobs")
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "导入任务"
+        verbose_name_plural = "导入任务"
+
+    def __str__(self) -> str:
+        return f"{self.filename}（{self.get_status_display()}）"

@@ -1,0 +1,42 @@
+"""Plan parsers: bytes or text in, dataclasses out. Pure Python, no Django, no ORM.
+
+The public surface: `parse_plan(text)`, `parse_plan_bytes(data, filename)`,
+`read_plan_bytes(data, filename)`, `plan_to_dict(plan)`, `parse_ledger_xlsx(data)`,
+`ledger_rows(plan_dict)`, `split_units(text)`, `find_milestones(text)` and the two errors.
+"""
+
+from __future__ import annotations
+
+from .errors import ParseError, PlanError, PlanReadError
+from .milestones import find_milestones
+from .model import (
+    Chapter,
+    Measure,
+    Milestone,
+    ParsedPlan,
+    ParseWarning,
+    Problem,
+    plan_to_dict,
+)
+from .plan_text import parse_plan
+from .readers import MAX_PLAN_BYTES, parse_plan_bytes, read_plan_bytes
+from .units import split_units
+
+__all__ = [
+    "MAX_PLAN_BYTES",
+    "Chapter",
+    "Measure",
+    "Milestone",
+    "ParseError",
+    "ParseWarning",
+    "ParsedPlan",
+    "PlanError",
+    "PlanReadError",
+    "Problem",
+    "find_milestones",
+    "parse_plan",
+    "parse_plan_bytes",
+    "plan_to_dict",
+    "read_plan_bytes",
+    "split_units",
+]

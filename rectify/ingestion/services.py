@@ -1,0 +1,366 @@
+"""Parse → review → commit of a plan. Nothing reaches the ledger before plan_commit()."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from rectify.audit.services import record
+from rectify.core import clock
+from rectify.core.errors import DomainError, Forbidden
+from rectify.orgs.models import OrgUnit
+from rectify.orgs.selectors import UnitIndex
+from rectify.plans import deadlines
+from rectify.plans.models import Assignment, Chapter, Measure, Milestone, Plan, Problem
+from rectify.plans.policies import can_import_plan
+from rectify.plans.services import deadline_values
+
+from .models import ImportJob
+from .parsers import PlanReadError, parse_plan_bytes, plan_to_dict
+from .parsers.ledger_xlsx import parse_ledger_xlsx
+
+SUPPORTED_SUFFIXES = {".txt", ".docx", ".pdf", ".html", ".htm", ".xlsx"}
+_FEEDBACK = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日[^。]{0,12}?反馈")
+
+
+def parse_upload(data: bytes, filename: str) -> dict[str, Any]:
+    """Bytes of an uploaded file → the parse contract's dict. Bad input → DomainError (Chinese)."""
+    limit = settings.RECTIFY_MAX_UPLOAD_BYTES
+    if len(data) > limit:
+        raise DomainError(
+            f"文件过大（{len(data) / 1024 / 1024:.1f} MB），上限为 {limit // 1024 // 1024} MB，请压缩或拆分后再上传。"
+        )
+    suffix = PurePath(filename).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise DomainError("不支持的文件格式：请上传 .txt、.docx、.pdf、.html 或 .xlsx 文件。")
+    try:
+        parsed = parse_ledger_xlsx(data) if suffix == ".xlsx" else parse_plan_bytes(data, filename)
+    except PlanReadError as exc:
+        raise DomainError(getattr(exc, "message", None) or str(exc)) from exc
+    except ValueError as exc:  # ParseError and friends carry a Chinese message
+        raise DomainError(str(exc)) from exc
+    result = plan_to_dict(parsed)
+    if not result.get("problems"):
+        raise DomainError("未在文件中找到整改问题清单（如“（一）……整改目标……整改时限”），请确认上传的是整改方案。")
+    return result
+
+
+def fingerprint(parsed: dict[str, Any]) -> str:
+    content = {"title": parsed.get("title"), "problems": parsed.get("problems")}
+    return hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def guess_start_on(text_hint: str | None) -> dt.date:
+    """The plan's start for 序时进度: the feedback date the plan names, else today."""
+    if text_hint:
+        m = _FEEDBACK.search(text_hint)
+        if m:
+            try:
+                return dt.date(int(m[1]), int(m[2]), int(m[3]))
+            except ValueError:
+                pass
+    return clock.today()
+
+
+# --- review -------------------------------------------------------------------------------
+
+
+@dataclass
+class UnitReview:
+    phrase: str
+    role: str
+    units: list[OrgUnit]
+    exact: bool
+    group: bool
+    overridden: bool = False
+
+    @property
+    def status(self) -> str:
+        if self.units and self.exact:
+            return "展开" if self.group else "已匹配"
+        if self.units:
+            return "待确认（候选）"
+        return "未知单位"
+
+
+@dataclass
+class ProblemReview:
+    index: int
+    number: str
+    chapter: str
+    text: str
+    deadline: deadlines.Deadline
+    deadline_overridden: bool
+    units: list[UnitReview]
+    acceptance_phrase: str
+    acceptance_unit: OrgUnit | None
+    measure_count: int
+    milestone_count: int
+
+
+@dataclass
+class Review:
+    title: str
+    counts: dict[str, int]
+    problems: list[ProblemReview]
+    unknown_phrases: list[str]
+    pending_phrases: list[str]
+    warnings: list[dict[str, Any]]
+    duplicate_of: Plan | None = None
+    unit_choices: list[OrgUnit] = field(default_factory=list)
+
+
+def _roles(problem: dict[str, Any]) -> list[tuple[str, str]]:
+    lead = problem.get("lead_units") or []
+    support = problem.get("support_units") or []
+    if not lead and not support:
+        lead = problem.get("responsible_units") or []
+    pairs = [(name, Assignment.RoleKind.LEAD.value) for name in lead]
+    pairs += [(name, Assignment.RoleKind.SUPPORT.value) for name in support if name not in lead]
+    return pairs
+
+
+def build_review(parsed: dict[str, Any], overrides: dict[str, Any] | None = None) -> Review:
+    """What committing would create: units resolved, groups fanned out, anything ambiguous listed."""
+    overrides = overrides or {}
+    unit_overrides: dict[str, list[int]] = overrides.get("units", {})
+    deadline_overrides: dict[str, str] = overrides.get("deadlines", {})
+    index = UnitIndex()
+    by_id = {u.pk: u for u in OrgUnit.objects.filter(pk__in={i for ids in unit_overrides.values() for i in ids})}
+    problems: list[ProblemReview] = []
+    unknown: list[str] = []
+    pending: list[str] = []
+    assignments = 0
+    measures = numbered = milestones = 0
+    for p in parsed["problems"]:
+        units: list[UnitReview] = []
+        for phrase, role in _roles(p):
+            if phrase in unit_overrides:
+                chosen = [by_id[i] for i in unit_overrides[phrase] if i in by_id]
+                units.append(UnitReview(phrase, role, chosen, exact=bool(chosen), group=len(chosen) > 1, overridden=True))
+            else:
+                res = index.resolve(phrase)
+                units.append(UnitReview(phrase, role, res.units, res.exact, res.group))
+            u = units[-1]
+            if not u.units and phrase not in unknown:
+                unknown.append(phrase)
+            elif not u.exact and phrase not in pending:
+                pending.append(phrase)
+            assignments += len(u.units) if u.exact else 1
+        raw = deadline_overrides.get(str(p["index"]))
+        deadline = deadlines.parse_deadline(raw if raw is not None else p["deadline"]["raw"])
+        acceptance_phrase = p.get("acceptance_unit") or ""
+        acceptance = index.resolve(acceptance_phrase).units if acceptance_phrase else []
+        m_count = len(p["measures"])
+        ms_count = sum(len(m.get("milestones", [])) for m in p["measures"])
+        measures += m_count
+        numbered += sum(1 for m in p["measures"] if m.get("number"))
+        milestones += ms_count
+        problems.append(
+            ProblemReview(
+                index=p["index"],
+                number=p["number"],
+                chapter=p.get("chapter", ""),
+                text=p["text"],
+                deadline=deadline,
+                deadline_overridden=raw is not None,
+                units=units,
+                acceptance_phrase=acceptance_phrase,
+                acceptance_unit=acceptance[0] if len(acceptance) == 1 else None,
+                measure_count=m_count,
+                milestone_count=ms_count,
+            )
+        )
+    fp = fingerprint(parsed)
+    counts = {
+        "chapters": len(parsed.get("chapters", [])),
+        "problems": len(problems),
+        "measures": measures,
+        "numbered_measures": numbered,
+        "unnumbered_measures": measures - numbered,
+        "milestones": milestones,
+        "assignments": assignments,
+        "unknown_units": len(unknown),
+        "pending_units": len(pending),
+        "warnings": len(parsed.get("warnings", [])),
+    }
+    return Review(
+        title=parsed.get("title", ""),
+        counts=counts,
+        problems=problems,
+        unknown_phrases=unknown,
+        pending_phrases=pending,
+        warnings=parsed.get("warnings", []),
+        duplicate_of=Plan.objects.filter(fingerprint=fp).first(),
+    )
+
+
+# --- web flow: an ImportJob holds the parse between upload and commit -------------------------
+
+
+@transaction.atomic
+def import_prepare(*, actor: Any, data: bytes, filename: str) -> ImportJob:
+    if not can_import_plan(actor):
+        raise Forbidden("只有整改办可以导入整改方案。")
+    parsed = parse_upload(data, filename)
+    text_hint = json.dumps(parsed.get("preamble", ""), ensure_ascii=False) if parsed.get("preamble") else None
+    fp = fingerprint(parsed)
+    job = ImportJob.objects.create(
+        created_by=actor,
+        filename=PurePath(filename).name[:255],
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        source_format=PurePath(filename).suffix.lower().lstrip("."),
+        parsed=parsed,
+        start_on=guess_start_on(text_hint or text_hint(data)),
+        fingerprint=fp,
+        duplicate_of=Plan.objects.filter(fingerprint=fp).first(),
+    )
+    record(actor=actor, action="import.parsed", obj=job, after={"filename": job.filename, "problems": len(parsed["problems"])})
+    return job
+
+
+def text_hint(data: bytes) -> str | None:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data[:20000].decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+@transaction.atomic
+def import_update_review(
+    *, actor: Any, job: ImportJob, unit_overrides: dict[str, list[int]], deadline_overrides: dict[str, str],
+    start_on: dt.date | None, version: int,
+) -> ImportJob:
+    if not can_import_plan(actor):
+        raise Forbidden("只有整改办可以导入整改方案。")
+    for index, raw in deadline_overrides.items():
+        if deadlines.parse_deadline(raw).kind == deadlines.DeadlineKind.UNKNOWN:
+            raise DomainError(f"第{index}个问题的整改时限“{raw}”无法识别。")
+    overrides = dict(job.overrides)
+    overrides.setdefault("units", {}).update({k: v for k, v in unit_overrides.items()})
+    overrides.setdefault("deadlines", {}).update(deadline_overrides)
+    updated = ImportJob.objects.filter(pk=job.pk, version=version, status=ImportJob.Status.REVIEWING).update(
+        overrides=overrides, start_on=start_on or job.start_on, version=version + 1, updated_at=clock.now()
+    )
+    if updated != 1:
+        raise DomainError("该导入任务已被他人修改或已导入，请刷新页面。")
+    job.refresh_from_db()
+    record(actor=actor, action="import.reviewed", obj=job, after=overrides)
+    return job
+
+
+@transaction.atomic
+def import_commit(*, actor: Any, job: ImportJob) -> Plan:
+    if not can_import_plan(actor):
+        raise Forbidden("只有整改办可以导入整改方案。")
+    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.REVIEWING).update(
+        status=ImportJob.Status.COMMITTED, updated_at=clock.now()
+    )
+    if claimed != 1:
+        raise DomainError("该导入任务已被处理（已导入或已放弃），请勿重复提交。")
+    plan = plan_commit(
+        actor=actor, parsed=job.parsed, overrides=job.overrides, start_on=job.start_on,
+        source_name=job.filename, source_sha256=job.sha256,
+    )
+    ImportJob.objects.filter(pk=job.pk).update(plan=plan)
+    job.refresh_from_db()
+    return plan
+
+
+@transaction.atomic
+def import_discard(*, actor: Any, job: ImportJob) -> None:
+    updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.REVIEWING).update(
+        status=ImportJob.Status.DISCARDED, updated_at=clock.now()
+    )
+    if updated != 1:
+        raise DomainError("该导入任务已被处理。")
+    record(actor=actor, action="import.discarded", obj=job)
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+@transaction.atomic
+def plan_commit(
+    *, actor: Any, parsed: dict[str, Any], overrides: dict[str, Any] | None, start_on: dt.date,
+    source_name: str, source_sha256: str = "", progress: Any = None,
+) -> Plan:
+    """Write a reviewed plan to the ledger in one transaction, with its audit trail."""
+    review = build_review(parsed, overrides)
+    if review.duplicate_of is not None:
+        raise DomainError(f"该方案已导入（“{review.duplicate_of.title}”），不会重复创建。")
+    plan = Plan.objects.create(
+        title=parsed.get("title") or source_name,
+        start_on=start_on,
+        source_name=source_name,
+        source_sha256=source_sha256,
+        fingerprint=fingerprint(parsed),
+        imported_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    chapters: dict[str, Chapter] = {}
+    for i, c in enumerate(parsed.get("chapters", []), start=1):
+        chapters[c["number"]] = Chapter.objects.create(plan=plan, number=c["number"], index=i, title=c["title"])
+    reviews = {r.index: r for r in review.problems}
+    total = len(parsed["problems"])
+    for n, p in enumerate(parsed["problems"], start=1):
+        r = reviews[p["index"]]
+        chapter = chapters.get(p.get("chapter", ""))
+        if chapter is None:
+            chapter = chapters.setdefault(
+                "", Chapter.objects.create(plan=plan, number="", index=len(chapters) + 1, title="（未分章）")
+            )
+        values = deadline_values(r.deadline)
+        problem = Problem.objects.create(
+            plan=plan, chapter=chapter, number=p["number"], index=p["index"], text=p["text"],
+            goal=p.get("goal") or "", responsible_person=p.get("responsible_person") or "",
+            acceptance_unit_name=r.acceptance_phrase, acceptance_unit=r.acceptance_unit, **values,
+        )
+        measures: list[Measure] = []
+        for seq, m in enumerate(p["measures"], start=1):
+            measure = Measure.objects.create(problem=problem, number=m.get("number") or "", seq=seq, text=m["text"], **values)
+            measures.append(measure)
+            Milestone.objects.bulk_create(
+                [
+                    Milestone(measure=measure, seq=k, raw=ms["raw"], due_on=_date(ms["due"]), precision=ms["precision"])
+                    for k, ms in enumerate(m.get("milestones", []), start=1)
+                    if ms.get("due")
+                ]
+            )
+        rows: list[Assignment] = []
+        seen: set[tuple[int, str]] = set()
+        for u in r.units:
+            if u.units and u.exact:
+                for unit in u.units:
+                    if (unit.pk, u.role) in seen:
+                        continue
+                    seen.add((unit.pk, u.role))
+                    rows.append(Assignment(problem=problem, unit=unit, phrase=u.phrase, role=u.role))
+                    rows += [Assignment(problem=problem, measure=m, unit=unit, phrase=u.phrase, role=u.role) for m in measures]
+            else:
+                rows.append(
+                    Assignment(
+                        problem=problem, unit=None, phrase=u.phrase, role=u.role, needs_confirmation=True,
+                        candidates=[unit.pk for unit in u.units],
+                    )
+                )
+        Assignment.objects.bulk_create(rows)
+        record(
+            actor=actor, action="problem.imported", obj=problem, parent=plan,
+            after={"measures": len(measures), "deadline": values["deadline_raw"], "units": [u.phrase for u in r.units]},
+        )
+        if progress is not None:
+            progress(n, total, problem)
+    record(actor=actor, action="plan.imported", obj=plan, after=review.counts, note=source_name)
+    return plan

@@ -1,0 +1,129 @@
+"""Upload → review → commit of a plan in the browser."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from rectify.core.errors import DomainError, Forbidden, NotFound
+from rectify.core.http import business_view
+from rectify.orgs.models import OrgUnit
+from rectify.plans.models import DeadlineKind
+from rectify.plans.policies import can_import_plan
+
+from . import services
+from .models import ImportJob
+
+
+def _job_for(request: HttpRequest, job_id: int) -> ImportJob:
+    if not can_import_plan(request.user):
+        raise Forbidden("只有整改办可以导入整改方案。")
+    job = ImportJob.objects.filter(pk=job_id, created_by=request.user).first()
+    if job is None:
+        raise NotFound()
+    return job
+
+
+@login_required
+@business_view
+def upload(request: HttpRequest) -> HttpResponse:
+    if not can_import_plan(request.user):
+        raise Forbidden("只有整改办可以导入整改方案。")
+    error = None
+    if request.method == "POST":
+        uploaded = request.FILES.get("file")
+        if uploaded is None:
+            error = "请选择要上传的方案文件。"
+        elif uploaded.size and uploaded.size > services.settings.RECTIFY_MAX_UPLOAD_BYTES:
+            limit = services.settings.RECTIFY_MAX_UPLOAD_BYTES // 1024 // 1024
+            error = f"文件过大（{uploaded.size / 1024 / 1024:.1f} MB），上限为 {limit} MB，请压缩或拆分后再上传。"
+        else:
+            try:
+                job = services.import_prepare(actor=request.user, data=uploaded.read(), filename=uploaded.name or "")
+                return redirect("ingestion:review", job_id=job.pk)
+            except DomainError as exc:
+                error = exc.message
+    jobs = ImportJob.objects.filter(created_by=request.user).select_related("plan")[:20]
+    return render(request, "ingestion/upload.html", {"error": error, "jobs": jobs}, status=400 if error else 200)
+
+
+@login_required
+@business_view
+def review(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job_for(request, job_id)
+    result = services.build_review(job.parsed, job.overrides)
+    context = {
+        "job": job,
+        "review": result,
+        "units": OrgUnit.objects.filter(is_active=True).exclude(kind="region").order_by("path"),
+        "kinds": DeadlineKind,
+    }
+    return render(request, "ingestion/review.html", context)
+
+
+@login_required
+@require_POST
+@business_view
+def review_update(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job_for(request, job_id)
+    unit_overrides: dict[str, list[int]] = {}
+    for key in request.POST:
+        if key.startswith("map::"):
+            ids = [int(v) for v in request.POST.getlist(key) if v.isdigit()]
+            if ids:
+                unit_overrides[key[5:]] = ids
+    deadline_overrides = {
+        key[10:]: value.strip()
+        for key, value in request.POST.items()
+        if key.startswith("deadline::") and value.strip()
+    }
+    original = {str(p["index"]): p["deadline"]["raw"] for p in job.parsed["problems"]}
+    deadline_overrides = {k: v for k, v in deadline_overrides.items() if original.get(k) != v or k in job.overrides.get("deadlines", {})}
+    start_on = None
+    if request.POST.get("start_on"):
+        try:
+            start_on = dt.date.fromisoformat(request.POST["start_on"])
+        except ValueError:
+            messages.error(request, "整改起始日格式应为 YYYY-MM-DD。")
+            return redirect("ingestion:review", job_id=job.pk)
+    try:
+        services.import_update_review(
+            actor=request.user, job=job, unit_overrides=unit_overrides, deadline_overrides=deadline_overrides,
+            start_on=start_on, version=int(request.POST.get("version") or 0),
+        )
+        messages.success(request, "审核修正已保存。")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("ingestion:review", job_id=job.pk)
+
+
+@login_required
+@require_POST
+@business_view
+def commit(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job_for(request, job_id)
+    try:
+        plan = services.import_commit(actor=request.user, job=job)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("ingestion:review", job_id=job.pk)
+    messages.success(request, f"已导入“{plan.title}”：{plan.problems.count()} 个问题。")
+    return redirect(f"/?plan={plan.pk}")
+
+
+@login_required
+@require_POST
+@business_view
+def discard(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job_for(request, job_id)
+    try:
+        services.import_discard(actor=request.user, job=job)
+        messages.info(request, "已放弃本次导入，台账未作任何改动。")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("ingestion:upload")

@@ -1,0 +1,225 @@
+"""The ledger: InspectionRound → Plan → Chapter → Problem → Measure, Assignment, Milestone.
+
+Deadlines are typed (kind + optional date + the raw text); `due_on` is stored and indexed so
+deadline queries are range scans.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from rectify.core.models import TimestampedModel
+from rectify.orgs.models import OrgUnit
+
+
+class DeadlineKind(models.TextChoices):
+    DATE = "date", "限定日期"
+    IMMEDIATE_ONGOING = "immediate_ongoing", "立行立改、长期坚持"
+    IMMEDIATE = "immediate", "立行立改"
+    ONGOING = "ongoing", "长期坚持"
+    ANNUAL = "annual", "按年度完成"
+    SCHEDULED = "scheduled", "按序时进度"
+    EXTERNAL = "external", "按上级方案时间"
+    RANGE = "range", "时间段"
+    COMPOUND = "compound", "分项时限"
+    COMPLETED = "completed", "已完成"
+    UNKNOWN = "unknown", "待确认"
+
+
+# Kinds that are never "overdue" by a date of their own.
+UNDATED_KINDS = {DeadlineKind.IMMEDIATE_ONGOING, DeadlineKind.ONGOING, DeadlineKind.COMPLETED}
+
+
+class ItemStatus(models.TextChoices):
+    IN_PROGRESS = "in_progress", "整改中"
+    COMPLETED = "completed", "已完成待验收"
+    ONGOING = "ongoing", "已完成、长期坚持"
+    CLOSED = "closed", "已销号"
+
+
+OPEN_STATUSES = [ItemStatus.IN_PROGRESS, ItemStatus.COMPLETED]
+
+
+class InspectionRound(TimestampedModel):
+    class Level(models.TextChoices):
+        CENTRAL = "central", "中央"
+        PROVINCIAL = "provincial", "省级"
+
+    name = models.CharField("督察轮次", max_length=200)
+    level = models.CharField("层级", max_length=20, choices=Level.choices)
+    round_no = models.PositiveSmallIntegerField("轮次", null=True, blank=True)
+    is_lookback = models.BooleanField("回头看", default=False)
+    started_on = models.DateField("进驻日期", null=True, blank=True)
+    ended_on = models.DateField("结束日期", null=True, blank=True)
+    feedback_on = models.DateField("反馈日期", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "督察轮次"
+        verbose_name_plural = "督察轮次"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Plan(TimestampedModel):
+    round = models.ForeignKey(InspectionRound, null=True, blank=True, on_delete=models.SET_NULL)
+    title = models.CharField("方案名称", max_length=300)
+    start_on = models.DateField("整改起始日", help_text="序时进度的起点")
+    source_name = models.CharField("来源文件", max_length=255, blank=True)
+    source_sha256 = models.CharField(max_length=64, blank=True)
+    # Hash of the parsed content: the same plan imported from .docx and .txt is one plan.
+    fingerprint = models.CharField(max_length=64, unique=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "整改方案"
+        verbose_name_plural = "整改方案"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Chapter(models.Model):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="chapters")
+    number = models.CharField("编号", max_length=10)
+    index = models.PositiveSmallIntegerField()
+    title = models.CharField("标题", max_length=500)
+
+    class Meta:
+        ordering = ["plan", "index"]
+        constraints = [models.UniqueConstraint(fields=["plan", "index"], name="chapter_plan_index")]
+
+    def __str__(self) -> str:
+        return f"{self.number}、{self.title}"
+
+
+class DeadlineFields(models.Model):
+    deadline_kind = models.CharField("时限类型", max_length=20, choices=DeadlineKind.choices)
+    deadline_raw = models.CharField("整改时限（原文）", max_length=300, blank=True)
+    due_on = models.DateField("到期日", null=True, blank=True, db_index=True)
+    start_on = models.DateField("开始日", null=True, blank=True)
+    deadline_parts = models.JSONField("分项时限", default=list, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def deadline_kind_label(self) -> str:
+        return DeadlineKind(self.deadline_kind).label if self.deadline_kind else ""
+
+
+class Problem(TimestampedModel, DeadlineFields):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="problems")
+    chapter = models.ForeignKey(Chapter, on_delete=models.PROTECT, related_name="problems")
+    number = models.CharField("编号", max_length=10)
+    index = models.PositiveSmallIntegerField("序号")
+    text = models.TextField("问题")
+    goal = models.TextField("整改目标", blank=True)
+    responsible_person = models.CharField("责任人", max_length=200, blank=True)
+    acceptance_unit_name = models.CharField("验收单位（原文）", max_length=200, blank=True)
+    acceptance_unit = models.ForeignKey(
+        OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="accepted_problems"
+    )
+    status = models.CharField("状态", max_length=20, choices=ItemStatus.choices, default=ItemStatus.IN_PROGRESS)
+
+    class Meta:
+        ordering = ["plan", "index"]
+        constraints = [models.UniqueConstraint(fields=["plan", "index"], name="problem_plan_index")]
+        indexes = [models.Index(fields=["status", "due_on"], name="problem_status_due")]
+        verbose_name = "问题"
+        verbose_name_plural = "问题"
+
+    def __str__(self) -> str:
+        return f"（{self.number}）{self.text[:40]}"
+
+    @property
+    def label(self) -> str:
+        return f"（{self.number}）"
+
+
+class Measure(TimestampedModel, DeadlineFields):
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="measures")
+    number = models.CharField("编号", max_length=10, blank=True)
+    seq = models.PositiveSmallIntegerField("顺序")
+    text = models.TextField("整改措施")
+    status = models.CharField("状态", max_length=20, choices=ItemStatus.choices, default=ItemStatus.IN_PROGRESS)
+
+    class Meta:
+        ordering = ["problem__plan", "problem__index", "seq"]
+        constraints = [models.UniqueConstraint(fields=["problem", "seq"], name="measure_problem_seq")]
+        indexes = [models.Index(fields=["status", "due_on"], name="measure_status_due")]
+        verbose_name = "整改措施"
+        verbose_name_plural = "整改措施"
+
+    def __str__(self) -> str:
+        prefix = f"{self.number}." if self.number else "（无编号）"
+        return f"{prefix}{self.text[:40]}"
+
+    @property
+    def label(self) -> str:
+        return f"措施{self.number}" if self.number else "措施（无编号）"
+
+
+class Milestone(models.Model):
+    class Precision(models.TextChoices):
+        DAY = "day", "日"
+        MONTH = "month", "月"
+        YEAR = "year", "年"
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="milestones")
+    seq = models.PositiveSmallIntegerField()
+    raw = models.CharField("原文", max_length=100)
+    due_on = models.DateField("节点日期", db_index=True)
+    precision = models.CharField(max_length=10, choices=Precision.choices)
+
+    class Meta:
+        ordering = ["measure", "seq"]
+        verbose_name = "阶段性节点"
+        verbose_name_plural = "阶段性节点"
+
+    def __str__(self) -> str:
+        return f"{self.raw}（{self.due_on:%Y-%m-%d}）"
+
+
+class Assignment(TimestampedModel):
+    """A responsible unit on a problem (measure is null) or on one measure.
+
+    `unit` is null while a group phrase or unknown name still waits for a coordinator to confirm
+    which concrete units it means (`candidates` lists the directory's suggestions).
+    """
+
+    class RoleKind(models.TextChoices):
+        LEAD = "lead", "牵头"
+        SUPPORT = "support", "配合"
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="assignments")
+    measure = models.ForeignKey(
+        Measure, null=True, blank=True, on_delete=models.CASCADE, related_name="assignments"
+    )
+    unit = models.ForeignKey(OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="assignments")
+    phrase = models.CharField("原文称谓", max_length=200)
+    role = models.CharField("角色", max_length=10, choices=RoleKind.choices, default=RoleKind.LEAD)
+    needs_confirmation = models.BooleanField("待确认", default=False)
+    candidates = models.JSONField("候选单位", default=list, blank=True)
+
+    class Meta:
+        ordering = ["problem", "measure", "id"]
+        indexes = [
+            models.Index(fields=["unit", "problem"], name="assignment_unit_problem"),
+            models.Index(fields=["unit", "measure"], name="assignment_unit_measure"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(unit__isnull=False) | Q(needs_confirmation=True), name="assignment_unit_or_pending"
+            ),
+        ]
+        verbose_name = "责任分工"
+        verbose_name_plural = "责任分工"
+
+    def __str__(self) -> str:
+        return f"{self.unit.name if self.unit else self.phrase}（{self.get_role_display()}）"

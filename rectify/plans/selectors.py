@@ -1,0 +1,227 @@
+"""Scoped reads of the ledger. Outside the viewer's scope an object is "not found"."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+
+from rectify.core import clock
+from rectify.core.errors import Forbidden, NotFound
+from rectify.orgs.models import OrgUnit
+from rectify.orgs.scope import Scope, subtree_ids, viewer_scope
+
+from .models import (
+    OPEN_STATUSES,
+    UNDATED_KINDS,
+    Assignment,
+    Chapter,
+    Measure,
+    Milestone,
+    Plan,
+    Problem,
+)
+
+
+def _scope_or_forbid(viewer: Any) -> Scope:
+    scope = viewer_scope(viewer)
+    if not scope.is_business_user:
+        raise Forbidden("您的账号没有业务数据的查看权限。")
+    return scope
+
+
+def _visible_problem_condition(scope: Scope, problem_ref: str = "pk") -> Q:
+    if scope.everything:
+        return Q()
+    visible = Assignment.objects.filter(problem_id=OuterRef(problem_ref), unit_id__in=scope.unit_ids)
+    return Q(Exists(visible))
+
+
+def plan_list(*, viewer: Any) -> QuerySet[Plan]:
+    scope = _scope_or_forbid(viewer)
+    qs = Plan.objects.all()
+    if not scope.everything:
+        qs = qs.filter(
+            Exists(Assignment.objects.filter(problem__plan_id=OuterRef("pk"), unit_id__in=scope.unit_ids))
+        )
+    return qs.annotate(problem_count=Count("problems", distinct=True)).order_by("-created_at")
+
+
+@dataclass
+class LedgerFilters:
+    """The ledger's filters, parsed from a query string (bad values are ignored, not fatal)."""
+
+    plan: int | None = None
+    chapter: int | None = None
+    problem: int | None = None
+    unit: int | None = None
+    county: int | None = None
+    kinds: list[str] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+    due_before: dt.date | None = None
+    due_after: dt.date | None = None
+    overdue: bool = False
+    q: str = ""
+
+    @classmethod
+    def from_query(cls, params: Any) -> LedgerFilters:
+        def as_int(name: str) -> int | None:
+            value = params.get(name) or ""
+            return int(value) if str(value).isdigit() else None
+
+        def as_date(name: str) -> dt.date | None:
+            try:
+                return dt.date.fromisoformat(params.get(name) or "")
+            except ValueError:
+                return None
+
+        def as_list(name: str) -> list[str]:
+            values = params.getlist(name) if hasattr(params, "getlist") else params.get(name, [])
+            if isinstance(values, str):
+                values = [values]
+            out: list[str] = []
+            for v in values:
+                out.extend(x for x in str(v).split(",") if x)
+            return out
+
+        return cls(
+            plan=as_int("plan"),
+            chapter=as_int("chapter"),
+            problem=as_int("problem"),
+            unit=as_int("unit"),
+            county=as_int("county"),
+            kinds=as_list("kind"),
+            statuses=as_list("status"),
+            due_before=as_date("due_before"),
+            due_after=as_date("due_after"),
+            overdue=(params.get("overdue") or "") in {"1", "true", "on", "yes"},
+            q=(params.get("q") or "").strip()[:100],
+        )
+
+
+def overdue_condition(today: dt.date, prefix: str = "") -> Q:
+    return (
+        Q(**{f"{prefix}due_on__lt": today, f"{prefix}status__in": OPEN_STATUSES})
+        & ~Q(**{f"{prefix}deadline_kind__in": list(UNDATED_KINDS)})
+    )
+
+
+def measure_list(*, viewer: Any, filters: LedgerFilters | None = None) -> QuerySet[Measure]:
+    """The 台账: measures with their problem, chapter, assignments and milestones, filtered."""
+    scope = _scope_or_forbid(viewer)
+    f = filters or LedgerFilters()
+    qs = Measure.objects.select_related("problem", "problem__chapter", "problem__plan")
+    if not scope.everything:
+        qs = qs.filter(_visible_problem_condition(scope, "problem_id"))
+    if f.plan:
+        qs = qs.filter(problem__plan_id=f.plan)
+    if f.chapter:
+        qs = qs.filter(problem__chapter_id=f.chapter)
+    if f.problem:
+        qs = qs.filter(problem_id=f.problem)
+    if f.unit:
+        qs = qs.filter(Exists(Assignment.objects.filter(measure_id=OuterRef("pk"), unit_id=f.unit)))
+    if f.county:
+        county = OrgUnit.objects.filter(pk=f.county).first()
+        ids = subtree_ids(county) if county else set()
+        qs = qs.filter(Exists(Assignment.objects.filter(measure_id=OuterRef("pk"), unit_id__in=ids)))
+    if f.kinds:
+        qs = qs.filter(deadline_kind__in=f.kinds)
+    if f.statuses:
+        qs = qs.filter(status__in=f.statuses)
+    if f.due_before:
+        qs = qs.filter(due_on__lte=f.due_before)
+    if f.due_after:
+        qs = qs.filter(due_on__gte=f.due_after)
+    if f.overdue:
+        qs = qs.filter(overdue_condition(clock.today()))
+    if f.q:
+        qs = qs.filter(Q(text__icontains=f.q) | Q(problem__text__icontains=f.q))
+    return qs.order_by("problem__plan_id", "problem__index", "seq")
+
+
+def with_ledger_relations(measures: QuerySet[Measure]) -> QuerySet[Measure]:
+    """Prefetch what a ledger page shows, so a page costs a fixed number of queries."""
+    return measures.prefetch_related(
+        Prefetch(
+            "assignments",
+            queryset=Assignment.objects.select_related("unit").order_by("role", "id"),
+        ),
+        Prefetch("milestones", queryset=Milestone.objects.order_by("seq")),
+    )
+
+
+def problem_get(*, viewer: Any, problem_id: int) -> Problem:
+    scope = _scope_or_forbid(viewer)
+    qs = Problem.objects.select_related("plan", "chapter", "acceptance_unit").filter(pk=problem_id)
+    if not scope.everything:
+        qs = qs.filter(_visible_problem_condition(scope))
+    problem = qs.first()
+    if problem is None:
+        raise NotFound()
+    return problem
+
+
+def problem_measures(problem: Problem) -> QuerySet[Measure]:
+    return with_ledger_relations(problem.measures.order_by("seq"))
+
+
+def problem_assignments(problem: Problem) -> QuerySet[Assignment]:
+    return problem.assignments.filter(measure__isnull=True).select_related("unit").order_by("role", "id")
+
+
+def problem_list(*, viewer: Any, plan: Plan | None = None) -> QuerySet[Problem]:
+    scope = _scope_or_forbid(viewer)
+    qs = Problem.objects.select_related("chapter", "plan")
+    if plan is not None:
+        qs = qs.filter(plan=plan)
+    if not scope.everything:
+        qs = qs.filter(_visible_problem_condition(scope))
+    return qs.order_by("plan_id", "index")
+
+
+def measure_get(*, viewer: Any, measure_id: int) -> Measure:
+    measure = Measure.objects.select_related("problem").filter(pk=measure_id).first()
+    if measure is None:
+        raise NotFound()
+    problem_get(viewer=viewer, problem_id=measure.problem_id)
+    return measure
+
+
+def chapters_for(*, viewer: Any) -> QuerySet[Chapter]:
+    plans = plan_list(viewer=viewer)
+    return Chapter.objects.filter(plan__in=plans.values("pk")).order_by("plan_id", "index")
+
+
+def unit_problems(*, viewer: Any, unit: OrgUnit) -> QuerySet[Problem]:
+    """Problems where `unit` holds an assignment (the caller checked the unit is in scope)."""
+    qs = problem_list(viewer=viewer).filter(
+        Exists(Assignment.objects.filter(problem_id=OuterRef("pk"), unit=unit))
+    )
+    return qs.annotate(
+        measure_count=Count("assignments", filter=Q(assignments__unit=unit, assignments__measure__isnull=False))
+    )
+
+
+def unit_assignment_summary(*, unit: OrgUnit) -> dict[str, int]:
+    rows = Assignment.objects.filter(unit=unit, measure__isnull=False)
+    today = clock.today()
+    return {
+        "measures": rows.count(),
+        "lead": rows.filter(role=Assignment.RoleKind.LEAD).count(),
+        "support": rows.filter(role=Assignment.RoleKind.SUPPORT).count(),
+        "overdue": rows.filter(overdue_condition(today, "measure__")).count(),
+    }
+
+
+def pending_assignments(*, viewer: Any) -> QuerySet[Assignment]:
+    """Group phrases and unknown names still waiting for a coordinator to confirm."""
+    scope = _scope_or_forbid(viewer)
+    qs = Assignment.objects.filter(needs_confirmation=True, measure__isnull=True).select_related(
+        "problem", "problem__plan"
+    )
+    if not scope.everything:
+        qs = qs.filter(_visible_problem_condition(scope, "problem_id"))
+    return qs.order_by("problem__plan_id", "problem__index", "id")

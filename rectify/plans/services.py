@@ -1,0 +1,126 @@
+"""Writes to the ledger with their rules; each writes its audit row in the same transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from rectify.audit.services import record
+from rectify.core import clock
+from rectify.core.errors import DomainError, Forbidden
+from rectify.orgs.models import OrgUnit
+
+from . import deadlines
+from .models import Assignment, Measure, Problem
+from .policies import can_edit_problem
+
+
+def deadline_values(deadline: deadlines.Deadline) -> dict[str, Any]:
+    """Model field values for a parsed deadline."""
+    return {
+        "deadline_kind": str(deadline.kind),
+        "deadline_raw": deadline.raw,
+        "due_on": deadline.due,
+        "start_on": deadline.start,
+        "deadline_parts": parts_as_json(deadline),
+    }
+
+
+def _json_value(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return getattr(value, "value", value)
+
+
+def parts_as_json(deadline: deadlines.Deadline) -> list[dict[str, Any]]:
+    return [
+        {key: _json_value(getattr(part, key, None)) for key in ("scope", "raw", "kind", "due", "start")}
+        for part in deadline.parts
+    ]
+
+
+def _deadline_snapshot(obj: Problem | Measure) -> dict[str, Any]:
+    return {
+        "kind": obj.deadline_kind,
+        "raw": obj.deadline_raw,
+        "due": obj.due_on.isoformat() if obj.due_on else None,
+    }
+
+
+@transaction.atomic
+def problem_update_deadline(*, actor: Any, problem: Problem, raw: str, version: int, due: Any = None) -> Problem:
+    """Correct a problem's 整改时限: the raw text is re-read by the deadline grammar.
+
+    `due` overrides the date (an external deadline whose date the coordinator now knows).
+    Measures that inherited the problem's deadline follow it.
+    """
+    if not can_edit_problem(actor, problem):
+        raise Forbidden("只有整改办可以修改整改时限。")
+    raw = raw.strip()
+    if not raw:
+        raise DomainError("请填写整改时限。")
+    parsed = deadlines.parse_deadline(raw)
+    values = deadline_values(parsed)
+    if due is not None:
+        values["due_on"] = due
+    if parsed.kind == deadlines.DeadlineKind.UNKNOWN and due is None:
+        raise DomainError(f"无法识别整改时限“{raw}”，请改写或同时填写到期日。")
+    before = _deadline_snapshot(problem)
+    old_raw = problem.deadline_raw
+    updated = Problem.objects.filter(pk=problem.pk, version=version).update(
+        **values, version=version + 1, updated_at=clock.now()
+    )
+    if updated != 1:
+        raise DomainError("该问题已被他人修改，请刷新页面后重试。")
+    problem.refresh_from_db()
+    Measure.objects.filter(problem=problem, deadline_raw=old_raw).update(**values, updated_at=clock.now())
+    record(
+        actor=actor,
+        action="problem.deadline_changed",
+        obj=problem,
+        before=before,
+        after=_deadline_snapshot(problem),
+    )
+    return problem
+
+
+@transaction.atomic
+def assignment_confirm(*, actor: Any, assignment: Assignment, units: list[OrgUnit]) -> list[Assignment]:
+    """Turn a "to confirm" phrase into concrete units on the problem and each of its measures."""
+    problem = assignment.problem
+    if not can_edit_problem(actor, problem):
+        raise Forbidden("只有整改办可以确认责任单位。")
+    locked = Assignment.objects.select_for_update().filter(pk=assignment.pk, needs_confirmation=True).first()
+    if locked is None:
+        raise DomainError("该责任单位已被他人确认，请刷新页面。")
+    if not units:
+        raise DomainError("请至少选择一个单位。")
+    created: list[Assignment] = []
+    existing = set(
+        Assignment.objects.filter(problem=problem, measure__isnull=True, unit__in=units).values_list(
+            "unit_id", flat=True
+        )
+    )
+    measures = list(problem.measures.all())
+    for unit in units:
+        if unit.pk in existing:
+            continue
+        created.append(
+            Assignment.objects.create(problem=problem, unit=unit, phrase=locked.phrase, role=locked.role)
+        )
+        Assignment.objects.bulk_create(
+            [
+                Assignment(problem=problem, measure=m, unit=unit, phrase=locked.phrase, role=locked.role)
+                for m in measures
+            ]
+        )
+    locked.delete()
+    record(
+        actor=actor,
+        action="assignment.confirmed",
+        obj=problem,
+        before={"phrase": locked.phrase},
+        after={"units": [u.name for u in units]},
+    )
+    return created

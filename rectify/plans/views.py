@@ -1,0 +1,153 @@
+"""Ledger pages: the 台账, plans, a problem (with its timeline), a unit's items."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from rectify.audit.selectors import audit_timeline
+from rectify.core.errors import DomainError, NotFound
+from rectify.core.http import business_view, paginate, query_without_page
+from rectify.orgs.models import OrgUnit
+from rectify.orgs.selectors import counties, unit_get, unit_memberships
+from rectify.orgs.scope import viewer_scope
+
+from . import selectors, services
+from .models import Assignment, DeadlineKind, ItemStatus
+from .policies import can_edit_problem
+
+
+@login_required
+@business_view
+def ledger(request: HttpRequest) -> HttpResponse:
+    filters = selectors.LedgerFilters.from_query(request.GET)
+    measures = selectors.measure_list(viewer=request.user, filters=filters)
+    page = paginate(request, selectors.with_ledger_relations(measures))
+    scope = viewer_scope(request.user)
+    units = OrgUnit.objects.filter(is_active=True).exclude(kind="region")
+    if not scope.everything:
+        units = units.filter(id__in=scope.unit_ids)
+    context = {
+        "page": page,
+        "query": query_without_page(request),
+        "filters": filters,
+        "plans": selectors.plan_list(viewer=request.user),
+        "chapters": selectors.chapters_for(viewer=request.user),
+        "units": units.order_by("path"),
+        "counties": counties(),
+        "kinds": DeadlineKind.choices,
+        "statuses": ItemStatus.choices,
+        "pending_count": selectors.pending_assignments(viewer=request.user).count(),
+    }
+    return render(request, "plans/ledger.html", context)
+
+
+@login_required
+@business_view
+def plan_index(request: HttpRequest) -> HttpResponse:
+    plans = selectors.plan_list(viewer=request.user)
+    return render(request, "plans/plans.html", {"plans": plans})
+
+
+@login_required
+@business_view
+def problem_detail(request: HttpRequest, problem_id: int) -> HttpResponse:
+    problem = selectors.problem_get(viewer=request.user, problem_id=problem_id)
+    pending = [a for a in selectors.problem_assignments(problem) if a.needs_confirmation]
+    candidate_ids = {i for a in pending for i in a.candidates}
+    candidates = {u.pk: u for u in OrgUnit.objects.filter(pk__in=candidate_ids)}
+    for a in pending:
+        a.candidate_units = [candidates[i] for i in a.candidates if i in candidates]  # type: ignore[attr-defined]
+    context = {
+        "problem": problem,
+        "measures": selectors.problem_measures(problem),
+        "assignments": [a for a in selectors.problem_assignments(problem) if not a.needs_confirmation],
+        "pending": pending,
+        "all_units": OrgUnit.objects.filter(is_active=True).exclude(kind="region").order_by("path"),
+        "timeline": audit_timeline(problem)[:200],
+        "can_edit": can_edit_problem(request.user, problem),
+    }
+    return render(request, "plans/problem_detail.html", context)
+
+
+@login_required
+@business_view
+def problem_history(request: HttpRequest, problem_id: int) -> HttpResponse:
+    problem = selectors.problem_get(viewer=request.user, problem_id=problem_id)
+    page = paginate(request, audit_timeline(problem))
+    return render(request, "plans/history.html", {"object": problem, "page": page, "query": ""})
+
+
+@login_required
+@require_POST
+@business_view
+def problem_deadline_edit(request: HttpRequest, problem_id: int) -> HttpResponse:
+    problem = selectors.problem_get(viewer=request.user, problem_id=problem_id)
+    due = None
+    if request.POST.get("due"):
+        try:
+            due = dt.date.fromisoformat(request.POST["due"])
+        except ValueError:
+            messages.error(request, "到期日格式应为 YYYY-MM-DD。")
+            return redirect("plans:problem", problem_id=problem.pk)
+    try:
+        version = int(request.POST.get("version", "0"))
+        services.problem_update_deadline(
+            actor=request.user, problem=problem, raw=request.POST.get("raw", ""), version=version, due=due
+        )
+        messages.success(request, "整改时限已更新。")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    except ValueError:
+        messages.error(request, "表单已过期，请刷新页面后重试。")
+    return redirect("plans:problem", problem_id=problem.pk)
+
+
+@login_required
+@require_POST
+@business_view
+def assignment_confirm(request: HttpRequest, problem_id: int, assignment_id: int) -> HttpResponse:
+    problem = selectors.problem_get(viewer=request.user, problem_id=problem_id)
+    assignment = Assignment.objects.filter(pk=assignment_id, problem=problem).first()
+    if assignment is None:
+        raise NotFound()
+    ids = [int(i) for i in request.POST.getlist("units") if i.isdigit()]
+    units = list(OrgUnit.objects.filter(pk__in=ids, is_active=True))
+    try:
+        services.assignment_confirm(actor=request.user, assignment=assignment, units=units)
+        messages.success(request, f"“{assignment.phrase}”已确认为：{'、'.join(u.name for u in units)}。")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("plans:problem", problem_id=problem.pk)
+
+
+@login_required
+@business_view
+def pending_list(request: HttpRequest) -> HttpResponse:
+    page = paginate(request, selectors.pending_assignments(viewer=request.user))
+    return render(request, "plans/pending.html", {"page": page, "query": ""})
+
+
+@login_required
+@business_view
+def unit_detail(request: HttpRequest, unit_id: int) -> HttpResponse:
+    unit = unit_get(viewer=request.user, unit_id=unit_id)
+    problems = selectors.unit_problems(viewer=request.user, unit=unit)
+    page = paginate(request, problems)
+    filters = selectors.LedgerFilters(unit=unit.pk)
+    measures = selectors.with_ledger_relations(selectors.measure_list(viewer=request.user, filters=filters))[:200]
+    context = {
+        "unit": unit,
+        "page": page,
+        "query": query_without_page(request),
+        "measures": measures,
+        "summary": selectors.unit_assignment_summary(unit=unit),
+        "members": unit_memberships(unit),
+        "children": unit.children.filter(is_active=True),
+    }
+    return render(request, "plans/unit_detail.html", context)

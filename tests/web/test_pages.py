@@ -1,0 +1,161 @@
+"""Ledger pages: filters, query budgets, problem and unit pages, exports, the directory."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from python_calamine import CalamineWorkbook
+
+from rectify.orgs.models import OrgUnit
+
+pytestmark = pytest.mark.django_db
+
+
+def rows_of(response: Any) -> int:
+    return response.content.decode().count('<tr>\n    <td><a href="/problems/')
+
+
+def test_the_ledger_shows_fifty_measures_per_page(client_for: Any) -> None:
+    response = client_for("city_office").get(reverse("plans:ledger"))
+    assert rows_of(response) == 50
+    assert "共 92 条" in response.content.decode()
+    assert rows_of(client_for("city_office").get(reverse("plans:ledger") + "?page=2")) == 42
+
+
+@pytest.mark.parametrize("role", ["city_office", "county_clerk"])
+def test_ledger_page_query_budget(client_for: Any, role: str) -> None:
+    client = client_for(role)
+    client.get(reverse("plans:ledger"))  # warm caches (content types, sessions)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("plans:ledger") + "?page=2").status_code == 200
+    assert len(ctx.captured_queries) <= 16, [q["sql"][:120] for q in ctx.captured_queries]
+
+
+@pytest.mark.parametrize(
+    ("url_name", "budget"),
+    [("plans:plans", 10), ("orgs:list", 12), ("plans:pending", 12), ("audit:log", 10)],
+)
+def test_list_page_query_budgets(client_for: Any, url_name: str, budget: int) -> None:
+    client = client_for("auditor" if url_name == "audit:log" else "city_office")
+    client.get(reverse(url_name))
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse(url_name)).status_code == 200
+    assert len(ctx.captured_queries) <= budget
+
+
+def test_problem_page_query_budget(client_for: Any, problems: Any) -> None:
+    client = client_for("city_office")
+    url = reverse("plans:problem", args=[problems["二十四"].pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(url)
+    assert len(ctx.captured_queries) <= 18
+
+
+def test_unit_page_query_budget(client_for: Any) -> None:
+    client = client_for("city_office")
+    url = reverse("plans:unit", args=[OrgUnit.objects.get(name="朔城区政府").pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(url)
+    assert len(ctx.captured_queries) <= 20
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("kind=annual", 5),  # （三十一） has measures 79–83
+        ("kind=external", 4),  # （五） 13–16
+        ("due_before=2022-09-30&due_after=2022-09-30", 8),  # （十二） 3 + （二十二） 2 + （三十） 3
+        ("q=煤矸石", None),
+    ],
+)
+def test_ledger_filters(client_for: Any, query: str, expected: int | None) -> None:
+    response = client_for("city_office").get(reverse("plans:ledger") + "?" + query)
+    assert response.status_code == 200
+    if expected is not None:
+        assert f"共 {expected} 条" in response.content.decode()
+    else:
+        assert rows_of(response) > 0
+
+
+def test_ledger_filters_by_unit_and_county(client_for: Any) -> None:
+    unit = OrgUnit.objects.get(name="市能源局")
+    county = OrgUnit.objects.get(name="右玉县")
+    by_unit = client_for("city_office").get(reverse("plans:ledger") + f"?unit={unit.pk}").content.decode()
+    by_county = client_for("city_office").get(reverse("plans:ledger") + f"?county={county.pk}").content.decode()
+    assert "共" in by_unit and "（十五）" in by_unit
+    assert "（十五）" not in by_county
+
+
+def test_the_overdue_filter_follows_the_frozen_clock(client_for: Any) -> None:
+    client = client_for("city_office")
+    with time_machine.travel(dt.datetime(2022, 10, 8, 9, tzinfo=dt.UTC), tick=False):
+        page = client.get(reverse("plans:ledger") + "?overdue=1").content.decode()
+    # Due by 2022-10-07: （十九） 3-31 (2 measures), （十二） 9-30 (3), （二十二） 9-30 (2), （三十） 9-30 (3).
+    assert "共 10 条" in page
+    with time_machine.travel(dt.datetime(2022, 3, 1, 9, tzinfo=dt.UTC), tick=False):
+        assert "共 0 条" in client.get(reverse("plans:ledger") + "?overdue=1").content.decode()
+
+
+def test_a_clerk_ledger_lists_only_its_units_problems(client_for: Any) -> None:
+    page = client_for("dept_clerk").get(reverse("plans:ledger") + "?page_size=500").content.decode()
+    assert "（十五）" not in page
+    assert "（十）" in page
+
+
+def test_the_problem_page_shows_goal_units_deadline_milestones_and_timeline(client_for: Any, problems: Any) -> None:
+    page = client_for("city_office").get(reverse("plans:problem", args=[problems["六"].pk])).content.decode()
+    assert "进一步优化全市货物运输结构" in page
+    assert "市交通局" in page and "朔城区政府" in page
+    assert "2024年底" in page and "2024-12-31" in page
+    assert "2022-04-30" in page and "2022-05-31" in page
+    assert "problem.imported" in page
+
+
+def test_the_unit_page_lists_what_the_unit_owns(client_for: Any) -> None:
+    unit = OrgUnit.objects.get(name="市能源局")
+    page = client_for("city_office").get(reverse("plans:unit", args=[unit.pk])).content.decode()
+    assert "（十五）" in page and "（二）" in page
+
+
+def test_the_web_export_is_an_xlsx_in_the_office_layout(client_for: Any) -> None:
+    response = client_for("county_clerk").get(reverse("documents:ledger_export") + "?format=xlsx")
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(response.content)).get_sheet_by_index(0).to_python()
+    header = [str(c) for c in rows[0]]
+    for column in ["序号", "问题", "整改目标", "整改措施", "责任单位", "责任人", "验收单位", "整改时限"]:
+        assert any(column in h for h in header)
+    assert not any("（十五）" in str(r[0]) or "煤炭消费底数不清" in " ".join(map(str, r)) for r in rows[1:])
+
+
+def test_pages_are_chinese_even_for_an_english_browser(client_for: Any) -> None:
+    page = client_for("city_office").get(reverse("plans:ledger"), HTTP_ACCEPT_LANGUAGE="en-US").content.decode()
+    assert 'lang="zh-CN"' in page and "整改台账" in page
+
+
+def test_no_page_loads_anything_from_another_host(client_for: Any, problems: Any) -> None:
+    client = client_for("city_office")
+    for url in [reverse("plans:ledger"), reverse("plans:problem", args=[problems["一"].pk]), reverse("orgs:list"),
+                reverse("ingestion:upload"), reverse("accounts:login")]:
+        page = client.get(url).content.decode()
+        assert "http://" not in page.replace("http://testserver", "") and "https://" not in page
+        assert "//cdn" not in page
+
+
+def test_the_login_page_logs_a_user_in(client_for: Any) -> None:
+    from tests.conftest import PASSWORD
+
+    client = client_for(None)
+    response = client.post(reverse("accounts:login"), {"username": "county_clerk", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get(reverse("plans:ledger")).status_code == 200
+    bad = client_for(None).post(reverse("accounts:login"), {"username": "county_clerk", "password": "wrong"})
+    assert "用户名或密码不正确" in bad.content.decode()

@@ -1,0 +1,180 @@
+"""Every view × every role × own unit / other unit / missing object.
+
+Outside the viewer's scope an object is "not found" (404), never a 403 that leaks its existence.
+Roles without business data (system admin, audit admin, outsider) get 403 on business pages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from rectify.orgs.models import OrgUnit
+
+pytestmark = pytest.mark.django_db
+
+BUSINESS = ["city_office", "county_office", "county_clerk", "dept_clerk", "acceptance", "leader"]
+NO_BUSINESS = ["sysadmin", "auditor", "outsider"]
+CITY_WIDE = {"city_office", "acceptance", "leader"}
+
+# Problem visible to each role ("own"), and one outside its scope ("other"), by problem number.
+OWN_PROBLEM = {
+    "city_office": "十五", "acceptance": "十五", "leader": "十五",
+    "county_office": "一", "county_clerk": "一", "dept_clerk": "十",
+}
+OTHER_PROBLEM = {"county_office": "十五", "county_clerk": "十五", "dept_clerk": "十五"}
+OWN_UNIT = {
+    "city_office": "市能源局", "acceptance": "市能源局", "leader": "市能源局",
+    "county_office": "朔城区政府", "county_clerk": "朔城区政府", "dept_clerk": "市生态环境局",
+}
+OTHER_UNIT = {"county_office": "平鲁区政府", "county_clerk": "市能源局", "dept_clerk": "市能源局"}
+MISSING = 987654
+
+
+@pytest.mark.parametrize("name", ["plans:ledger", "plans:plans", "orgs:list", "plans:pending"])
+@pytest.mark.parametrize("role", BUSINESS + NO_BUSINESS)
+def test_list_pages_open_to_business_roles_only(client_for: Any, role: str, name: str) -> None:
+    response = client_for(role).get(reverse(name))
+    assert response.status_code == (200 if role in BUSINESS else 403)
+
+
+@pytest.mark.parametrize("name", ["plans:ledger", "orgs:list", "audit:log", "ingestion:upload"])
+def test_anonymous_is_sent_to_login(client_for: Any, name: str) -> None:
+    response = client_for(None).get(reverse(name))
+    assert response.status_code == 302
+    assert reverse("accounts:login") in response["Location"]
+
+
+@pytest.mark.parametrize("view", ["plans:problem", "plans:problem_history"])
+@pytest.mark.parametrize("role", BUSINESS)
+def test_problem_pages_own_other_missing(client_for: Any, problems: Any, role: str, view: str) -> None:
+    client = client_for(role)
+    assert client.get(reverse(view, args=[problems[OWN_PROBLEM[role]].pk])).status_code == 200
+    if role in OTHER_PROBLEM:
+        assert client.get(reverse(view, args=[problems[OTHER_PROBLEM[role]].pk])).status_code == 404
+    assert client.get(reverse(view, args=[MISSING])).status_code == 404
+
+
+@pytest.mark.parametrize("view", ["plans:problem", "plans:problem_history"])
+@pytest.mark.parametrize("role", NO_BUSINESS)
+def test_problem_pages_closed_to_roles_without_business_data(client_for: Any, problems: Any, role: str, view: str) -> None:
+    assert client_for(role).get(reverse(view, args=[problems["一"].pk])).status_code == 403
+
+
+@pytest.mark.parametrize("view", ["plans:unit", "orgs:history"])
+@pytest.mark.parametrize("role", BUSINESS)
+def test_unit_pages_own_other_missing(client_for: Any, role: str, view: str) -> None:
+    client = client_for(role)
+    own = OrgUnit.objects.get(name=OWN_UNIT[role])
+    assert client.get(reverse(view, args=[own.pk])).status_code == 200
+    if role in OTHER_UNIT:
+        other = OrgUnit.objects.get(name=OTHER_UNIT[role])
+        assert client.get(reverse(view, args=[other.pk])).status_code == 404
+    assert client.get(reverse(view, args=[MISSING])).status_code == 404
+
+
+@pytest.mark.parametrize("role", NO_BUSINESS)
+def test_unit_page_closed_to_roles_without_business_data(client_for: Any, role: str) -> None:
+    unit = OrgUnit.objects.get(name="朔城区政府")
+    assert client_for(role).get(reverse("plans:unit", args=[unit.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("role", BUSINESS + NO_BUSINESS)
+def test_deadline_edit_only_by_coordinators_in_scope(client_for: Any, problems: Any, role: str) -> None:
+    client = client_for(role)
+    target = problems[OWN_PROBLEM.get(role, "一")]
+    response = client.post(
+        reverse("plans:problem_deadline", args=[target.pk]), {"raw": "2023年6月底", "version": target.version}
+    )
+    target.refresh_from_db()
+    if role in {"city_office", "county_office"}:
+        assert response.status_code == 302
+        assert target.deadline_raw == "2023年6月底"
+    else:
+        assert response.status_code == 403 if role in BUSINESS else response.status_code in (403, 404)
+        assert target.deadline_raw != "2023年6月底"
+    if role in OTHER_PROBLEM:
+        other = problems[OTHER_PROBLEM[role]]
+        response = client.post(reverse("plans:problem_deadline", args=[other.pk]), {"raw": "2023年6月底", "version": 1})
+        assert response.status_code == 404
+    assert client.post(reverse("plans:problem_deadline", args=[MISSING]), {"raw": "x", "version": 1}).status_code in (
+        403,
+        404,
+    )
+
+
+@pytest.mark.parametrize("role", BUSINESS + NO_BUSINESS)
+def test_unit_directory_changes_only_by_the_city_office(client_for: Any, role: str) -> None:
+    client = client_for(role)
+    root = OrgUnit.objects.get(depth=0)
+    unit = OrgUnit.objects.get(name="市水利局")
+    add = client.post(reverse("orgs:add"), {"name": "市测试局", "kind": "department", "parent": root.pk})
+    rename = client.post(reverse("orgs:rename", args=[unit.pk]), {"name": "市水务局", "version": unit.version})
+    allowed = role == "city_office"
+    assert add.status_code == (302 if allowed else 403)
+    assert rename.status_code == (302 if allowed else 403)
+    assert OrgUnit.objects.filter(name="市测试局").exists() is allowed
+    assert OrgUnit.objects.filter(name="市水务局").exists() is allowed
+    assert client.post(reverse("orgs:rename", args=[MISSING]), {"name": "x", "version": 1}).status_code in (403, 404)
+
+
+@pytest.mark.parametrize("role", BUSINESS + NO_BUSINESS)
+def test_audit_log_only_for_the_audit_admin(client_for: Any, role: str) -> None:
+    response = client_for(role).get(reverse("audit:log"))
+    assert response.status_code == (200 if role == "auditor" else 403)
+
+
+@pytest.mark.parametrize("role", BUSINESS + NO_BUSINESS)
+def test_import_only_for_coordinators(client_for: Any, role: str) -> None:
+    response = client_for(role).get(reverse("ingestion:upload"))
+    assert response.status_code == (200 if role in {"city_office", "county_office"} else 403)
+
+
+@pytest.mark.parametrize("role", BUSINESS + NO_BUSINESS)
+def test_system_admin_site_only_for_the_system_admin(client_for: Any, role: str) -> None:
+    response = client_for(role).get(reverse("admin:index"))
+    assert response.status_code == (200 if role == "sysadmin" else 302)
+
+
+@pytest.mark.parametrize("role", BUSINESS)
+def test_export_contains_only_the_viewers_problems(client_for: Any, role: str) -> None:
+    response = client_for(role).get(reverse("documents:ledger_export") + "?format=json")
+    assert response.status_code == 200
+    numbers = {p["number"] for plan in response.json()["plans"] for p in plan["problems"]}
+    assert OWN_PROBLEM[role] in numbers
+    if role in OTHER_PROBLEM:
+        assert OTHER_PROBLEM[role] not in numbers
+    if role in CITY_WIDE:
+        assert len(numbers) == 34
+
+
+@pytest.mark.parametrize("role", NO_BUSINESS)
+def test_export_closed_to_roles_without_business_data(client_for: Any, role: str) -> None:
+    assert client_for(role).get(reverse("documents:ledger_export") + "?format=json").status_code == 403
+
+
+@pytest.mark.parametrize("role", BUSINESS)
+def test_api_scoped_like_the_pages(client_for: Any, problems: Any, role: str) -> None:
+    client = client_for(role)
+    assert client.get(f"/api/v1/problems/{problems[OWN_PROBLEM[role]].pk}/").status_code == 200
+    if role in OTHER_PROBLEM:
+        assert client.get(f"/api/v1/problems/{problems[OTHER_PROBLEM[role]].pk}/").status_code == 404
+    assert client.get(f"/api/v1/problems/{MISSING}/").status_code == 404
+    listed = client.get("/api/v1/problems/?page_size=500").json()
+    numbers = {p["number"] for p in listed["results"]}
+    assert listed["count"] == len(numbers)
+    if role in OTHER_PROBLEM:
+        assert OTHER_PROBLEM[role] not in numbers
+
+
+@pytest.mark.parametrize("role", NO_BUSINESS)
+def test_api_closed_to_roles_without_business_data(client_for: Any, problems: Any, role: str) -> None:
+    client = client_for(role)
+    assert client.get("/api/v1/measures/").status_code == 403
+    assert client.get(f"/api/v1/problems/{problems['一'].pk}/").status_code == 403
+
+
+def test_api_requires_authentication(client_for: Any) -> None:
+    assert client_for(None).get("/api/v1/measures/").status_code in (401, 403)
