@@ -99,8 +99,10 @@ def main() -> None:
                 subprocess.run(["psql", base, "-q", "-c", f"DROP DATABASE IF EXISTS {db}"], check=True)
                 subprocess.run(["psql", base, "-q", "-c", f"CREATE DATABASE {db}"], check=True)
                 url = base.rsplit("/", 1)[0] + "/" + db
-            subprocess.run([sys.executable, __file__, "--size", str(size), "--url", url,
-                            "--repeats", str(args.repeats)], check=True)
+            subprocess.run(
+                [sys.executable, __file__, "--size", str(size), "--url", url, "--repeats", str(args.repeats)],
+                check=True,
+            )
 
 
 if __name__ == "__main__":

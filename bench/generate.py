@@ -18,8 +18,12 @@ from rectify.plans.models import Assignment, Chapter, DeadlineKind, Measure, Pla
 CITIES = ["太原", "大同", "阳泉", "长治", "晋城", "朔州", "晋中", "运城", "忻州", "临汾", "吕梁"]
 DEPARTMENTS = ["生态环境局", "发改委", "工信局", "自然资源局", "住建局", "交通局", "水利局", "能源局", "城市管理局"]
 KINDS = [
-    (DeadlineKind.DATE, 0.6), (DeadlineKind.IMMEDIATE_ONGOING, 0.2), (DeadlineKind.ANNUAL, 0.05),
-    (DeadlineKind.SCHEDULED, 0.05), (DeadlineKind.EXTERNAL, 0.05), (DeadlineKind.COMPOUND, 0.05),
+    (DeadlineKind.DATE, 0.6),
+    (DeadlineKind.IMMEDIATE_ONGOING, 0.2),
+    (DeadlineKind.ANNUAL, 0.05),
+    (DeadlineKind.SCHEDULED, 0.05),
+    (DeadlineKind.EXTERNAL, 0.05),
+    (DeadlineKind.COMPOUND, 0.05),
 ]
 
 
@@ -56,9 +60,17 @@ def generate(measures: int = 100_000, seed: int = 7) -> dict[str, Any]:
         problems_count = max(1, per_plan // 3)
         problems = Problem.objects.bulk_create(
             [
-                Problem(plan=plan, chapter=chapters[i % 4], number=str(i + 1), index=i + 1,
-                        text=f"合成问题 {city} {i + 1}：扬尘污染治理不到位", goal="全部整改到位",
-                        deadline_kind="date", deadline_raw="2022年12月底", due_on=dt.date(2022, 12, 31))
+                Problem(
+                    plan=plan,
+                    chapter=chapters[i % 4],
+                    number=str(i + 1),
+                    index=i + 1,
+                    text=f"合成问题 {city} {i + 1}：扬尘污染治理不到位",
+                    goal="全部整改到位",
+                    deadline_kind="date",
+                    deadline_raw="2022年12月底",
+                    due_on=dt.date(2022, 12, 31),
+                )
                 for i in range(problems_count)
             ],
             batch_size=2000,
@@ -68,17 +80,33 @@ def generate(measures: int = 100_000, seed: int = 7) -> dict[str, Any]:
             for s in range(1, 4):
                 kind = rng.choices([k for k, _ in KINDS], [w for _, w in KINDS])[0]
                 due = start + dt.timedelta(days=rng.randint(30, 1400)) if kind == DeadlineKind.DATE else None
-                rows.append(Measure(problem=p, number=str(s), seq=s, text=f"措施 {s}：加强巡查，限期整改，建立台账",
-                                    deadline_kind=kind, deadline_raw="合成", due_on=due,
-                                    status=rng.choices(["in_progress", "closed", "completed"], [0.7, 0.2, 0.1])[0]))
+                rows.append(
+                    Measure(
+                        problem=p,
+                        number=str(s),
+                        seq=s,
+                        text=f"措施 {s}：加强巡查，限期整改，建立台账",
+                        deadline_kind=kind,
+                        deadline_raw="合成",
+                        due_on=due,
+                        status=rng.choices(["in_progress", "closed", "completed"], [0.7, 0.2, 0.1])[0],
+                    )
+                )
         Measure.objects.bulk_create(rows, batch_size=5000)
         created += len(rows)
         measure_ids = list(Measure.objects.filter(problem__plan=plan).values_list("id", "problem_id"))
         assignments: list[Assignment] = []
         for mid, pid in measure_ids:
             for unit in rng.sample(city_units, 3):
-                assignments.append(Assignment(problem_id=pid, measure_id=mid, unit=unit, phrase=unit.name,
-                                              role="lead" if not assignments or rng.random() < 0.6 else "support"))
+                assignments.append(
+                    Assignment(
+                        problem_id=pid,
+                        measure_id=mid,
+                        unit=unit,
+                        phrase=unit.name,
+                        role="lead" if not assignments or rng.random() < 0.6 else "support",
+                    )
+                )
         for pid in {pid for _, pid in measure_ids}:
             for unit in rng.sample(city_units, 3):
                 assignments.append(Assignment(problem_id=pid, unit=unit, phrase=unit.name, role="lead"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from rectify.orgs.models import OrgUnit, UnitKind
@@ -48,9 +49,18 @@ class MilestoneSerializer(serializers.ModelSerializer):
         fields = ["raw", "due_on", "precision"]
 
 
+class DeadlineSerializer(serializers.Serializer):
+    raw = serializers.CharField()
+    kind = serializers.CharField()
+    due = serializers.DateField(allow_null=True)
+    start = serializers.DateField(allow_null=True)
+    parts = serializers.ListField(child=serializers.DictField())
+
+
 class DeadlineFieldsMixin(serializers.Serializer):
     deadline = serializers.SerializerMethodField()
 
+    @extend_schema_field(DeadlineSerializer)
     def get_deadline(self, obj: Problem | Measure) -> dict[str, object]:
         return {
             "raw": obj.deadline_raw,
@@ -68,8 +78,19 @@ class MeasureSerializer(DeadlineFieldsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Measure
-        fields = ["id", "problem", "problem_number", "number", "seq", "text", "status", "due_on", "deadline",
-                  "milestones", "assignments"]
+        fields = [
+            "id",
+            "problem",
+            "problem_number",
+            "number",
+            "seq",
+            "text",
+            "status",
+            "due_on",
+            "deadline",
+            "milestones",
+            "assignments",
+        ]
 
 
 class ProblemSerializer(DeadlineFieldsMixin, serializers.ModelSerializer):
@@ -77,5 +98,17 @@ class ProblemSerializer(DeadlineFieldsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Problem
-        fields = ["id", "plan", "chapter", "number", "index", "text", "goal", "responsible_person",
-                  "acceptance_unit_name", "status", "due_on", "deadline"]
+        fields = [
+            "id",
+            "plan",
+            "chapter",
+            "number",
+            "index",
+            "text",
+            "goal",
+            "responsible_person",
+            "acceptance_unit_name",
+            "status",
+            "due_on",
+            "deadline",
+        ]

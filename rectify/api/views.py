@@ -64,7 +64,7 @@ class PlanList(ScopedView):
 class MeasureList(ScopedView):
     serializer_class = s.MeasureSerializer
 
-    @extend_schema(parameters=LEDGER_FILTERS)
+    @extend_schema(parameters=LEDGER_FILTERS, operation_id="measures_list")
     def get(self, request: Request) -> Response:
         filters = selectors.LedgerFilters.from_query(request.query_params)
         qs = selectors.with_ledger_relations(selectors.measure_list(viewer=request.user, filters=filters))
@@ -83,7 +83,7 @@ class MeasureDetail(ScopedView):
 class ProblemList(ScopedView):
     serializer_class = s.ProblemSerializer
 
-    @extend_schema(parameters=[OpenApiParameter("plan", OpenApiTypes.INT)])
+    @extend_schema(parameters=[OpenApiParameter("plan", OpenApiTypes.INT)], operation_id="problems_list")
     def get(self, request: Request) -> Response:
         qs = selectors.problem_list(viewer=request.user)
         plan = request.query_params.get("plan")
@@ -119,7 +119,10 @@ class UnitList(ScopedView):
         if parent is None:
             raise ValidationError({"parent": "上级单位不存在。"})
         unit = org_services.unit_create(
-            actor=request.user, name=data.validated_data["name"], kind=data.validated_data["kind"],
-            parent=parent, aliases=data.validated_data["aliases"],
+            actor=request.user,
+            name=data.validated_data["name"],
+            kind=data.validated_data["kind"],
+            parent=parent,
+            aliases=data.validated_data["aliases"],
         )
         return Response(s.UnitSerializer(unit).data, status=status.HTTP_201_CREATED)

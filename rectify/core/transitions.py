@@ -19,14 +19,10 @@ def check_transition(
     """Raise DomainError when `table` does not allow current → target."""
     if target not in set(table.get(current, ())):
         names = labels or {}
-        raise DomainError(
-            f"不允许的状态变更：{names.get(current, current)} → {names.get(target, target)}。"
-        )
+        raise DomainError(f"不允许的状态变更：{names.get(current, current)} → {names.get(target, target)}。")
 
 
-def guarded_update(
-    obj: models.Model, *, field: str, expected: Any, values: Mapping[str, Any]
-) -> None:
+def guarded_update(obj: models.Model, *, field: str, expected: Any, values: Mapping[str, Any]) -> None:
     """Write `values` to obj's row only if its `field` still equals `expected`.
 
     Refreshes the in-memory object on success; raises ConcurrentChange when another request

@@ -32,7 +32,9 @@ class DemoUser:
 
 
 DEMO_USERS = [
-    DemoUser("city_office", "市整改办 王明", Role.COORDINATOR, "市生态环境保护督察整改工作领导小组办公室", "整改办（市级）"),
+    DemoUser(
+        "city_office", "市整改办 王明", Role.COORDINATOR, "市生态环境保护督察整改工作领导小组办公室", "整改办（市级）"
+    ),
     DemoUser("county_office", "朔城区整改办 李华", Role.COORDINATOR, "朔城区整改办", "整改办（县级）"),
     DemoUser("county_clerk", "朔城区政府 张丽", Role.CLERK, "朔城区政府", "责任单位联络员（县区）"),
     DemoUser("dept_clerk", "市生态环境局 赵强", Role.CLERK, "市生态环境局", "责任单位联络员（市直部门）"),
@@ -89,7 +91,11 @@ def load_demo(*, password: str | None = None) -> dict[str, object]:
     plan = build_review(parsed).duplicate_of
     if plan is None:
         plan = plan_commit(
-            actor="演示数据", parsed=parsed, overrides=None, start_on=guess_start_on(text_hint(data)),
-            source_name=SEED_PLAN.name, source_sha256=hashlib.sha256(data).hexdigest(),
+            actor="演示数据",
+            parsed=parsed,
+            overrides=None,
+            start_on=guess_start_on(text_hint(data)),
+            source_name=SEED_PLAN.name,
+            source_sha256=hashlib.sha256(data).hexdigest(),
         )
     return {"credentials": credentials, "plan": plan, "plans": Plan.objects.count()}

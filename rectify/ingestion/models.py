@@ -15,6 +15,13 @@ class ImportJob(TimestampedModel):
         COMMITTED = "committed", "已导入"
         DISCARDED = "discarded", "已放弃"
 
+    # Allowed moves; services move a job with UPDATE … WHERE status = <current>.
+    TRANSITIONS: dict[str, set[str]] = {
+        "reviewing": {"committed", "discarded"},
+        "committed": set(),
+        "discarded": set(),
+    }
+
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     filename = models.CharField("文件名", max_length=255)
     sha256 = models.CharField(max_length=64)

@@ -145,7 +145,9 @@ def build_review(parsed: dict[str, Any], overrides: dict[str, Any] | None = None
         for phrase, role in _roles(p):
             if phrase in unit_overrides:
                 chosen = [by_id[i] for i in unit_overrides[phrase] if i in by_id]
-                units.append(UnitReview(phrase, role, chosen, exact=bool(chosen), group=len(chosen) > 1, overridden=True))
+                units.append(
+                    UnitReview(phrase, role, chosen, exact=bool(chosen), group=len(chosen) > 1, overridden=True)
+                )
             else:
                 res = index.resolve(phrase)
                 units.append(UnitReview(phrase, role, res.units, res.exact, res.group))
@@ -224,14 +226,20 @@ def import_prepare(*, actor: Any, data: bytes, filename: str) -> ImportJob:
         fingerprint=fp,
         duplicate_of=Plan.objects.filter(fingerprint=fp).first(),
     )
-    record(actor=actor, action="import.parsed", obj=job, after={"filename": job.filename, "problems": len(parsed["problems"])})
+    record(
+        actor=actor,
+        action="import.parsed",
+        obj=job,
+        after={"filename": job.filename, "problems": len(parsed["problems"])},
+    )
     return job
 
 
 def text_hint(data: bytes) -> str | None:
+    """The start of a text file's content, for guessing dates the parser does not report."""
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            return data[:20000].decode(encoding)
+            return data.decode(encoding)[:5000]
         except UnicodeDecodeError:
             continue
     return None
@@ -239,8 +247,13 @@ def text_hint(data: bytes) -> str | None:
 
 @transaction.atomic
 def import_update_review(
-    *, actor: Any, job: ImportJob, unit_overrides: dict[str, list[int]], deadline_overrides: dict[str, str],
-    start_on: dt.date | None, version: int,
+    *,
+    actor: Any,
+    job: ImportJob,
+    unit_overrides: dict[str, list[int]],
+    deadline_overrides: dict[str, str],
+    start_on: dt.date | None,
+    version: int,
 ) -> ImportJob:
     if not can_import_plan(actor):
         raise Forbidden("只有整改办可以导入整改方案。")
@@ -270,8 +283,12 @@ def import_commit(*, actor: Any, job: ImportJob) -> Plan:
     if claimed != 1:
         raise DomainError("该导入任务已被处理（已导入或已放弃），请勿重复提交。")
     plan = plan_commit(
-        actor=actor, parsed=job.parsed, overrides=job.overrides, start_on=job.start_on,
-        source_name=job.filename, source_sha256=job.sha256,
+        actor=actor,
+        parsed=job.parsed,
+        overrides=job.overrides,
+        start_on=job.start_on,
+        source_name=job.filename,
+        source_sha256=job.sha256,
     )
     ImportJob.objects.filter(pk=job.pk).update(plan=plan)
     job.refresh_from_db()
@@ -294,8 +311,14 @@ def _date(value: str | None) -> dt.date | None:
 
 @transaction.atomic
 def plan_commit(
-    *, actor: Any, parsed: dict[str, Any], overrides: dict[str, Any] | None, start_on: dt.date,
-    source_name: str, source_sha256: str = "", progress: Any = None,
+    *,
+    actor: Any,
+    parsed: dict[str, Any],
+    overrides: dict[str, Any] | None,
+    start_on: dt.date,
+    source_name: str,
+    source_sha256: str = "",
+    progress: Any = None,
 ) -> Plan:
     """Write a reviewed plan to the ledger in one transaction, with its audit trail."""
     review = build_review(parsed, overrides)
@@ -323,13 +346,22 @@ def plan_commit(
             )
         values = deadline_values(r.deadline)
         problem = Problem.objects.create(
-            plan=plan, chapter=chapter, number=p["number"], index=p["index"], text=p["text"],
-            goal=p.get("goal") or "", responsible_person=p.get("responsible_person") or "",
-            acceptance_unit_name=r.acceptance_phrase, acceptance_unit=r.acceptance_unit, **values,
+            plan=plan,
+            chapter=chapter,
+            number=p["number"],
+            index=p["index"],
+            text=p["text"],
+            goal=p.get("goal") or "",
+            responsible_person=p.get("responsible_person") or "",
+            acceptance_unit_name=r.acceptance_phrase,
+            acceptance_unit=r.acceptance_unit,
+            **values,
         )
         measures: list[Measure] = []
         for seq, m in enumerate(p["measures"], start=1):
-            measure = Measure.objects.create(problem=problem, number=m.get("number") or "", seq=seq, text=m["text"], **values)
+            measure = Measure.objects.create(
+                problem=problem, number=m.get("number") or "", seq=seq, text=m["text"], **values
+            )
             measures.append(measure)
             Milestone.objects.bulk_create(
                 [
@@ -347,17 +379,27 @@ def plan_commit(
                         continue
                     seen.add((unit.pk, u.role))
                     rows.append(Assignment(problem=problem, unit=unit, phrase=u.phrase, role=u.role))
-                    rows += [Assignment(problem=problem, measure=m, unit=unit, phrase=u.phrase, role=u.role) for m in measures]
+                    rows += [
+                        Assignment(problem=problem, measure=m, unit=unit, phrase=u.phrase, role=u.role)
+                        for m in measures
+                    ]
             else:
                 rows.append(
                     Assignment(
-                        problem=problem, unit=None, phrase=u.phrase, role=u.role, needs_confirmation=True,
+                        problem=problem,
+                        unit=None,
+                        phrase=u.phrase,
+                        role=u.role,
+                        needs_confirmation=True,
                         candidates=[unit.pk for unit in u.units],
                     )
                 )
         Assignment.objects.bulk_create(rows)
         record(
-            actor=actor, action="problem.imported", obj=problem, parent=plan,
+            actor=actor,
+            action="problem.imported",
+            obj=problem,
+            parent=plan,
             after={"measures": len(measures), "deadline": values["deadline_raw"], "units": [u.phrase for u in r.units]},
         )
         if progress is not None:

@@ -46,6 +46,8 @@ def upload(request: HttpRequest) -> HttpResponse:
             try:
                 job = services.import_prepare(actor=request.user, data=uploaded.read(), filename=uploaded.name or "")
                 return redirect("ingestion:review", job_id=job.pk)
+            except (Forbidden, NotFound):
+                raise
             except DomainError as exc:
                 error = exc.message
     jobs = ImportJob.objects.filter(created_by=request.user).select_related("plan")[:20]
@@ -78,12 +80,12 @@ def review_update(request: HttpRequest, job_id: int) -> HttpResponse:
             if ids:
                 unit_overrides[key[5:]] = ids
     deadline_overrides = {
-        key[10:]: value.strip()
-        for key, value in request.POST.items()
-        if key.startswith("deadline::") and value.strip()
+        key[10:]: value.strip() for key, value in request.POST.items() if key.startswith("deadline::") and value.strip()
     }
     original = {str(p["index"]): p["deadline"]["raw"] for p in job.parsed["problems"]}
-    deadline_overrides = {k: v for k, v in deadline_overrides.items() if original.get(k) != v or k in job.overrides.get("deadlines", {})}
+    deadline_overrides = {
+        k: v for k, v in deadline_overrides.items() if original.get(k) != v or k in job.overrides.get("deadlines", {})
+    }
     start_on = None
     if request.POST.get("start_on"):
         try:
@@ -93,10 +95,16 @@ def review_update(request: HttpRequest, job_id: int) -> HttpResponse:
             return redirect("ingestion:review", job_id=job.pk)
     try:
         services.import_update_review(
-            actor=request.user, job=job, unit_overrides=unit_overrides, deadline_overrides=deadline_overrides,
-            start_on=start_on, version=int(request.POST.get("version") or 0),
+            actor=request.user,
+            job=job,
+            unit_overrides=unit_overrides,
+            deadline_overrides=deadline_overrides,
+            start_on=start_on,
+            version=int(request.POST.get("version") or 0),
         )
         messages.success(request, "审核修正已保存。")
+    except (Forbidden, NotFound):
+        raise
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("ingestion:review", job_id=job.pk)
@@ -109,6 +117,8 @@ def commit(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job_for(request, job_id)
     try:
         plan = services.import_commit(actor=request.user, job=job)
+    except (Forbidden, NotFound):
+        raise
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("ingestion:review", job_id=job.pk)
@@ -124,6 +134,8 @@ def discard(request: HttpRequest, job_id: int) -> HttpResponse:
     try:
         services.import_discard(actor=request.user, job=job)
         messages.info(request, "已放弃本次导入，台账未作任何改动。")
+    except (Forbidden, NotFound):
+        raise
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("ingestion:upload")

@@ -94,4 +94,4 @@ class Membership(models.Model):
         return f"{self.user} @ {self.unit} ({self.get_role_display()})"
 
 
-__all__ = ["OrgUnit", "UnitKind", "UnitGroup", "Role", "Membership", "Q"]
+__all__ = ["Membership", "OrgUnit", "Q", "Role", "UnitGroup", "UnitKind"]

@@ -70,9 +70,7 @@ class UnitIndex:
             for alias in unit.aliases or []:
                 self.by_name.setdefault(normalize_unit_name(alias), unit)
         # Merged units still resolve: to the unit they were merged into.
-        for unit in OrgUnit.objects.filter(is_active=False, merged_into__isnull=False).select_related(
-            "merged_into"
-        ):
+        for unit in OrgUnit.objects.filter(is_active=False, merged_into__isnull=False).select_related("merged_into"):
             self.by_name.setdefault(normalize_unit_name(unit.name), unit.merged_into)  # type: ignore[arg-type]
         self.groups: dict[str, tuple[bool, list[OrgUnit]]] = {}
         for group in UnitGroup.objects.prefetch_related("members"):

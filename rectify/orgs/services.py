@@ -35,9 +35,7 @@ def _check_name_free(name: str, *, exclude: OrgUnit | None = None) -> None:
 
 def _create(*, name: str, kind: str, parent: OrgUnit | None, aliases: list[str]) -> OrgUnit:
     path, depth = _next_path(parent)
-    return OrgUnit.objects.create(
-        name=name, kind=kind, parent=parent, path=path, depth=depth, aliases=aliases
-    )
+    return OrgUnit.objects.create(name=name, kind=kind, parent=parent, path=path, depth=depth, aliases=aliases)
 
 
 @transaction.atomic
@@ -49,9 +47,7 @@ def directory_load(*, actor: Any, data: dict[str, Any]) -> dict[str, int]:
         nonlocal created
         unit = OrgUnit.objects.filter(name=node["name"]).first()
         if unit is None:
-            unit = _create(
-                name=node["name"], kind=node["kind"], parent=parent, aliases=list(node.get("aliases", []))
-            )
+            unit = _create(name=node["name"], kind=node["kind"], parent=parent, aliases=list(node.get("aliases", [])))
             created += 1
         else:
             merged = sorted(set(unit.aliases) | set(node.get("aliases", [])))
@@ -143,9 +139,7 @@ def unit_merge(*, actor: Any, source: OrgUnit, target: OrgUnit) -> OrgUnit:
         model = relation.related_model
         if model in (OrgUnit, Membership) or relation.many_to_many or not relation.field.concrete:
             continue
-        count = model._default_manager.filter(**{relation.field.name: source}).update(
-            **{relation.field.name: target}
-        )
+        count = model._default_manager.filter(**{relation.field.name: source}).update(**{relation.field.name: target})
         if count:
             moved[model._meta.label_lower] = count
     for group in source.groups.all():

@@ -61,10 +61,15 @@ def unit_add(request: HttpRequest) -> HttpResponse:
     aliases = [a.strip() for a in request.POST.get("aliases", "").replace("，", "、").split("、") if a.strip()]
     try:
         unit = services.unit_create(
-            actor=request.user, name=request.POST.get("name", ""), kind=request.POST.get("kind", ""),
-            parent=parent, aliases=aliases,
+            actor=request.user,
+            name=request.POST.get("name", ""),
+            kind=request.POST.get("kind", ""),
+            parent=parent,
+            aliases=aliases,
         )
         messages.success(request, f"已添加单位“{unit.name}”。")
+    except (Forbidden, NotFound):
+        raise
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("orgs:list")
@@ -79,10 +84,14 @@ def unit_rename(request: HttpRequest, unit_id: int) -> HttpResponse:
     unit = _unit_or_404(unit_id)
     try:
         services.unit_rename(
-            actor=request.user, unit=unit, name=request.POST.get("name", ""),
+            actor=request.user,
+            unit=unit,
+            name=request.POST.get("name", ""),
             version=int(request.POST.get("version") or 0),
         )
         messages.success(request, f"已更名为“{unit.name}”，原名称保留为别名。")
+    except (Forbidden, NotFound):
+        raise
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("orgs:list")
@@ -99,6 +108,8 @@ def unit_merge(request: HttpRequest, unit_id: int) -> HttpResponse:
     try:
         services.unit_merge(actor=request.user, source=source, target=target)
         messages.success(request, f"“{source.name}”已并入“{target.name}”，其任务与账号随之转移。")
+    except (Forbidden, NotFound):
+        raise
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("orgs:list")

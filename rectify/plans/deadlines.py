@@ -72,8 +72,21 @@ class Deadline:
 
 # --- numerals --------------------------------------------------------------------------------
 
-_CN_DIGITS = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
-              "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "○": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
@@ -158,10 +171,18 @@ def find_dates(text: str) -> list[DateMatch]:
         before = bool(m.group("suf"))
         if m.group("ny"):
             nd = m.group("nd")
-            found.append(DateMatch(
-                m.group(), m.start(), m.end(), int(m.group("ny")), int(m.group("nm")),
-                int(nd) if nd else None, "day" if nd else "month", before=before,
-            ))
+            found.append(
+                DateMatch(
+                    m.group(),
+                    m.start(),
+                    m.end(),
+                    int(m.group("ny")),
+                    int(m.group("nm")),
+                    int(nd) if nd else None,
+                    "day" if nd else "month",
+                    before=before,
+                )
+            )
             continue
         year = int(m.group("y")) if m.group("y") else None
         month_text = m.group("m") or m.group("m2")
@@ -238,9 +259,7 @@ _IMMEDIATE_RE = re.compile(r"立行立改|立即整改|即知即改")
 _ONGOING_RE = re.compile(r"长期坚持|长期推进|持续推进|常态化|持续整改")
 _ANNUAL_RE = re.compile(r"按年度|每年|逐年|年度任务")
 _SCHEDULED_RE = re.compile(r"序时进度")
-_EXTERNAL_RE = re.compile(
-    r"要求(?:的)?时间|按照?(?:省|中央|国家|上级|市)[^，,；;]{0,12}(?:要求|方案|时限)|同步完成"
-)
+_EXTERNAL_RE = re.compile(r"要求(?:的)?时间|按照?(?:省|中央|国家|上级|市)[^，,；;]{0,12}(?:要求|方案|时限)|同步完成")
 _TRIM = "。．.，,；;、：: \t\n"
 
 
@@ -261,7 +280,7 @@ def _part(text: str, year: int | None = None) -> DeadlinePart:
     scope = _scope(text, spans)
     if len(dates) == 2:
         (m1, start1, _, _), (m2, _, due2, _) = dates
-        if _RANGE_JOIN_RE.match(text[m1.end:m2.begin]) and start1 <= due2:
+        if _RANGE_JOIN_RE.match(text[m1.end : m2.begin]) and start1 <= due2:
             return DeadlinePart(scope, text, DeadlineKind.RANGE, due2, start1)
     if _DONE_RE.search(text):
         due = max((d for _, _, d, _ in dates), default=None)
@@ -285,8 +304,7 @@ def _part(text: str, year: int | None = None) -> DeadlinePart:
     return DeadlinePart(scope, text, DeadlineKind.UNKNOWN, None)
 
 
-_KEYWORD_KINDS = {DeadlineKind.IMMEDIATE, DeadlineKind.ONGOING, DeadlineKind.IMMEDIATE_ONGOING,
-                  DeadlineKind.COMPLETED}
+_KEYWORD_KINDS = {DeadlineKind.IMMEDIATE, DeadlineKind.ONGOING, DeadlineKind.IMMEDIATE_ONGOING, DeadlineKind.COMPLETED}
 
 
 def parse_deadline(raw: str) -> Deadline:
@@ -335,8 +353,7 @@ def _merge_unknown(parts: list[DeadlinePart]) -> list[DeadlinePart]:
             if merged:
                 prev = merged[-1]
                 scope = "，".join(s for s in (prev.scope, part.scope) if s) or None
-                merged[-1] = DeadlinePart(scope, f"{prev.raw}，{part.raw}", prev.kind, prev.due,
-                                          prev.start)
+                merged[-1] = DeadlinePart(scope, f"{prev.raw}，{part.raw}", prev.kind, prev.due, prev.start)
             else:
                 pending.append(part.raw)
             continue

@@ -198,9 +198,7 @@ class Assignment(TimestampedModel):
         SUPPORT = "support", "配合"
 
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="assignments")
-    measure = models.ForeignKey(
-        Measure, null=True, blank=True, on_delete=models.CASCADE, related_name="assignments"
-    )
+    measure = models.ForeignKey(Measure, null=True, blank=True, on_delete=models.CASCADE, related_name="assignments")
     unit = models.ForeignKey(OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="assignments")
     phrase = models.CharField("原文称谓", max_length=200)
     role = models.CharField("角色", max_length=10, choices=RoleKind.choices, default=RoleKind.LEAD)

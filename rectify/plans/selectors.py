@@ -43,9 +43,7 @@ def plan_list(*, viewer: Any) -> QuerySet[Plan]:
     scope = _scope_or_forbid(viewer)
     qs = Plan.objects.all()
     if not scope.everything:
-        qs = qs.filter(
-            Exists(Assignment.objects.filter(problem__plan_id=OuterRef("pk"), unit_id__in=scope.unit_ids))
-        )
+        qs = qs.filter(Exists(Assignment.objects.filter(problem__plan_id=OuterRef("pk"), unit_id__in=scope.unit_ids)))
     return qs.annotate(problem_count=Count("problems", distinct=True)).order_by("-created_at")
 
 
@@ -102,9 +100,8 @@ class LedgerFilters:
 
 
 def overdue_condition(today: dt.date, prefix: str = "") -> Q:
-    return (
-        Q(**{f"{prefix}due_on__lt": today, f"{prefix}status__in": OPEN_STATUSES})
-        & ~Q(**{f"{prefix}deadline_kind__in": list(UNDATED_KINDS)})
+    return Q(**{f"{prefix}due_on__lt": today, f"{prefix}status__in": OPEN_STATUSES}) & ~Q(
+        **{f"{prefix}deadline_kind__in": list(UNDATED_KINDS)}
     )
 
 
@@ -197,9 +194,7 @@ def chapters_for(*, viewer: Any) -> QuerySet[Chapter]:
 
 def unit_problems(*, viewer: Any, unit: OrgUnit) -> QuerySet[Problem]:
     """Problems where `unit` holds an assignment (the caller checked the unit is in scope)."""
-    qs = problem_list(viewer=viewer).filter(
-        Exists(Assignment.objects.filter(problem_id=OuterRef("pk"), unit=unit))
-    )
+    qs = problem_list(viewer=viewer).filter(Exists(Assignment.objects.filter(problem_id=OuterRef("pk"), unit=unit)))
     return qs.annotate(
         measure_count=Count("assignments", filter=Q(assignments__unit=unit, assignments__measure__isnull=False))
     )

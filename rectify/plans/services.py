@@ -106,9 +106,7 @@ def assignment_confirm(*, actor: Any, assignment: Assignment, units: list[OrgUni
     for unit in units:
         if unit.pk in existing:
             continue
-        created.append(
-            Assignment.objects.create(problem=problem, unit=unit, phrase=locked.phrase, role=locked.role)
-        )
+        created.append(Assignment.objects.create(problem=problem, unit=unit, phrase=locked.phrase, role=locked.role))
         Assignment.objects.bulk_create(
             [
                 Assignment(problem=problem, measure=m, unit=unit, phrase=locked.phrase, role=locked.role)

@@ -11,11 +11,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from rectify.audit.selectors import audit_timeline
-from rectify.core.errors import DomainError, NotFound
+from rectify.core.errors import DomainError, Forbidden, NotFound
 from rectify.core.http import business_view, paginate, query_without_page
 from rectify.orgs.models import OrgUnit
-from rectify.orgs.selectors import counties, unit_get, unit_memberships
 from rectify.orgs.scope import viewer_scope
+from rectify.orgs.selectors import counties, unit_get, unit_memberships
 
 from . import selectors, services
 from .models import Assignment, DeadlineKind, ItemStatus
@@ -101,6 +101,8 @@ def problem_deadline_edit(request: HttpRequest, problem_id: int) -> HttpResponse
             actor=request.user, problem=problem, raw=request.POST.get("raw", ""), version=version, due=due
         )
         messages.success(request, "整改时限已更新。")
+    except (Forbidden, NotFound):
+        raise
     except DomainError as exc:
         messages.error(request, exc.message)
     except ValueError:
@@ -121,6 +123,8 @@ def assignment_confirm(request: HttpRequest, problem_id: int, assignment_id: int
     try:
         services.assignment_confirm(actor=request.user, assignment=assignment, units=units)
         messages.success(request, f"“{assignment.phrase}”已确认为：{'、'.join(u.name for u in units)}。")
+    except (Forbidden, NotFound):
+        raise
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("plans:problem", problem_id=problem.pk)

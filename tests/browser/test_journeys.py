@@ -44,7 +44,9 @@ def test_a_county_clerk_sees_only_its_units_work(page: Any) -> None:
 
 def test_coordinator_imports_a_plan_through_review(page: Any, tmp_path: Path) -> None:
     plan = tmp_path / "另一方案.txt"
-    text = SEED.read_text(encoding="utf-8").replace("朔州市贯彻落实省生态环境保护督察 反馈意见整改方案", "朔城区贯彻落实整改方案")
+    text = SEED.read_text(encoding="utf-8").replace(
+        "朔州市贯彻落实省生态环境保护督察 反馈意见整改方案", "朔城区贯彻落实整改方案"
+    )
     plan.write_bytes(text.encode("gbk"))
     login(page, "city_office")
     page.click("text=导入方案")
@@ -57,10 +59,11 @@ def test_coordinator_imports_a_plan_through_review(page: Any, tmp_path: Path) ->
     page.fill("input[name='deadline::5']", "2022年12月底")
     page.click("text=保存修正并重新预览")
     page.wait_for_selector("text=审核修正已保存")
-    page.click("#commit-btn")
+    with page.expect_navigation():
+        page.click("#commit-btn")
+    shoot(page, "06-imported")
     page.wait_for_selector("text=已导入")
     assert "朔城区贯彻落实整改方案" in page.content()
-    shoot(page, "06-imported")
 
 
 def test_bad_upload_shows_a_chinese_message(page: Any, tmp_path: Path) -> None:

@@ -96,7 +96,9 @@ def test_importing_the_same_plan_twice_is_detected_not_duplicated() -> None:
 
 
 def test_import_plan_command_previews_without_writing(tmp_path: Path, capsys: Any) -> None:
-    text = SEED_PLAN.read_text(encoding="utf-8").replace("朔州市贯彻落实省生态环境保护督察 反馈意见整改方案", "某市整改方案")
+    text = SEED_PLAN.read_text(encoding="utf-8").replace(
+        "朔州市贯彻落实省生态环境保护督察 反馈意见整改方案", "某市整改方案"
+    )
     path = tmp_path / "plan.txt"
     path.write_text(text, encoding="utf-8")
     before = (Problem.objects.count(), AuditEvent.objects.count())
@@ -108,7 +110,9 @@ def test_import_plan_command_previews_without_writing(tmp_path: Path, capsys: An
 
 
 def test_import_plan_command_commits_in_one_go(tmp_path: Path, capsys: Any) -> None:
-    text = SEED_PLAN.read_text(encoding="utf-8").replace("朔州市贯彻落实省生态环境保护督察 反馈意见整改方案", "某市整改方案")
+    text = SEED_PLAN.read_text(encoding="utf-8").replace(
+        "朔州市贯彻落实省生态环境保护督察 反馈意见整改方案", "某市整改方案"
+    )
     path = tmp_path / "plan.txt"
     path.write_text(text, encoding="utf-8")
     call_command("import_plan", str(path), "--commit")

@@ -109,7 +109,10 @@ def test_an_external_deadline_takes_the_date_the_coordinator_enters(users: Any) 
 
     problem = Problem.objects.get(number="五")
     problem_update_deadline(
-        actor=users["city_office"], problem=problem, raw=problem.deadline_raw, version=problem.version,
+        actor=users["city_office"],
+        problem=problem,
+        raw=problem.deadline_raw,
+        version=problem.version,
         due=dt.date(2023, 3, 31),
     )
     problem.refresh_from_db()
@@ -137,7 +140,10 @@ def test_confirming_a_pending_phrase_creates_concrete_assignments(users: Any) ->
     assert not Assignment.objects.filter(pk=pending.pk).exists()
     problem = pending.problem
     measure_count = problem.measures.count()
-    assert Assignment.objects.filter(problem=problem, unit__name="市能源局", measure__isnull=False).count() == measure_count
+    assert (
+        Assignment.objects.filter(problem=problem, unit__name="市能源局", measure__isnull=False).count()
+        == measure_count
+    )
     with pytest.raises(DomainError, match="已被他人确认"):
         assignment_confirm(actor=users["city_office"], assignment=pending, units=units)
 

@@ -22,7 +22,9 @@ OTHER_TITLE = "某县贯彻落实省生态环境保护督察反馈意见整改�
 
 
 def other_plan_bytes(encoding: str = "utf-8") -> bytes:
-    text = SEED_PLAN.read_text(encoding="utf-8").replace("朔州市贯彻落实省生态环境保护督察 反馈意见整改方案", OTHER_TITLE)
+    text = SEED_PLAN.read_text(encoding="utf-8").replace(
+        "朔州市贯彻落实省生态环境保护督察 反馈意见整改方案", OTHER_TITLE
+    )
     return text.encode(encoding)
 
 
@@ -48,8 +50,12 @@ def test_upload_review_correct_and_commit(client_for: Any) -> None:
     energy = OrgUnit.objects.get(name="市能源局")
     client.post(
         reverse("ingestion:review_update", args=[job.pk]),
-        {"version": job.version, "map::市直相关部门": [water.pk, energy.pk], "deadline::5": "2022年12月底",
-         "start_on": "2022-02-25"},
+        {
+            "version": job.version,
+            "map::市直相关部门": [water.pk, energy.pk],
+            "deadline::5": "2022年12月底",
+            "start_on": "2022-02-25",
+        },
     )
     job.refresh_from_db()
     assert job.overrides["units"]["市直相关部门"] == [water.pk, energy.pk]
@@ -57,7 +63,10 @@ def test_upload_review_correct_and_commit(client_for: Any) -> None:
     assert response.status_code == 302
     plan = Plan.objects.get(title=OTHER_TITLE)
     first = plan.problems.get(number="一")
-    assert set(first.assignments.filter(measure__isnull=True).values_list("unit__name", flat=True)) >= {"市水利局", "市能源局"}
+    assert set(first.assignments.filter(measure__isnull=True).values_list("unit__name", flat=True)) >= {
+        "市水利局",
+        "市能源局",
+    }
     assert not first.assignments.filter(needs_confirmation=True).exists()
     fifth = plan.problems.get(number="五")
     assert (fifth.deadline_kind, str(fifth.due_on)) == ("date", "2022-12-31")
@@ -114,7 +123,9 @@ def scanned_pdf() -> bytes:
         ("broken.docx", lambda: b"PK\x03\x04 not really a zip", ""),
     ],
 )
-def test_bad_input_gets_a_chinese_message_and_changes_nothing(client_for: Any, name: str, make: Any, message: str) -> None:
+def test_bad_input_gets_a_chinese_message_and_changes_nothing(
+    client_for: Any, name: str, make: Any, message: str
+) -> None:
     client = client_for("city_office")
     before = snapshot()
     response = upload(client, name, make())

@@ -143,8 +143,13 @@ def test_pages_are_chinese_even_for_an_english_browser(client_for: Any) -> None:
 
 def test_no_page_loads_anything_from_another_host(client_for: Any, problems: Any) -> None:
     client = client_for("city_office")
-    for url in [reverse("plans:ledger"), reverse("plans:problem", args=[problems["一"].pk]), reverse("orgs:list"),
-                reverse("ingestion:upload"), reverse("accounts:login")]:
+    for url in [
+        reverse("plans:ledger"),
+        reverse("plans:problem", args=[problems["一"].pk]),
+        reverse("orgs:list"),
+        reverse("ingestion:upload"),
+        reverse("accounts:login"),
+    ]:
         page = client.get(url).content.decode()
         assert "http://" not in page.replace("http://testserver", "") and "https://" not in page
         assert "//cdn" not in page

@@ -21,13 +21,21 @@ CITY_WIDE = {"city_office", "acceptance", "leader"}
 
 # Problem visible to each role ("own"), and one outside its scope ("other"), by problem number.
 OWN_PROBLEM = {
-    "city_office": "十五", "acceptance": "十五", "leader": "十五",
-    "county_office": "一", "county_clerk": "一", "dept_clerk": "十",
+    "city_office": "十五",
+    "acceptance": "十五",
+    "leader": "十五",
+    "county_office": "一",
+    "county_clerk": "一",
+    "dept_clerk": "十",
 }
 OTHER_PROBLEM = {"county_office": "十五", "county_clerk": "十五", "dept_clerk": "十五"}
 OWN_UNIT = {
-    "city_office": "市能源局", "acceptance": "市能源局", "leader": "市能源局",
-    "county_office": "朔城区政府", "county_clerk": "朔城区政府", "dept_clerk": "市生态环境局",
+    "city_office": "市能源局",
+    "acceptance": "市能源局",
+    "leader": "市能源局",
+    "county_office": "朔城区政府",
+    "county_clerk": "朔城区政府",
+    "dept_clerk": "市生态环境局",
 }
 OTHER_UNIT = {"county_office": "平鲁区政府", "county_clerk": "市能源局", "dept_clerk": "市能源局"}
 MISSING = 987654
@@ -59,7 +67,9 @@ def test_problem_pages_own_other_missing(client_for: Any, problems: Any, role: s
 
 @pytest.mark.parametrize("view", ["plans:problem", "plans:problem_history"])
 @pytest.mark.parametrize("role", NO_BUSINESS)
-def test_problem_pages_closed_to_roles_without_business_data(client_for: Any, problems: Any, role: str, view: str) -> None:
+def test_problem_pages_closed_to_roles_without_business_data(
+    client_for: Any, problems: Any, role: str, view: str
+) -> None:
     assert client_for(role).get(reverse(view, args=[problems["一"].pk])).status_code == 403
 
 

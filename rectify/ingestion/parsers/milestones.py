@@ -16,9 +16,37 @@ from rectify.plans.deadlines import PRECISION_YEAR, compact, date_bounds, find_d
 from .model import Milestone
 
 # words that, right after a date, make it a commitment
-_TRIGGERS = ("完成", "实现", "开工", "建成", "投入使用", "投入运行", "投运", "投产", "出台", "制定",
-             "印发", "达到", "启动", "完工", "竣工", "退出", "淘汰", "取得", "上线", "通过", "全部",
-             "全面", "基本", "力争", "确保", "前", "以前", "之前", "内")
+_TRIGGERS = (
+    "完成",
+    "实现",
+    "开工",
+    "建成",
+    "投入使用",
+    "投入运行",
+    "投运",
+    "投产",
+    "出台",
+    "制定",
+    "印发",
+    "达到",
+    "启动",
+    "完工",
+    "竣工",
+    "退出",
+    "淘汰",
+    "取得",
+    "上线",
+    "通过",
+    "全部",
+    "全面",
+    "基本",
+    "力争",
+    "确保",
+    "前",
+    "以前",
+    "之前",
+    "内",
+)
 # …and right before it
 _LEAD_INS = ("于", "到", "在", "力争", "确保", "争取", "截至", "截止", "至")
 _PAST_BEFORE = ("已", "曾", "自", "从")
@@ -38,7 +66,7 @@ def find_milestones(text: str) -> list[Milestone]:
     # both ends of a period ("2019年至2021年", "2020年6月-12月") describe a span, not a commitment
     in_range: set[int] = set()
     for i in range(len(matches) - 1):
-        if _CONNECTOR_RE.match(text[matches[i].end: matches[i + 1].begin]):
+        if _CONNECTOR_RE.match(text[matches[i].end : matches[i + 1].begin]):
             in_range.update((i, i + 1))
     for i, match in enumerate(matches):
         bounds = date_bounds(match, year)
@@ -47,8 +75,8 @@ def find_milestones(text: str) -> list[Milestone]:
         if bounds is None:
             continue
         _, due, precision = bounds
-        before = text[max(0, match.begin - 3): match.begin]
-        after = text[match.end: match.end + 6].lstrip("，,")
+        before = text[max(0, match.begin - 3) : match.begin]
+        after = text[match.end : match.end + 6].lstrip("，,")
         # "1-11月": the end of a span of months
         if (i in in_range or (match.begin and text[match.begin - 1] in _DASHES)) and not match.before:
             continue

@@ -76,8 +76,13 @@ def _iso(value: date | None) -> str | None:
 
 
 def _part_dict(part: DeadlinePart) -> dict[str, Any]:
-    return {"scope": part.scope, "raw": part.raw, "kind": str(part.kind), "due": _iso(part.due),
-            "start": _iso(part.start)}
+    return {
+        "scope": part.scope,
+        "raw": part.raw,
+        "kind": str(part.kind),
+        "due": _iso(part.due),
+        "start": _iso(part.start),
+    }
 
 
 def deadline_to_dict(deadline: Deadline) -> dict[str, Any]:
@@ -94,10 +99,7 @@ def measure_to_dict(measure: Measure) -> dict[str, Any]:
     return {
         "number": measure.number,
         "text": measure.text,
-        "milestones": [
-            {"raw": m.raw, "due": m.due.isoformat(), "precision": m.precision}
-            for m in measure.milestones
-        ],
+        "milestones": [{"raw": m.raw, "due": m.due.isoformat(), "precision": m.precision} for m in measure.milestones],
     }
 
 

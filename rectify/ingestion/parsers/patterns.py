@@ -15,8 +15,9 @@ CN_NUM = "[一二三四五六七八九十百零〇两]+"
 
 CHAPTER_RE = re.compile(rf"^({CN_NUM})\s*[、．.]\s*(.*)$", re.S)
 PROBLEM_RE = re.compile(rf"^[（(]\s*({CN_NUM})\s*[）)]\s*[、.．]?\s*(.*)$", re.S)
-# "17." "17．" "17、" "（17）" — but not "3.8%" or "1.8639亿吨" at the start of a wrapped line
-MEASURE_RE = re.compile(r"^(?:(\d{1,3})\s*[.．、](?![\d%])|[（(](\d{1,3})[）)])\s*(.*)$", re.S)
+# "17." "17．" "17、" "（17）" and "21.2022年6月底前…" — but not "3.8%" or "1.8639亿吨" at the
+# start of a wrapped line
+MEASURE_RE = re.compile(r"^(?:(\d{1,3})\s*[.．、](?!(?!(?:19|20)\d\d年)[\d%])|[（(](\d{1,3})[）)])\s*(.*)$", re.S)
 BARE_ATTACHMENT_RE = re.compile(r"^附\s*件\s*\d*\s*[：:]?$")
 ATTACHMENT_REF_RE = re.compile(r"^附\s*件\s*\d*\s*[：:]")
 # "一是…二是…" inside a 整改措施 block with no numbered items
@@ -32,12 +33,9 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
     "person": ("整改责任人", "责任人", "责任领导"),
     "acceptance": ("牵头验收单位", "验收单位", "验收部门"),
     "acceptance_support": ("配合验收单位",),
-    "deadline": ("整改时限", "完成时限", "整改期限", "整改时间", "时间节点", "完成时间",
-                 "时限要求", "时限"),
+    "deadline": ("整改时限", "完成时限", "整改期限", "整改时间", "时间节点", "完成时间", "时限要求", "时限"),
 }
-LABEL_FIELD: dict[str, str] = {
-    label: name for name, labels in FIELD_LABELS.items() for label in labels
-}
+LABEL_FIELD: dict[str, str] = {label: name for name, labels in FIELD_LABELS.items() for label in labels}
 _LABEL_ALT = "|".join(sorted(LABEL_FIELD, key=len, reverse=True))
 # an optional qualifier such as 责任单位（市级）
 _QUALIFIER = r"(?:[（(][^（）()]{1,12}[）)])?"

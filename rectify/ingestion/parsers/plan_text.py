@@ -10,6 +10,7 @@ inside the list that fits nowhere becomes a warning with its line number; nothin
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 from .errors import ParseError
 from .model import Chapter, ParsedPlan, ParseWarning, Problem
@@ -23,7 +24,13 @@ from .patterns import (
     numeral_value,
     starts_structure,
 )
-from .problems import FIELD_NAMES_CN, SCALAR_FIELDS, ProblemDraft, finish_problem
+from .problems import (
+    FIELD_NAMES_CN,
+    SCALAR_FIELDS,
+    ProblemDraft,
+    finish_problem,
+    numbering_warnings,
+)
 from .repairs import Para, text_to_paragraphs
 
 NO_LIST_MESSAGE = (
@@ -46,45 +53,62 @@ def _title_like(text: str) -> bool:
     return 0 < len(body) <= 80 and not _TITLE_PUNCT.search(body) and not starts_structure(text)
 
 
-def _problem_follows(paras: list[Para], start: int) -> bool:
-    """Is there a （一） problem with at least one field label from `start` on?"""
-    seen_problem = False
-    for para in paras[start:]:
-        if BARE_ATTACHMENT_RE.match(para.text) and seen_problem:
+class _Outline:
+    """One pass over the paragraphs: which （一） problems carry field labels, where 附件 lines are.
+
+    Finding the list asks "is there a labelled problem after here?" many times; answering from
+    these two sorted lists keeps that linear on hostile input (thousands of （一） lines).
+    """
+
+    def __init__(self, paras: list[Para]) -> None:
+        self.labelled: list[int] = []
+        self.bare: list[int] = []
+        current: int | None = None
+        for i, para in enumerate(paras):
+            text = para.text
+            if BARE_ATTACHMENT_RE.match(text):
+                self.bare.append(i)
+                current = None
+            elif PROBLEM_RE.match(text):
+                current = i
+                if INLINE_LABEL_RE.search(text):  # "（一）…。整改目标：…" on one line
+                    self.labelled.append(i)
+                    current = None
+            elif current is not None and label_match(text):
+                self.labelled.append(current)
+                current = None
+
+    def problem_follows(self, start: int) -> bool:
+        """Is there a labelled problem from `start` on, before the next 附件 line?"""
+        k = bisect_left(self.labelled, start)
+        if k == len(self.labelled):
             return False
-        if PROBLEM_RE.match(para.text):
-            seen_problem = True
-        elif seen_problem and label_match(para.text):
-            return True
-    return False
+        b = bisect_left(self.bare, start)
+        return b == len(self.bare) or self.labelled[k] < self.bare[b]
 
 
 def _find_list(paras: list[Para]) -> tuple[int, int, str | None]:
     """(end of the main text, first paragraph of the list, the list's title)."""
-    for i, para in enumerate(paras):
-        if BARE_ATTACHMENT_RE.match(para.text):
-            j = i + 1
-            title = None
-            if j < len(paras) and _title_like(paras[j].text):
-                title = paras[j].text
-                j += 1
-            if _problem_follows(paras, j):
-                return i, j, title
+    outline = _Outline(paras)
+    for i in outline.bare:
+        j = i + 1
+        title = None
+        if j < len(paras) and _title_like(paras[j].text):
+            title = paras[j].text
+            j += 1
+        if outline.problem_follows(j):
+            return i, j, title
     for i, para in enumerate(paras):
         text = para.text
         if _title_like(text) and _LIST_TITLE.search(text) and not ATTACHMENT_REF_RE.match(text):
-            window = paras[i + 1: i + 4]
+            window = paras[i + 1 : i + 4]
             if any(CHAPTER_RE.match(p.text) or PROBLEM_RE.match(p.text) for p in window):
-                if _problem_follows(paras, i + 1):
+                if outline.problem_follows(i + 1):
                     return i, i + 1, text
-    for i, para in enumerate(paras):
-        if PROBLEM_RE.match(para.text) and _problem_follows(paras, i):
-            # stop at the next problem: the first one must itself carry labels
-            nxt = next((k for k in range(i + 1, len(paras)) if PROBLEM_RE.match(paras[k].text)),
-                       len(paras))
-            if any(label_match(p.text) for p in paras[i + 1: nxt]):
-                start = i - 1 if i and CHAPTER_RE.match(paras[i - 1].text) else i
-                return start, start, None
+    if outline.labelled:
+        i = outline.labelled[0]
+        start = i - 1 if i and CHAPTER_RE.match(paras[i - 1].text) else i
+        return start, start, None
     raise ParseError(NO_LIST_MESSAGE)
 
 
@@ -102,6 +126,8 @@ class _ListWalker:
         self.problem_value = 0
         self.restart_allowed = True
         self.expect_title = False
+        # the last （一）（二）… sub-item seen inside a field, so its （二） is not taken for a problem
+        self.sub_item = 0
 
     def warn(self, line: int, message: str) -> None:
         self.warnings.append(ParseWarning(line, message))
@@ -132,6 +158,9 @@ class _ListWalker:
     def _accept_problem(self, value: int | None, para: Para, number: str) -> bool:
         if value is None:
             return False
+        if self.sub_item and value == self.sub_item + 1:
+            self.sub_item = value
+            return False
         if value == self.problem_value + 1 or (value == 1 and self.restart_allowed):
             return True
         if self.draft is None or self._previous_complete():
@@ -140,6 +169,8 @@ class _ListWalker:
                 prev = self.draft.number
             self.warn(para.line, f"问题编号（{number}）不连续，上一个问题为（{prev}）")
             return True
+        if value == 1:
+            self.sub_item = 1
         return False  # （一）（二） sub-items inside a problem's text or measures
 
     def _one(self, para: Para, inline: bool) -> None:
@@ -177,6 +208,7 @@ class _ListWalker:
                 self.field = "text"
                 self.problem_value = value or 0
                 self.restart_allowed = False
+                self.sub_item = 0
                 return
         labelled = label_match(text)
         if labelled:
@@ -185,11 +217,14 @@ class _ListWalker:
                 self.warn(para.line, f"字段不属于任何问题，未能归入：“{_snippet(text)}”")
                 return
             if name in SCALAR_FIELDS and self.draft.has(name):
-                self.warn(para.line, f"问题（{self.draft.number}）的“{FIELD_NAMES_CN[name]}”"
-                                     f"重复出现，未采用：“{_snippet(text)}”")
+                self.warn(
+                    para.line,
+                    f"问题（{self.draft.number}）的“{FIELD_NAMES_CN[name]}”重复出现，未采用：“{_snippet(text)}”",
+                )
                 self.field = None
                 return
             self.field = name
+            self.sub_item = 0
             self.draft.fields.setdefault(name, [])
             if value_text:
                 self.draft.add(name, Para(para.line, value_text))
@@ -197,22 +232,9 @@ class _ListWalker:
         if self.draft is None:
             self.warn(para.line, f"未能归入任何问题的文字：“{_snippet(text)}”")
         elif self.field is None or self.field in SCALAR_FIELDS:
-            self.warn(para.line, f"问题（{self.draft.number}）之后未能归入任何字段的文字："
-                                 f"“{_snippet(text)}”")
+            self.warn(para.line, f"问题（{self.draft.number}）之后未能归入任何字段的文字：“{_snippet(text)}”")
         else:
             self.draft.add(self.field, para)
-
-    def measure_numbering(self) -> None:
-        previous: int | None = None
-        for problem in self.problems:
-            for measure in problem.measures:
-                if measure.number is None:
-                    continue
-                value = int(measure.number)
-                if previous is not None and value not in (previous + 1, 1):
-                    self.warn(measure.line,
-                              f"措施编号{value}不连续（上一条为{previous}），请核对是否漏项")
-                previous = value
 
 
 def parse_paragraphs(paras: list[Para]) -> ParsedPlan:
@@ -223,17 +245,16 @@ def parse_paragraphs(paras: list[Para]) -> ParsedPlan:
     main_end, list_start, list_title = _find_list(paras)
     has_title = _title_like(paras[0].text) and main_end > 0
     title = paras[0].text.rstrip("。") if has_title else (list_title or "")
-    preamble = [p.text for p in paras[1 if has_title else 0: main_end]]
+    preamble = [p.text for p in paras[1 if has_title else 0 : main_end]]
     walker = _ListWalker()
     for para in paras[list_start:]:
         walker.feed(para)
     walker.finish()
     if not walker.problems:
         raise ParseError(NO_LIST_MESSAGE)
-    walker.measure_numbering()
+    walker.warnings.extend(numbering_warnings(walker.problems))
     walker.warnings.sort(key=lambda w: w.line)
-    return ParsedPlan(title, walker.chapters, walker.problems, walker.warnings, list_title,
-                      preamble)
+    return ParsedPlan(title, walker.chapters, walker.problems, walker.warnings, list_title, preamble)
 
 
 def parse_plan(text: str) -> ParsedPlan:

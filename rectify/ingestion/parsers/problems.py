@@ -122,3 +122,20 @@ def finish_problem(draft: ProblemDraft) -> tuple[Problem, list[ParseWarning]]:
         line = draft.fields["deadline"][0].line
         warnings.append(ParseWarning(line, f"问题{label}的整改时限“{deadline_raw}”无法识别"))
     return problem, warnings
+
+
+def numbering_warnings(problems: list[Problem]) -> list[ParseWarning]:
+    """Measure numbers may run on through the plan or restart at 1; a gap is worth a look."""
+    warnings: list[ParseWarning] = []
+    previous: int | None = None
+    for problem in problems:
+        for measure in problem.measures:
+            if measure.number is None:
+                continue
+            value = int(measure.number)
+            if previous is not None and value not in (previous + 1, 1):
+                warnings.append(
+                    ParseWarning(measure.line, f"措施编号{value}不连续（上一条为{previous}），请核对是否漏项")
+                )
+            previous = value
+    return warnings

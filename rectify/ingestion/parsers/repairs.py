@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .patterns import BARE_ATTACHMENT_RE, starts_structure
+from .patterns import BARE_ATTACHMENT_RE, CHAPTER_RE, PROBLEM_RE, starts_structure
 
 
 @dataclass(slots=True)
@@ -36,21 +36,52 @@ def is_cjk(ch: str) -> bool:
 
 
 # Full-width digits and Latin letters become ASCII; full-width punctuation stays as it is.
-_WIDTH = {i: i - 0xFEE0 for i in range(0xFF10, 0xFF1A)}
+_WIDTH: dict[int, int | str | None] = {i: i - 0xFEE0 for i in range(0xFF10, 0xFF1A)}
 _WIDTH.update({i: i - 0xFEE0 for i in range(0xFF21, 0xFF3B)})
 _WIDTH.update({i: i - 0xFEE0 for i in range(0xFF41, 0xFF5B)})
-_WIDTH.update({0xFF05: "%", 0x3000: " ", 0x00A0: " ", 0x2002: " ", 0x2003: " ", 0x2009: " ",
-               0x0009: " ", 0x200B: None, 0x200C: None, 0x200D: None, 0xFEFF: None,
-               0x00AD: None})
+_WIDTH.update(
+    {
+        0xFF05: "%",
+        0x3000: " ",
+        0x00A0: " ",
+        0x2002: " ",
+        0x2003: " ",
+        0x2009: " ",
+        0x0009: " ",
+        0x200B: None,
+        0x200C: None,
+        0x200D: None,
+        0xFEFF: None,
+        0x00AD: None,
+    }
+)
 
 _FORMULA_RE = re.compile(r"\$([^$\n]{1,160})\$")
 _SUPER = str.maketrans("0123456789+-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻")
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _LATEX_SYMBOLS = {
-    "mu": "μ", "cdot": "·", "times": "×", "leq": "≤", "le": "≤", "geq": "≥", "ge": "≥",
-    "sim": "~", "pm": "±", "circ": "°", "%": "%", "alpha": "α", "beta": "β", "gamma": "γ",
-    "delta": "δ", "lambda": "λ", "pi": "π", "sigma": "σ", "Omega": "Ω", "approx": "≈",
-    "neq": "≠", "degree": "°",
+    "mu": "μ",
+    "cdot": "·",
+    "times": "×",
+    "leq": "≤",
+    "le": "≤",
+    "geq": "≥",
+    "ge": "≥",
+    "sim": "~",
+    "pm": "±",
+    "circ": "°",
+    "%": "%",
+    "alpha": "α",
+    "beta": "β",
+    "gamma": "γ",
+    "delta": "δ",
+    "lambda": "λ",
+    "pi": "π",
+    "sigma": "σ",
+    "Omega": "Ω",
+    "approx": "≈",
+    "neq": "≠",
+    "degree": "°",
 }
 
 
@@ -58,12 +89,12 @@ def _latex(match: re.Match[str]) -> str:
     body = match.group(1)
     if not re.search(r"[\\^_]", body):
         return match.group()  # "$100$" is not a formula
-    body = re.sub(r"\\(?:text|mathrm|rm|mathit|textrm|operatorname)\s*\{([^{}]*)\}", r"\1", body)
     body = re.sub(r"\^\s*\{\\circ\}|\^\s*\\circ", "°", body)
-    body = re.sub(r"\^\s*\{([0-9+\-]+)\}|\^\s*([0-9+\-])",
-                  lambda m: (m.group(1) or m.group(2)).translate(_SUPER), body)
-    body = re.sub(r"_\s*\{([0-9]+)\}|_\s*([0-9])",
-                  lambda m: (m.group(1) or m.group(2)).translate(_SUB), body)
+    # symbols before \text{…} is unwrapped, or "\mu\text{g}" would read as a command "\mug"
+    body = re.sub(r"\\([A-Za-z]+|%)(?![A-Za-z])", lambda m: _LATEX_SYMBOLS.get(m.group(1), m.group()), body)
+    body = re.sub(r"\\(?:text|mathrm|rm|mathit|textrm|operatorname)\s*\{([^{}]*)\}", r"\1", body)
+    body = re.sub(r"\^\s*\{([0-9+\-]+)\}|\^\s*([0-9+\-])", lambda m: (m.group(1) or m.group(2)).translate(_SUPER), body)
+    body = re.sub(r"_\s*\{([0-9]+)\}|_\s*([0-9])", lambda m: (m.group(1) or m.group(2)).translate(_SUB), body)
     body = re.sub(r"\\([A-Za-z]+|%)", lambda m: _LATEX_SYMBOLS.get(m.group(1), ""), body)
     body = body.replace("{", "").replace("}", "").replace("\\", "")
     return re.sub(r"\s+", "", body)
@@ -170,6 +201,9 @@ def ends_complete(text: str) -> bool:
 def _headingish(text: str, limit: int) -> bool:
     """Short and without punctuation inside (one closing 。 allowed): a title or heading line."""
     body = text[:-1] if text.endswith("。") else text
+    marker = CHAPTER_RE.match(body) or PROBLEM_RE.match(body)
+    if marker:  # "一、指导思想": the 、 of the number is not punctuation of the heading
+        body = marker.group(2)
     return len(body) <= limit and not _HEADING_PUNCT.search(body)
 
 

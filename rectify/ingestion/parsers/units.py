@@ -15,8 +15,7 @@ ROLE_LEAD = "lead"
 ROLE_SUPPORT = "support"
 
 # longest first, so 人民政府 is found before 政府 when a stem is cut off
-ORGAN_SUFFIXES: tuple[str, ...] = ("纪委监委", "人民政府", "党工委", "管委会", "党委", "政府",
-                                   "人大", "政协")
+ORGAN_SUFFIXES: tuple[str, ...] = ("纪委监委", "人民政府", "党工委", "管委会", "党委", "政府", "人大", "政协")
 _BARE = set(ORGAN_SUFFIXES) | {"人大常委会", "纪委", "监委"}
 
 _OPEN = "（([【〔《「“‘"
@@ -74,7 +73,7 @@ def split_unit_refs(text: str, default_role: str | None = None) -> list[UnitRef]
         prefix = _PREFIX_RE.match(segment)
         if prefix:
             sticky = _role(prefix.group(1))
-            segment = segment[prefix.end():].strip(_TRIM)
+            segment = segment[prefix.end() :].strip(_TRIM)
         role = sticky
         suffix = _SUFFIX_RE.search(segment)
         if suffix:

@@ -50,8 +50,13 @@ class Command(BaseCommand):
 
         try:
             plan = plan_commit(
-                actor="命令行", parsed=parsed, overrides=None, start_on=start_on, source_name=path.name,
-                source_sha256=hashlib.sha256(data).hexdigest(), progress=progress,
+                actor="命令行",
+                parsed=parsed,
+                overrides=None,
+                start_on=start_on,
+                source_name=path.name,
+                source_sha256=hashlib.sha256(data).hexdigest(),
+                progress=progress,
             )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
@@ -66,7 +71,9 @@ class Command(BaseCommand):
         )
         for p in review.problems:
             due = f" → {p.deadline.due}" if p.deadline.due else ""
-            self.stdout.write(f"（{p.number}）时限：{p.deadline.raw} [{p.deadline.kind}]{due}；措施 {p.measure_count} 项")
+            self.stdout.write(
+                f"（{p.number}）时限：{p.deadline.raw} [{p.deadline.kind}]{due}；措施 {p.measure_count} 项"
+            )
             for u in p.units:
                 if u.units and u.exact:
                     names = "、".join(x.name for x in u.units)
@@ -81,4 +88,3 @@ class Command(BaseCommand):
             self.stdout.write("待确认的组合称谓：" + "、".join(review.pending_phrases))
         for w in review.warnings:
             self.stdout.write(f"提示：第 {w['line']} 行：{w['message']}")
-

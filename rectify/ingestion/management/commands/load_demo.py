@@ -24,6 +24,8 @@ class Command(BaseCommand):
             self.stdout.write("演示账号（密码只显示这一次）：")
             for spec in DEMO_USERS:
                 if spec.username in credentials:
-                    self.stdout.write(f"  {spec.description:<16} 用户名 {spec.username:<14} 密码 {credentials[spec.username]}")
+                    self.stdout.write(
+                        f"  {spec.description:<16} 用户名 {spec.username:<14} 密码 {credentials[spec.username]}"
+                    )
         else:
             self.stdout.write("演示账号已存在，密码未改变（如需重置：rectify load_demo --password 新密码）。")

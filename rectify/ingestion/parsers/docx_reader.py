@@ -1,0 +1,62 @@
+"""Word (.docx) plans → text: paragraphs and tables in document order.
+
+Owns `read_docx`. Tables are flattened by tables.flatten_table (key/value rows become
+"整改时限：2022年12月底", ledger tables become labelled text). Headers, footers and text boxes
+are not part of a plan's body and are not read.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from .errors import PlanReadError
+from .readers import check_zip
+from .tables import flatten_table
+
+
+def _cell_text(cell: Any) -> str:
+    from docx.table import Table
+
+    parts: list[str] = []
+    for block in cell.iter_inner_content():
+        if isinstance(block, Table):
+            parts.extend(flatten_table(_rows(block)))
+        else:
+            parts.append(block.text)
+    return "\n".join(parts)
+
+
+def _rows(table: Any) -> list[list[str]]:
+    """Cell texts row by row; a vertically merged cell is read once, in its first row."""
+    rows: list[list[str]] = []
+    above: list[Any] = []
+    for row in table.rows:
+        cells = list(row.cells)
+        texts: list[str] = []
+        for i, cell in enumerate(cells):
+            merged_from_above = i < len(above) and above[i] is cell._tc
+            texts.append("" if merged_from_above else _cell_text(cell))
+        above = [cell._tc for cell in cells]
+        rows.append(texts)
+    return rows
+
+
+def read_docx(data: bytes) -> str:
+    check_zip(data, "Word ")
+    try:
+        import docx
+        from docx.table import Table
+
+        document = docx.Document(io.BytesIO(data))
+        lines: list[str] = []
+        for block in document.iter_inner_content():
+            if isinstance(block, Table):
+                lines.extend(flatten_table(_rows(block)))
+            else:
+                lines.append(block.text)
+    except PlanReadError:
+        raise
+    except Exception as exc:  # python-docx raises many kinds on a damaged package
+        raise PlanReadError("Word 文件已损坏或不是有效的 .docx 文件，无法读取。") from exc
+    return "\n".join(lines)
