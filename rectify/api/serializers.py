@@ -10,8 +10,6 @@ from rectify.plans.models import Assignment, Measure, Milestone, Plan, Problem
 
 
 class UnitSerializer(serializers.ModelSerializer):
-    parent = serializers.PrimaryKeyRelatedField(read_only=True)
-
     class Meta:
         model = OrgUnit
         fields = ["id", "name", "kind", "parent", "aliases", "is_active", "depth"]
@@ -20,7 +18,7 @@ class UnitSerializer(serializers.ModelSerializer):
 class UnitCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     kind = serializers.ChoiceField(choices=UnitKind.choices)
-    parent = serializers.IntegerField()
+    parent = serializers.IntegerField()  # type: ignore[assignment]  # DRF collects it as a field
     aliases = serializers.ListField(child=serializers.CharField(max_length=120), required=False, default=list)
 
 

@@ -41,7 +41,7 @@ def _deadline(item: Problem | Measure) -> dict[str, Any]:
 def _unit_entries(assignments: list[Assignment]) -> list[dict[str, Any]]:
     out = []
     for a in assignments:
-        if a.unit_id:
+        if a.unit is not None:
             out.append({"name": a.unit.name, "role": a.role, "phrase": a.phrase, "confirmed": True})
         else:
             out.append({"name": a.phrase, "role": a.role, "phrase": a.phrase, "confirmed": False})

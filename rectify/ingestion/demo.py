@@ -94,7 +94,7 @@ def load_demo(*, password: str | None = None) -> dict[str, object]:
             actor="演示数据",
             parsed=parsed,
             overrides=None,
-            start_on=guess_start_on(text_hint(data)),
+            start_on=guess_start_on(text_hint(data, SEED_PLAN.name)),
             source_name=SEED_PLAN.name,
             source_sha256=hashlib.sha256(data).hexdigest(),
         )

@@ -24,7 +24,7 @@ from rectify.plans.policies import can_import_plan
 from rectify.plans.services import deadline_values
 
 from .models import ImportJob
-from .parsers import PlanReadError, parse_plan_bytes, plan_to_dict
+from .parsers import PlanReadError, parse_plan_bytes, plan_to_dict, read_plan_bytes
 from .parsers.ledger_xlsx import parse_ledger_xlsx
 
 SUPPORTED_SUFFIXES = {".txt", ".docx", ".pdf", ".html", ".htm", ".xlsx"}
@@ -213,7 +213,6 @@ def import_prepare(*, actor: Any, data: bytes, filename: str) -> ImportJob:
     if not can_import_plan(actor):
         raise Forbidden("只有整改办可以导入整改方案。")
     parsed = parse_upload(data, filename)
-    text_hint = json.dumps(parsed.get("preamble", ""), ensure_ascii=False) if parsed.get("preamble") else None
     fp = fingerprint(parsed)
     job = ImportJob.objects.create(
         created_by=actor,
@@ -222,7 +221,7 @@ def import_prepare(*, actor: Any, data: bytes, filename: str) -> ImportJob:
         size=len(data),
         source_format=PurePath(filename).suffix.lower().lstrip("."),
         parsed=parsed,
-        start_on=guess_start_on(text_hint or text_hint(data)),
+        start_on=guess_start_on(text_hint(data, filename)),
         fingerprint=fp,
         duplicate_of=Plan.objects.filter(fingerprint=fp).first(),
     )
@@ -235,14 +234,14 @@ def import_prepare(*, actor: Any, data: bytes, filename: str) -> ImportJob:
     return job
 
 
-def text_hint(data: bytes) -> str | None:
-    """The start of a text file's content, for guessing dates the parser does not report."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)[:5000]
-        except UnicodeDecodeError:
-            continue
-    return None
+def text_hint(data: bytes, filename: str) -> str | None:
+    """The start of the plan's text, for dates the parse contract does not carry (its feedback date)."""
+    if PurePath(filename).suffix.lower() == ".xlsx":
+        return None
+    try:
+        return read_plan_bytes(data, filename)[:5000]
+    except (PlanReadError, ValueError):
+        return None
 
 
 @transaction.atomic
@@ -365,7 +364,13 @@ def plan_commit(
             measures.append(measure)
             Milestone.objects.bulk_create(
                 [
-                    Milestone(measure=measure, seq=k, raw=ms["raw"], due_on=_date(ms["due"]), precision=ms["precision"])
+                    Milestone(
+                        measure=measure,
+                        seq=k,
+                        raw=ms["raw"],
+                        due_on=dt.date.fromisoformat(ms["due"]),
+                        precision=ms["precision"],
+                    )
                     for k, ms in enumerate(m.get("milestones", []), start=1)
                     if ms.get("due")
                 ]

@@ -23,7 +23,7 @@ from .models import ImportJob
 def _job_for(request: HttpRequest, job_id: int) -> ImportJob:
     if not can_import_plan(request.user):
         raise Forbidden("只有整改办可以导入整改方案。")
-    job = ImportJob.objects.filter(pk=job_id, created_by=request.user).first()
+    job = ImportJob.objects.filter(pk=job_id, created_by_id=request.user.pk).first()
     if job is None:
         raise NotFound()
     return job
@@ -50,7 +50,7 @@ def upload(request: HttpRequest) -> HttpResponse:
                 raise
             except DomainError as exc:
                 error = exc.message
-    jobs = ImportJob.objects.filter(created_by=request.user).select_related("plan")[:20]
+    jobs = ImportJob.objects.filter(created_by_id=request.user.pk).select_related("plan")[:20]
     return render(request, "ingestion/upload.html", {"error": error, "jobs": jobs}, status=400 if error else 200)
 
 
@@ -80,7 +80,9 @@ def review_update(request: HttpRequest, job_id: int) -> HttpResponse:
             if ids:
                 unit_overrides[key[5:]] = ids
     deadline_overrides = {
-        key[10:]: value.strip() for key, value in request.POST.items() if key.startswith("deadline::") and value.strip()
+        key[10:]: str(value).strip()
+        for key, value in request.POST.items()
+        if key.startswith("deadline::") and str(value).strip()
     }
     original = {str(p["index"]): p["deadline"]["raw"] for p in job.parsed["problems"]}
     deadline_overrides = {

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 
 from rectify.audit.services import record
 from rectify.core import clock
@@ -28,7 +28,8 @@ def _next_path(parent: OrgUnit | None) -> tuple[str, int]:
 
 def _check_name_free(name: str, *, exclude: OrgUnit | None = None) -> None:
     key = normalize_unit_name(name)
-    for unit in OrgUnit.objects.exclude(pk=exclude.pk if exclude else None).only("name", "aliases"):
+    others = OrgUnit.objects.exclude(pk=exclude.pk) if exclude else OrgUnit.objects.all()
+    for unit in others.only("name", "aliases"):
         if normalize_unit_name(unit.name) == key or key in {normalize_unit_name(a) for a in unit.aliases}:
             raise DomainError(f"单位名称“{name}”已被“{unit.name}”使用。")
 
@@ -136,7 +137,7 @@ def unit_merge(*, actor: Any, source: OrgUnit, target: OrgUnit) -> OrgUnit:
             membership.unit = target
             membership.save(update_fields=["unit"])
     for relation in OrgUnit._meta.related_objects:
-        model = relation.related_model
+        model = cast(type[models.Model], relation.related_model)
         if model in (OrgUnit, Membership) or relation.many_to_many or not relation.field.concrete:
             continue
         count = model._default_manager.filter(**{relation.field.name: source}).update(**{relation.field.name: target})

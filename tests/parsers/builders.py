@@ -83,11 +83,17 @@ def make_truetype_subset(source: Path, text: str, target: Path) -> Path:
     return target
 
 
-def build_pdf(lines: Iterable[str], font_path: Path, font_size: float = 11) -> bytes:
+def build_pdf(lines: Iterable[str], font_path: Path, font_size: float = 11, page_numbers: bool = False) -> bytes:
     """One multi_cell per source line, auto page breaks: long lines wrap like a real layout."""
     from fpdf import FPDF
 
-    pdf = FPDF(format="A4")
+    class Paged(FPDF):
+        def footer(self) -> None:
+            if page_numbers:
+                self.set_y(-12)
+                self.cell(0, 6, f"- {self.page_no()} -", align="C")
+
+    pdf = Paged(format="A4")
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_font("cjk", fname=str(font_path))
     pdf.set_font("cjk", size=font_size)

@@ -86,3 +86,9 @@ def test_pdf_in_a_larger_font_wraps_elsewhere_and_still_agrees(
     lines: list[str], seed_dict: dict[str, Any], cjk_font: Path
 ) -> None:
     assert _parse(build_pdf(lines, cjk_font, font_size=15), "plan.pdf") == seed_dict
+
+
+def test_pdf_page_numbers_are_layout_not_plan(lines: list[str], seed_dict: dict[str, Any], cjk_font: Path) -> None:
+    data = build_pdf(lines, cjk_font, page_numbers=True)
+    assert "- 3 -" not in read_plan_bytes(data, "plan.pdf")
+    assert _parse(data, "plan.pdf") == seed_dict

@@ -8,6 +8,8 @@ The public surface: `parse_plan(text)`, `parse_plan_bytes(data, filename)`,
 from __future__ import annotations
 
 from .errors import ParseError, PlanError, PlanReadError
+from .ledger_layout import LEDGER_COLUMNS
+from .ledger_xlsx import ledger_rows, parse_ledger_xlsx
 from .milestones import find_milestones
 from .model import (
     Chapter,
@@ -23,6 +25,7 @@ from .readers import MAX_PLAN_BYTES, parse_plan_bytes, read_plan_bytes
 from .units import split_units
 
 __all__ = [
+    "LEDGER_COLUMNS",
     "MAX_PLAN_BYTES",
     "Chapter",
     "Measure",
@@ -34,6 +37,8 @@ __all__ = [
     "PlanReadError",
     "Problem",
     "find_milestones",
+    "ledger_rows",
+    "parse_ledger_xlsx",
     "parse_plan",
     "parse_plan_bytes",
     "plan_to_dict",

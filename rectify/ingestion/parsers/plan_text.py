@@ -43,7 +43,7 @@ _LIST_TITLE = re.compile(r"清单|台账|任务表|问题表|整改措施表")
 _MAX_CHAPTER_TITLE = 60
 
 
-def _snippet(text: str, limit: int = 30) -> str:
+def _snippet(text: str, limit: int = 80) -> str:
     text = text.replace("\n", " ")
     return text if len(text) <= limit else text[:limit] + "…"
 

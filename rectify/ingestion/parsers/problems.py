@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rectify.plans.deadlines import parse_deadline
+from rectify.plans.deadlines import DeadlineKind, parse_deadline
 
 from .milestones import find_milestones
 from .model import Measure, ParseWarning, Problem
@@ -118,7 +118,7 @@ def finish_problem(draft: ProblemDraft) -> tuple[Problem, list[ParseWarning]]:
         acceptance_support_units=acceptance_support,
         line=draft.line,
     )
-    if draft.has("deadline") and problem.deadline.kind == "unknown":
+    if draft.has("deadline") and problem.deadline.kind is DeadlineKind.UNKNOWN:
         line = draft.fields["deadline"][0].line
         warnings.append(ParseWarning(line, f"问题{label}的整改时限“{deadline_raw}”无法识别"))
     return problem, warnings

@@ -43,7 +43,7 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError("--start-on 的格式应为 YYYY-MM-DD") from exc
         if start_on is None:
-            start_on = guess_start_on(text_hint(data))
+            start_on = guess_start_on(text_hint(data, path.name))
 
         def progress(n: int, total: int, problem: Any) -> None:
             self.stdout.write(f"  [{n}/{total}] 已写入问题（{problem.number}）")
