@@ -71,6 +71,8 @@ class DeadlineFieldsMixin(serializers.Serializer):
 
 class MeasureSerializer(DeadlineFieldsMixin, serializers.ModelSerializer):
     problem_number = serializers.CharField(source="problem.number", read_only=True)
+    # Explicit so the schema does not depend on the database backend's integer limits.
+    seq = serializers.IntegerField(read_only=True)
     assignments = AssignmentSerializer(many=True, read_only=True)
     milestones = MilestoneSerializer(many=True, read_only=True)
 
@@ -93,6 +95,7 @@ class MeasureSerializer(DeadlineFieldsMixin, serializers.ModelSerializer):
 
 class ProblemSerializer(DeadlineFieldsMixin, serializers.ModelSerializer):
     chapter = serializers.CharField(source="chapter.number", read_only=True)
+    index = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = Problem

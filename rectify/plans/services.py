@@ -91,7 +91,9 @@ def assignment_confirm(*, actor: Any, assignment: Assignment, units: list[OrgUni
     problem = assignment.problem
     if not can_edit_problem(actor, problem):
         raise Forbidden("只有整改办可以确认责任单位。")
-    locked = Assignment.objects.select_for_update().filter(pk=assignment.pk, needs_confirmation=True).first()
+    locked = (
+        Assignment.objects.select_for_update().filter(pk=assignment.pk, needs_confirmation=True).order_by("pk").first()
+    )
     if locked is None:
         raise DomainError("该责任单位已被他人确认，请刷新页面。")
     if not units:
