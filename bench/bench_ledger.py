@@ -32,15 +32,15 @@ QUERIES = {
 def run(database_url: str, size: int, repeats: int) -> list[tuple[str, str, float, float]]:
     os.environ["DATABASE_URL"] = database_url
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ.setdefault("RECTIFY_ALLOWED_HOSTS", "testserver")
     import django
 
     django.setup()
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
-    from django.test.utils import setup_test_environment
 
-    setup_test_environment()
+    os.environ.setdefault("RECTIFY_ALLOWED_HOSTS", "testserver")
     call_command("migrate", verbosity=0)
     from bench.generate import generate, make_users
 

@@ -33,17 +33,17 @@ class DeadlineKind(StrEnum):
 
 
 KIND_LABELS: dict[str, str] = {
-    DeadlineKind.DATE: "日期",
+    DeadlineKind.DATE: "限定日期",
     DeadlineKind.IMMEDIATE_ONGOING: "立行立改、长期坚持",
     DeadlineKind.IMMEDIATE: "立行立改",
     DeadlineKind.ONGOING: "长期坚持",
     DeadlineKind.ANNUAL: "按年度完成",
     DeadlineKind.SCHEDULED: "按序时进度",
-    DeadlineKind.EXTERNAL: "按上级方案要求时间",
+    DeadlineKind.EXTERNAL: "按上级方案时间",
     DeadlineKind.RANGE: "时间段",
     DeadlineKind.COMPOUND: "分项时限",
     DeadlineKind.COMPLETED: "已完成",
-    DeadlineKind.UNKNOWN: "未识别",
+    DeadlineKind.UNKNOWN: "待确认",
 }
 
 PRECISION_DAY = "day"

@@ -36,10 +36,13 @@ def ledger(request: HttpRequest) -> HttpResponse:
         "page": page,
         "query": query_without_page(request),
         "filters": filters,
-        "plans": selectors.plan_list(viewer=request.user),
-        "chapters": selectors.chapters_for(viewer=request.user),
-        "units": units.order_by("path"),
-        "counties": counties(),
+        "has_plans": selectors.plan_list(viewer=request.user).exists(),
+        "chapters": [
+            (pk, f"{number}、{title[:24]}")
+            for pk, number, title in selectors.chapters_for(viewer=request.user).values_list("pk", "number", "title")
+        ],
+        "units": units.order_by("path").values_list("pk", "name"),
+        "counties": counties().values_list("pk", "name"),
         "kinds": DeadlineKind.choices,
         "statuses": ItemStatus.choices,
         "pending_count": selectors.pending_assignments(viewer=request.user).count(),

@@ -135,7 +135,7 @@ def test_chinese_numerals() -> None:
 
 def test_every_kind_has_a_chinese_label() -> None:
     assert set(KIND_LABELS) == {k.value for k in DeadlineKind}
-    assert KIND_LABELS[DeadlineKind.DATE] == "日期"
+    assert KIND_LABELS[DeadlineKind.DATE] == "限定日期"
     assert KIND_LABELS[DeadlineKind.IMMEDIATE_ONGOING] == "立行立改、长期坚持"
     assert str(DeadlineKind.COMPOUND) == "compound"
 

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def rows_of(response: Any) -> int:
-    return response.content.decode().count('<tr>\n    <td><a href="/problems/')
+    return response.content.decode().count('<tr><td><a href="/problems/')
 
 
 def test_the_ledger_shows_fifty_measures_per_page(client_for: Any) -> None:

@@ -1,0 +1,114 @@
+"""Ledger cells rendered in Python: a ledger page shows hundreds of these, and an {% include %}
+per cell cost more than the database queries (see docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+from django import template
+from django.urls import reverse
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+
+from rectify.plans.models import Assignment, DeadlineKind
+
+register = template.Library()
+_KIND_LABELS = dict(DeadlineKind.choices)
+
+
+_ROLE_LABELS = dict(Assignment.RoleKind.choices)
+
+
+@lru_cache(maxsize=1)
+def _unit_url_prefix() -> str:
+    return reverse("plans:unit", args=[0])[:-2]
+
+
+@register.simple_tag
+def unit_badges(assignments: Iterable[Assignment]) -> SafeString:
+    # escape() + f-strings: format_html and reverse() per badge were most of a ledger page's time.
+    prefix = _unit_url_prefix()
+    parts: list[str] = []
+    for a in assignments:
+        if a.unit_id and a.unit is not None:
+            css = "badge-lead" if a.role == Assignment.RoleKind.LEAD else "badge-support"
+            parts.append(
+                f'<a class="badge {css} text-decoration-none" href="{prefix}{a.unit_id}/" '
+                f'title="{_ROLE_LABELS.get(a.role, "")}；原文：{escape(a.phrase)}">{escape(a.unit.name)}</a>'
+            )
+        else:
+            parts.append(f'<span class="badge badge-pending" title="待确认">{escape(a.phrase)}（待确认）</span>')
+    return mark_safe(" ".join(parts))  # noqa: S308 - every value above is escaped
+
+
+@register.simple_tag
+def deadline_cell(item: Any) -> SafeString:
+    label = _KIND_LABELS.get(item.deadline_kind, item.deadline_kind)
+    dates = ""
+    if item.due_on:
+        start = f"{item.start_on:%Y-%m-%d} 至 " if item.start_on else ""
+        dates = f"{start}{item.due_on:%Y-%m-%d}"
+    parts = format_html_join(
+        "",
+        "<li>{}：{}{}</li>",
+        (
+            (p.get("scope") or "", p.get("raw", ""), f"（{p['due']}）" if p.get("due") else "")
+            for p in item.deadline_parts or []
+        ),
+    )
+    html = format_html(
+        '<span>{}</span><div class="small"><span class="badge badge-kind">{}</span> '
+        '<span class="text-muted">{}</span></div>',
+        item.deadline_raw or "—",
+        label,
+        dates,
+    )
+    if parts:
+        html = format_html('{}<ul class="small mb-0 ps-3">{}</ul>', html, parts)
+    return html
+
+
+_STATUS_CSS = {"closed": "success", "in_progress": "primary"}
+
+
+@register.simple_tag
+def ledger_row(m: Any) -> SafeString:
+    """One 台账 row: a measure with its problem, units, deadline, milestones and status."""
+    problem = m.problem
+    milestones = format_html_join("", "<div>{}</div>", ((f"{ms.due_on:%Y-%m-%d}",) for ms in m.milestones.all()))
+    return format_html(
+        "<tr>"
+        '<td><a href="{}" title="{}">（{}）</a></td>'
+        "<td>{}</td>"
+        '<td class="measure-text"><div class="clamp-3">{}</div><div class="small text-muted">{}、{}</div></td>'
+        "<td>{}</td><td>{}</td>"
+        '<td class="small">{}</td>'
+        '<td><span class="badge text-bg-{}">{}</span></td>'
+        "</tr>",
+        reverse("plans:problem", args=[m.problem_id]),
+        problem.text[:120],
+        problem.number,
+        m.number or "—",
+        m.text,
+        problem.chapter.number,
+        problem.chapter.title[:30],
+        unit_badges(m.assignments.all()),
+        deadline_cell(m),
+        milestones or "—",
+        _STATUS_CSS.get(m.status, "info"),
+        m.get_status_display(),
+    )
+
+
+@register.simple_tag
+def select_options(choices: Iterable[tuple[Any, str]], selected: Any) -> SafeString:
+    """<option>s for a filter select (hundreds of units: cheaper than a template loop)."""
+    values = selected if isinstance(selected, list | tuple | set) else [selected]
+    chosen = {str(v) for v in values if v is not None}
+    html = "".join(
+        f'<option value="{escape(value)}"{" selected" if str(value) in chosen else ""}>{escape(label)}</option>'
+        for value, label in choices
+    )
+    return mark_safe(html)  # noqa: S308 - values and labels are escaped
