@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-SEED = ROOT / "tests" / "parsers" / "golden" / "seed_000.txt"
+SEED = ROOT / "rectify" / "ingestion" / "samples" / "shuozhou_2022_plan.txt"
 
 
 def measure(label: str, n: int, call: Callable[[], object]) -> None:

@@ -210,6 +210,8 @@ class Assignment(TimestampedModel):
         indexes = [
             models.Index(fields=["unit", "problem"], name="assignment_unit_problem"),
             models.Index(fields=["unit", "measure"], name="assignment_unit_measure"),
+            # The "待确认" list and its count on every ledger page read only these few rows.
+            models.Index(fields=["problem"], condition=Q(needs_confirmation=True), name="assignment_pending"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -36,7 +36,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
         "page": page,
         "query": query_without_page(request),
         "filters": filters,
-        "has_plans": selectors.plan_list(viewer=request.user).exists(),
+        "has_plans": selectors.plan_ids(viewer=request.user).exists(),
         "chapters": [
             (pk, f"{number}、{title[:24]}")
             for pk, number, title in selectors.chapters_for(viewer=request.user).values_list("pk", "number", "title")

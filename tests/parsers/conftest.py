@@ -12,7 +12,8 @@ from rectify.ingestion.parsers import ParsedPlan, parse_plan, plan_to_dict
 from .builders import find_cjk_font, make_truetype_subset
 
 GOLDEN = Path(__file__).parent / "golden"
-SEED_PATH = GOLDEN / "seed_000.txt"
+# The seed plan as published (shipped with the app for the demo data).
+SEED_PATH = Path(__file__).resolve().parents[2] / "rectify" / "ingestion" / "samples" / "shuozhou_2022_plan.txt"
 
 
 @pytest.fixture(scope="session")
