@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from .errors import Forbidden, NotFound
+from .errors import DomainError, Forbidden, NotFound
 
 
 def business_view(func: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -38,3 +40,15 @@ def query_without_page(request: HttpRequest) -> str:
     params = request.GET.copy()
     params.pop("page", None)
     return params.urlencode()
+
+
+@contextmanager
+def errors_as_messages(request: HttpRequest) -> Iterator[None]:
+    """A form action's rule violations become a message on the next page; scope and role
+    errors still become 404/403 through business_view."""
+    try:
+        yield
+    except (Forbidden, NotFound):
+        raise
+    except DomainError as exc:
+        messages.error(request, exc.message)

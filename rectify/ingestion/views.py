@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from rectify.core.errors import DomainError, Forbidden, NotFound
-from rectify.core.http import business_view
+from rectify.core.http import business_view, errors_as_messages
 from rectify.orgs.models import OrgUnit
 from rectify.plans.models import DeadlineKind
 from rectify.plans.policies import can_import_plan
@@ -95,7 +95,7 @@ def review_update(request: HttpRequest, job_id: int) -> HttpResponse:
         except ValueError:
             messages.error(request, "整改起始日格式应为 YYYY-MM-DD。")
             return redirect("ingestion:review", job_id=job.pk)
-    try:
+    with errors_as_messages(request):
         services.import_update_review(
             actor=request.user,
             job=job,
@@ -105,10 +105,6 @@ def review_update(request: HttpRequest, job_id: int) -> HttpResponse:
             version=int(request.POST.get("version") or 0),
         )
         messages.success(request, "审核修正已保存。")
-    except (Forbidden, NotFound):
-        raise
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect("ingestion:review", job_id=job.pk)
 
 
@@ -117,12 +113,8 @@ def review_update(request: HttpRequest, job_id: int) -> HttpResponse:
 @business_view
 def commit(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job_for(request, job_id)
-    try:
+    with errors_as_messages(request):
         plan = services.import_commit(actor=request.user, job=job)
-    except (Forbidden, NotFound):
-        raise
-    except DomainError as exc:
-        messages.error(request, exc.message)
         return redirect("ingestion:review", job_id=job.pk)
     messages.success(request, f"已导入“{plan.title}”：{plan.problems.count()} 个问题。")
     return redirect(f"/?plan={plan.pk}")
@@ -133,11 +125,7 @@ def commit(request: HttpRequest, job_id: int) -> HttpResponse:
 @business_view
 def discard(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job_for(request, job_id)
-    try:
+    with errors_as_messages(request):
         services.import_discard(actor=request.user, job=job)
         messages.info(request, "已放弃本次导入，台账未作任何改动。")
-    except (Forbidden, NotFound):
-        raise
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect("ingestion:upload")

@@ -9,8 +9,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from rectify.audit.selectors import audit_timeline
-from rectify.core.errors import DomainError, Forbidden, NotFound
-from rectify.core.http import business_view, paginate, query_without_page
+from rectify.core.errors import Forbidden, NotFound
+from rectify.core.http import business_view, errors_as_messages, paginate, query_without_page
 
 from . import selectors, services
 from .models import OrgUnit, UnitKind
@@ -44,6 +44,11 @@ def unit_history(request: HttpRequest, unit_id: int) -> HttpResponse:
     return render(request, "plans/history.html", {"object": unit, "page": page, "query": ""})
 
 
+def _directory_manager_only(request: HttpRequest) -> None:
+    if not can_manage_units(request.user):
+        raise Forbidden("只有市整改办可以维护单位目录。")
+
+
 def _unit_or_404(unit_id: int) -> OrgUnit:
     unit = OrgUnit.objects.filter(pk=unit_id).first()
     if unit is None:
@@ -55,11 +60,10 @@ def _unit_or_404(unit_id: int) -> OrgUnit:
 @require_POST
 @business_view
 def unit_add(request: HttpRequest) -> HttpResponse:
-    if not can_manage_units(request.user):
-        raise Forbidden("只有市整改办可以维护单位目录。")
+    _directory_manager_only(request)
     parent = _unit_or_404(int(request.POST.get("parent") or 0))
     aliases = [a.strip() for a in request.POST.get("aliases", "").replace("，", "、").split("、") if a.strip()]
-    try:
+    with errors_as_messages(request):
         unit = services.unit_create(
             actor=request.user,
             name=request.POST.get("name", ""),
@@ -68,10 +72,6 @@ def unit_add(request: HttpRequest) -> HttpResponse:
             aliases=aliases,
         )
         messages.success(request, f"已添加单位“{unit.name}”。")
-    except (Forbidden, NotFound):
-        raise
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect("orgs:list")
 
 
@@ -79,10 +79,9 @@ def unit_add(request: HttpRequest) -> HttpResponse:
 @require_POST
 @business_view
 def unit_rename(request: HttpRequest, unit_id: int) -> HttpResponse:
-    if not can_manage_units(request.user):
-        raise Forbidden("只有市整改办可以维护单位目录。")
+    _directory_manager_only(request)
     unit = _unit_or_404(unit_id)
-    try:
+    with errors_as_messages(request):
         services.unit_rename(
             actor=request.user,
             unit=unit,
@@ -90,10 +89,6 @@ def unit_rename(request: HttpRequest, unit_id: int) -> HttpResponse:
             version=int(request.POST.get("version") or 0),
         )
         messages.success(request, f"已更名为“{unit.name}”，原名称保留为别名。")
-    except (Forbidden, NotFound):
-        raise
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect("orgs:list")
 
 
@@ -101,15 +96,10 @@ def unit_rename(request: HttpRequest, unit_id: int) -> HttpResponse:
 @require_POST
 @business_view
 def unit_merge(request: HttpRequest, unit_id: int) -> HttpResponse:
-    if not can_manage_units(request.user):
-        raise Forbidden("只有市整改办可以维护单位目录。")
+    _directory_manager_only(request)
     source = _unit_or_404(unit_id)
     target = _unit_or_404(int(request.POST.get("target") or 0))
-    try:
+    with errors_as_messages(request):
         services.unit_merge(actor=request.user, source=source, target=target)
         messages.success(request, f"“{source.name}”已并入“{target.name}”，其任务与账号随之转移。")
-    except (Forbidden, NotFound):
-        raise
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect("orgs:list")

@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from rectify.audit.selectors import audit_timeline
-from rectify.core.errors import DomainError, Forbidden, NotFound
-from rectify.core.http import business_view, paginate, query_without_page
+from rectify.core.errors import NotFound
+from rectify.core.http import business_view, errors_as_messages, paginate, query_without_page
 from rectify.orgs.models import OrgUnit
 from rectify.orgs.scope import viewer_scope
 from rectify.orgs.selectors import counties, unit_get, unit_memberships
@@ -98,18 +98,15 @@ def problem_deadline_edit(request: HttpRequest, problem_id: int) -> HttpResponse
         except ValueError:
             messages.error(request, "到期日格式应为 YYYY-MM-DD。")
             return redirect("plans:problem", problem_id=problem.pk)
-    try:
-        version = int(request.POST.get("version", "0"))
+    version = request.POST.get("version", "")
+    if not version.isdigit():
+        messages.error(request, "表单已过期，请刷新页面后重试。")
+        return redirect("plans:problem", problem_id=problem.pk)
+    with errors_as_messages(request):
         services.problem_update_deadline(
-            actor=request.user, problem=problem, raw=request.POST.get("raw", ""), version=version, due=due
+            actor=request.user, problem=problem, raw=request.POST.get("raw", ""), version=int(version), due=due
         )
         messages.success(request, "整改时限已更新。")
-    except (Forbidden, NotFound):
-        raise
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    except ValueError:
-        messages.error(request, "表单已过期，请刷新页面后重试。")
     return redirect("plans:problem", problem_id=problem.pk)
 
 
@@ -123,13 +120,9 @@ def assignment_confirm(request: HttpRequest, problem_id: int, assignment_id: int
         raise NotFound()
     ids = [int(i) for i in request.POST.getlist("units") if i.isdigit()]
     units = list(OrgUnit.objects.filter(pk__in=ids, is_active=True))
-    try:
+    with errors_as_messages(request):
         services.assignment_confirm(actor=request.user, assignment=assignment, units=units)
         messages.success(request, f"“{assignment.phrase}”已确认为：{'、'.join(u.name for u in units)}。")
-    except (Forbidden, NotFound):
-        raise
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect("plans:problem", problem_id=problem.pk)
 
 
