@@ -52,3 +52,9 @@ def errors_as_messages(request: HttpRequest) -> Iterator[None]:
         raise
     except DomainError as exc:
         messages.error(request, exc.message)
+
+
+def post_int(request: HttpRequest, name: str) -> int:
+    """An integer form field; anything else (missing, "abc", "²") is 0, which no row has."""
+    value = str(request.POST.get(name) or "")
+    return int(value) if value.isascii() and value.isdigit() else 0

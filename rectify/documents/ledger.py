@@ -147,9 +147,9 @@ def export_bytes(data: dict[str, Any], fmt: str) -> bytes:
                 "problems": [_as_parse_contract(p) for p in plan["problems"]],
             }
             headers, rows = ledger_rows(contract)
-            sheets.append((f"台账{n}" if len(data["plans"]) > 1 else "整改台账", headers, rows))
+            sheets.append((f"台账{n}" if len(data["plans"]) > 1 else "整改台账", plan["title"], headers, rows))
         if not sheets:
-            sheets.append(("整改台账", list(LEDGER_COLUMNS), []))
+            sheets.append(("整改台账", "", list(LEDGER_COLUMNS), []))
         return render_xlsx(sheets)
     if fmt == "csv":
         headers = [

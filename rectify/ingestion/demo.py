@@ -46,7 +46,6 @@ DEMO_USERS = [
 
 SYSADMIN_PERMS = [
     ("auth", "user", ["add", "change", "view"]),
-    ("auth", "group", ["view"]),
     ("orgs", "membership", ["add", "change", "delete", "view"]),
     ("orgs", "orgunit", ["view"]),
 ]

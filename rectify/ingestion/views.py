@@ -11,9 +11,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from rectify.core.errors import DomainError, Forbidden, NotFound
-from rectify.core.http import business_view, errors_as_messages
+from rectify.core.http import business_view, errors_as_messages, post_int
 from rectify.orgs.models import OrgUnit
-from rectify.plans.models import DeadlineKind
+from rectify.plans.models import DeadlineKind, Plan
 from rectify.plans.policies import can_import_plan
 
 from . import services
@@ -102,7 +102,7 @@ def review_update(request: HttpRequest, job_id: int) -> HttpResponse:
             unit_overrides=unit_overrides,
             deadline_overrides=deadline_overrides,
             start_on=start_on,
-            version=int(request.POST.get("version") or 0),
+            version=post_int(request, "version"),
         )
         messages.success(request, "审核修正已保存。")
     return redirect("ingestion:review", job_id=job.pk)
@@ -113,8 +113,10 @@ def review_update(request: HttpRequest, job_id: int) -> HttpResponse:
 @business_view
 def commit(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job_for(request, job_id)
+    plan: Plan | None = None
     with errors_as_messages(request):
         plan = services.import_commit(actor=request.user, job=job)
+    if plan is None:
         return redirect("ingestion:review", job_id=job.pk)
     messages.success(request, f"已导入“{plan.title}”：{plan.problems.count()} 个问题。")
     return redirect(f"/?plan={plan.pk}")

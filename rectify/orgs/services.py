@@ -127,6 +127,10 @@ def unit_merge(*, actor: Any, source: OrgUnit, target: OrgUnit) -> OrgUnit:
         raise DomainError("不能把单位并入其下级单位。")
     if not source.is_active:
         raise DomainError("该单位已被合并或停用。")
+    if not target.is_active:
+        raise DomainError("目标单位已被合并或停用，请选择有效的单位。")
+    # Lock both rows so two merges of the same unit cannot interleave.
+    list(OrgUnit.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk"))
     if OrgUnit.objects.filter(parent=source, is_active=True).exists():
         raise DomainError("该单位还有下级单位，请先迁移或合并下级单位。")
     moved: dict[str, int] = {}
@@ -143,6 +147,9 @@ def unit_merge(*, actor: Any, source: OrgUnit, target: OrgUnit) -> OrgUnit:
         count = model._default_manager.filter(**{relation.field.name: source}).update(**{relation.field.name: target})
         if count:
             moved[model._meta.label_lower] = count
+            duplicates = _dedupe_after_merge(model, relation.field.name, target)
+            if duplicates:
+                moved[f"{model._meta.label_lower}.duplicates_removed"] = duplicates
     for group in source.groups.all():
         group.members.remove(source)
         group.members.add(target)
@@ -159,3 +166,23 @@ def unit_merge(*, actor: Any, source: OrgUnit, target: OrgUnit) -> OrgUnit:
         after={"target": target.name, "moved": moved},
     )
     return target
+
+
+def _dedupe_after_merge(model: type[models.Model], field: str, target: OrgUnit) -> int:
+    """Rows that now say the same thing twice (both units held the same task) keep one copy.
+
+    Two rows are the same when every concrete field but the key, the timestamps and the
+    version agree."""
+    ignore = {"id", "created_at", "updated_at", "version", "phrase"}
+    names = [f.attname for f in model._meta.concrete_fields if f.attname not in ignore]
+    seen: set[tuple[Any, ...]] = set()
+    doomed: list[Any] = []
+    for row in model._default_manager.filter(**{field: target}).order_by("pk").values("pk", *names):
+        key = tuple(str(row[n]) for n in names)
+        if key in seen:
+            doomed.append(row["pk"])
+        else:
+            seen.add(key)
+    if doomed:
+        model._default_manager.filter(pk__in=doomed).delete()
+    return len(doomed)

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from rectify.audit.selectors import audit_timeline
 from rectify.core.errors import Forbidden, NotFound
-from rectify.core.http import business_view, errors_as_messages, paginate, query_without_page
+from rectify.core.http import business_view, errors_as_messages, paginate, post_int, query_without_page
 
 from . import selectors, services
 from .models import OrgUnit, UnitKind
@@ -61,7 +61,7 @@ def _unit_or_404(unit_id: int) -> OrgUnit:
 @business_view
 def unit_add(request: HttpRequest) -> HttpResponse:
     _directory_manager_only(request)
-    parent = _unit_or_404(int(request.POST.get("parent") or 0))
+    parent = _unit_or_404(post_int(request, "parent"))
     aliases = [a.strip() for a in request.POST.get("aliases", "").replace("，", "、").split("、") if a.strip()]
     with errors_as_messages(request):
         unit = services.unit_create(
@@ -86,7 +86,7 @@ def unit_rename(request: HttpRequest, unit_id: int) -> HttpResponse:
             actor=request.user,
             unit=unit,
             name=request.POST.get("name", ""),
-            version=int(request.POST.get("version") or 0),
+            version=post_int(request, "version"),
         )
         messages.success(request, f"已更名为“{unit.name}”，原名称保留为别名。")
     return redirect("orgs:list")
@@ -98,7 +98,7 @@ def unit_rename(request: HttpRequest, unit_id: int) -> HttpResponse:
 def unit_merge(request: HttpRequest, unit_id: int) -> HttpResponse:
     _directory_manager_only(request)
     source = _unit_or_404(unit_id)
-    target = _unit_or_404(int(request.POST.get("target") or 0))
+    target = _unit_or_404(post_int(request, "target"))
     with errors_as_messages(request):
         services.unit_merge(actor=request.user, source=source, target=target)
         messages.success(request, f"“{source.name}”已并入“{target.name}”，其任务与账号随之转移。")

@@ -11,8 +11,21 @@ from .models import Problem
 
 
 def can_edit_problem(user: Any, problem: Problem) -> bool:
-    """Coordinators edit problems in their region; the caller already scoped `problem`."""
-    return Role.COORDINATOR in viewer_scope(user).region_roles
+    """The city office edits any problem; a county office only problems that are wholly its
+    county's (a city-wide problem such as （一） binds six counties: one county may not change it)."""
+    scope = viewer_scope(user)
+    if Role.COORDINATOR in scope.city_roles:
+        return True
+    if Role.COORDINATOR not in scope.region_roles:
+        return False
+    unit_ids = set(problem.assignments.exclude(unit__isnull=True).values_list("unit_id", flat=True))
+    return bool(unit_ids) and unit_ids <= scope.unit_ids
+
+
+def can_assign_unit(user: Any, unit_id: int) -> bool:
+    """A coordinator assigns work only to units inside its own scope."""
+    scope = viewer_scope(user)
+    return Role.COORDINATOR in scope.region_roles and scope.covers_unit(unit_id)
 
 
 def can_import_plan(user: Any) -> bool:

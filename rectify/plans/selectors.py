@@ -74,8 +74,8 @@ class LedgerFilters:
     @classmethod
     def from_query(cls, params: Any) -> LedgerFilters:
         def as_int(name: str) -> int | None:
-            value = params.get(name) or ""
-            return int(value) if str(value).isdigit() else None
+            value = str(params.get(name) or "")
+            return int(value) if value.isascii() and value.isdigit() else None
 
         def as_date(name: str) -> dt.date | None:
             try:

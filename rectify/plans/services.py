@@ -13,7 +13,7 @@ from rectify.orgs.models import OrgUnit
 
 from . import deadlines
 from .models import Assignment, Measure, Problem
-from .policies import can_edit_problem
+from .policies import can_assign_unit, can_edit_problem
 
 
 def deadline_values(deadline: deadlines.Deadline) -> dict[str, Any]:
@@ -74,13 +74,15 @@ def problem_update_deadline(*, actor: Any, problem: Problem, raw: str, version: 
     if updated != 1:
         raise DomainError("该问题已被他人修改，请刷新页面后重试。")
     problem.refresh_from_db()
-    Measure.objects.filter(problem=problem, deadline_raw=old_raw).update(**values, updated_at=clock.now())
+    following = Measure.objects.filter(problem=problem, deadline_raw=old_raw)
+    measure_numbers = [m.number or "（无编号）" for m in following.order_by("seq")]
+    following.update(**values, updated_at=clock.now())
     record(
         actor=actor,
         action="problem.deadline_changed",
         obj=problem,
         before=before,
-        after=_deadline_snapshot(problem),
+        after={**_deadline_snapshot(problem), "measures": measure_numbers},
     )
     return problem
 
@@ -98,6 +100,9 @@ def assignment_confirm(*, actor: Any, assignment: Assignment, units: list[OrgUni
         raise DomainError("该责任单位已被他人确认，请刷新页面。")
     if not units:
         raise DomainError("请至少选择一个单位。")
+    outside = [u.name for u in units if not can_assign_unit(actor, u.pk)]
+    if outside:
+        raise DomainError(f"不能把任务分配给本辖区以外的单位：{'、'.join(outside)}。")
     created: list[Assignment] = []
     existing = set(
         Assignment.objects.filter(problem=problem, measure__isnull=True, unit__in=units).values_list(

@@ -72,7 +72,8 @@ def problem_detail(request: HttpRequest, problem_id: int) -> HttpResponse:
         "assignments": [a for a in selectors.problem_assignments(problem) if not a.needs_confirmation],
         "pending": pending,
         "all_units": OrgUnit.objects.filter(is_active=True).exclude(kind="region").order_by("path"),
-        "timeline": audit_timeline(problem)[:200],
+        # The newest 200 events, oldest first; the history page has all of them.
+        "timeline": list(audit_timeline(problem).reverse()[:200])[::-1],
         "can_edit": can_edit_problem(request.user, problem),
     }
     return render(request, "plans/problem_detail.html", context)

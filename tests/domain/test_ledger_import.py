@@ -155,6 +155,9 @@ def test_xlsx_export_round_trips_through_the_importer(tmp_path: Path) -> None:
     original = parse_upload(SEED_PLAN.read_bytes(), SEED_PLAN.name)
     again = parse_upload(out.read_bytes(), "ledger.xlsx")
     assert len(again["problems"]) == 34
+    assert again["title"] == original["title"]
+    # The same ledger: importing its export is recognised as the plan already imported.
+    assert build_review(again).duplicate_of == Plan.objects.get()
     for a, b in zip(original["problems"], again["problems"], strict=True):
         assert (a["number"], a["text"], a["goal"]) == (b["number"], b["text"], b["goal"])
         assert [m["text"] for m in a["measures"]] == [m["text"] for m in b["measures"]]

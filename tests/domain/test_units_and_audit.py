@@ -152,3 +152,41 @@ def test_a_clerk_may_not_confirm_units(users: Any) -> None:
     pending = Assignment.objects.get(problem__number="一", needs_confirmation=True)
     with pytest.raises(Forbidden):
         assignment_confirm(actor=users["county_clerk"], assignment=pending, units=[])
+
+
+def test_a_county_office_edits_only_problems_wholly_in_its_county(users: Any) -> None:
+    from django.contrib.auth.models import User
+
+    huairen_office, _ = User.objects.get_or_create(username="huairen_office")
+    Membership.objects.create(user=huairen_office, unit=OrgUnit.objects.get(name="怀仁市整改办"), role="coordinator")
+    own = Problem.objects.get(number="二十一")  # 怀仁市党委、政府 only
+    problem_update_deadline(actor=huairen_office, problem=own, raw="2023年6月底", version=own.version)
+    city_wide = Problem.objects.get(number="一")
+    with pytest.raises(Forbidden):
+        problem_update_deadline(actor=huairen_office, problem=city_wide, raw="2023年6月底", version=city_wide.version)
+
+
+def test_a_county_office_cannot_assign_work_outside_its_county(users: Any) -> None:
+    from rectify.plans.policies import can_assign_unit
+
+    assert can_assign_unit(users["county_office"], OrgUnit.objects.get(name="朔城区政府").pk)
+    assert not can_assign_unit(users["county_office"], OrgUnit.objects.get(name="平鲁区政府").pk)
+    assert can_assign_unit(users["city_office"], OrgUnit.objects.get(name="平鲁区政府").pk)
+
+
+def test_merging_two_units_on_the_same_task_keeps_one_assignment(users: Any) -> None:
+    source = OrgUnit.objects.get(name="市能源局")
+    target = OrgUnit.objects.get(name="市发改委")
+    shared = Problem.objects.get(number="二")  # both are responsible units of （二）
+    unit_merge(actor=users["city_office"], source=source, target=target)
+    for measure in shared.measures.all():
+        assert measure.assignments.filter(unit=target).count() == 1
+    assert Assignment.objects.filter(problem=shared, measure__isnull=True, unit=target).count() == 1
+
+
+def test_merging_into_an_inactive_unit_is_refused(users: Any) -> None:
+    a = OrgUnit.objects.get(name="市水利局")
+    b = OrgUnit.objects.get(name="市能源局")
+    unit_merge(actor=users["city_office"], source=a, target=b)
+    with pytest.raises(DomainError, match="目标单位已被合并"):
+        unit_merge(actor=users["city_office"], source=OrgUnit.objects.get(name="市财政局"), target=a)

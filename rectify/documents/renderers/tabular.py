@@ -13,18 +13,26 @@ from typing import Any
 
 import xlsxwriter
 
+Sheet = tuple[str, str, Sequence[str], Sequence[Sequence[Any]]]
 
-def render_xlsx(sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]]]]) -> bytes:
-    """Each sheet is (name, headers, rows). Long text wraps; the header row is frozen."""
+
+def render_xlsx(sheets: Sequence[Sheet]) -> bytes:
+    """Each sheet is (name, title, headers, rows): the title (the plan's name, which the importer
+    reads back) above the header row. Long text wraps; title and header rows are frozen."""
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_urls": False})
     head = book.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1, "text_wrap": True, "valign": "vcenter"})
     cell = book.add_format({"text_wrap": True, "valign": "top", "border": 1})
-    for name, headers, rows in sheets:
+    title_format = book.add_format({"bold": True, "font_size": 14})
+    for name, title, headers, rows in sheets:
         sheet = book.add_worksheet(name[:31])
-        sheet.write_row(0, 0, list(headers), head)
+        top = 0
+        if title:
+            sheet.write(0, 0, title, title_format)
+            top = 1
+        sheet.write_row(top, 0, list(headers), head)
         widths = [max(6, min(60, len(str(h)) * 2 + 2)) for h in headers]
-        for r, row in enumerate(rows, start=1):
+        for r, row in enumerate(rows, start=top + 1):
             for c, value in enumerate(row):
                 text = "" if value is None else value
                 sheet.write(r, c, text, cell)
@@ -32,9 +40,9 @@ def render_xlsx(sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any
                     widths[c] = max(widths[c], min(60, max((len(x) for x in text.split("\n")), default=0) + 2))
         for c, width in enumerate(widths):
             sheet.set_column(c, c, width)
-        sheet.freeze_panes(1, 0)
+        sheet.freeze_panes(top + 1, 0)
         if rows:
-            sheet.autofilter(0, 0, len(rows), len(headers) - 1)
+            sheet.autofilter(top, 0, top + len(rows), len(headers) - 1)
     book.close()
     return buffer.getvalue()
 
