@@ -272,15 +272,20 @@ def import_update_review(
     return job
 
 
+def _move_job(job: ImportJob, target: str) -> None:
+    """Move a job along ImportJob.TRANSITIONS with a guarded update: of two requests racing
+    (a double click, two tabs) exactly one succeeds."""
+    sources = [status for status, targets in ImportJob.TRANSITIONS.items() if target in targets]
+    moved = ImportJob.objects.filter(pk=job.pk, status__in=sources).update(status=target, updated_at=clock.now())
+    if moved != 1:
+        raise DomainError("该导入任务已被处理（已导入或已放弃），请勿重复提交。")
+
+
 @transaction.atomic
 def import_commit(*, actor: Any, job: ImportJob) -> Plan:
     if not can_import_plan(actor):
         raise Forbidden("只有整改办可以导入整改方案。")
-    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.REVIEWING).update(
-        status=ImportJob.Status.COMMITTED, updated_at=clock.now()
-    )
-    if claimed != 1:
-        raise DomainError("该导入任务已被处理（已导入或已放弃），请勿重复提交。")
+    _move_job(job, ImportJob.Status.COMMITTED)
     plan = plan_commit(
         actor=actor,
         parsed=job.parsed,
@@ -296,11 +301,7 @@ def import_commit(*, actor: Any, job: ImportJob) -> Plan:
 
 @transaction.atomic
 def import_discard(*, actor: Any, job: ImportJob) -> None:
-    updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.REVIEWING).update(
-        status=ImportJob.Status.DISCARDED, updated_at=clock.now()
-    )
-    if updated != 1:
-        raise DomainError("该导入任务已被处理。")
+    _move_job(job, ImportJob.Status.DISCARDED)
     record(actor=actor, action="import.discarded", obj=job)
 
 

@@ -165,3 +165,31 @@ def test_the_login_page_logs_a_user_in(client_for: Any) -> None:
     assert client.get(reverse("plans:ledger")).status_code == 200
     bad = client_for(None).post(reverse("accounts:login"), {"username": "county_clerk", "password": "wrong"})
     assert "用户名或密码不正确" in bad.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("url", "budget"),
+    [
+        ("problem_history", 12),
+        ("unit_history", 12),
+        ("/import/", 12),
+        ("/api/v1/measures/?page_size=50", 14),
+        ("/api/v1/problems/?page_size=50", 10),
+        ("/api/v1/units/?page_size=100", 10),
+    ],
+)
+def test_more_list_query_budgets(client_for: Any, problems: Any, url: str, budget: int) -> None:
+    if url == "problem_history":
+        url = reverse("plans:problem_history", args=[problems["一"].pk])
+    elif url == "unit_history":
+        url = reverse("orgs:history", args=[OrgUnit.objects.get(name="市水利局").pk])
+    client = client_for("city_office")
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    assert len(ctx.captured_queries) <= budget, len(ctx.captured_queries)
+
+
+def test_the_problem_filter_narrows_the_ledger_to_one_problem(client_for: Any, problems: Any) -> None:
+    page = client_for("city_office").get(reverse("plans:ledger") + f"?problem={problems['六'].pk}").content.decode()
+    assert "共 3 条" in page
