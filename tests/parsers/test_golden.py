@@ -10,6 +10,8 @@ import json
 import os
 from typing import Any
 
+import pytest
+
 from .conftest import GOLDEN
 
 GOLDEN_JSON = GOLDEN / "seed_000.json"
@@ -30,9 +32,13 @@ def test_the_seed_matches_its_golden_file(seed_dict: dict[str, Any]) -> None:
     assert json.loads(GOLDEN_JSON.read_text(encoding="utf-8")) == seed_dict
 
 
-def test_the_golden_file_is_json_the_cli_would_print(seed_dict: dict[str, Any]) -> None:
-    text = json.dumps(seed_dict, ensure_ascii=False, indent=2)
-    assert "2022-04-30" in text and "各县（市、区）党委" in text
+def test_the_cli_prints_the_golden_json(capsys: pytest.CaptureFixture[str]) -> None:
+    from django.core.management import call_command
+
+    from .conftest import SEED_PATH
+
+    call_command("parse", str(SEED_PATH), "--json")
+    assert json.loads(capsys.readouterr().out) == json.loads(GOLDEN_JSON.read_text(encoding="utf-8"))
 
 
 def test_it_finds_the_title_with_the_split_repaired(seed_dict: dict[str, Any]) -> None:
