@@ -127,8 +127,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS: list[Any] = [BASE_DIR / "static"]
 # Third-party assets installed by npm (package.json) and served locally: no CDN.
 NODE_MODULES = BASE_DIR / "node_modules"
-if NODE_MODULES.exists():
-    STATICFILES_DIRS.append(("vendor", NODE_MODULES))
+# Only the built files are published, not the packages' sources and metadata.
+for prefix, folder in [("vendor/bootstrap", "bootstrap/dist"), ("vendor/bootstrap-icons", "bootstrap-icons/font")]:
+    if (NODE_MODULES / folder).exists():
+        STATICFILES_DIRS.append((prefix, NODE_MODULES / folder))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -193,3 +193,15 @@ def test_more_list_query_budgets(client_for: Any, problems: Any, url: str, budge
 def test_the_problem_filter_narrows_the_ledger_to_one_problem(client_for: Any, problems: Any) -> None:
     page = client_for("city_office").get(reverse("plans:ledger") + f"?problem={problems['六'].pk}").content.decode()
     assert "共 3 条" in page
+
+
+def test_the_layouts_assets_are_served_locally(client_for: Any) -> None:
+    import re
+
+    page = client_for("city_office").get(reverse("plans:ledger")).content.decode()
+    assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', page)
+    assert len(assets) >= 4
+    from django.contrib.staticfiles import finders
+
+    for asset in assets:
+        assert finders.find(asset.removeprefix("/static/")), asset
