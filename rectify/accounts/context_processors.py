@@ -7,7 +7,6 @@ from typing import Any
 from django.http import HttpRequest
 
 from rectify.audit.policies import can_read_audit_log
-from rectify.orgs.models import Membership
 from rectify.orgs.policies import can_manage_units
 from rectify.orgs.scope import viewer_scope
 from rectify.plans.policies import can_import_plan
@@ -20,7 +19,7 @@ def viewer(request: HttpRequest) -> dict[str, Any]:
     scope = viewer_scope(user)
     return {
         "viewer_scope": scope,
-        "viewer_memberships": Membership.objects.filter(user=user).select_related("unit"),
+        "viewer_memberships": scope.memberships,
         "nav_business": scope.is_business_user,
         "nav_import": can_import_plan(user),
         "nav_units_manage": can_manage_units(user),

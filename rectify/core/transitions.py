@@ -1,39 +1,42 @@
-"""Guarded state changes: UPDATE … WHERE status = <current>, the same on SQLite and PostgreSQL.
+"""Guarded writes, the same on SQLite and PostgreSQL: UPDATE … WHERE <what the writer saw>.
 
-Two reviewers racing get one success and one ConcurrentChange ("已被他人处理").
+Two requests racing get one success and one ConcurrentChange with a clear Chinese message.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Set
 from typing import Any
 
-from django.db import models
+from . import clock
+from .errors import ConcurrentChange
+from .models import TimestampedModel
 
-from .errors import ConcurrentChange, DomainError
 
-
-def check_transition(
-    table: Mapping[str, Iterable[str]], current: str, target: str, labels: Mapping[str, str] | None = None
+def versioned_update(
+    obj: TimestampedModel, *, version: int, values: Mapping[str, Any], message: str, **conditions: Any
 ) -> None:
-    """Raise DomainError when `table` does not allow current → target."""
-    if target not in set(table.get(current, ())):
-        names = labels or {}
-        raise DomainError(f"不允许的状态变更：{names.get(current, current)} → {names.get(target, target)}。")
-
-
-def guarded_update(obj: models.Model, *, field: str, expected: Any, values: Mapping[str, Any]) -> None:
-    """Write `values` to obj's row only if its `field` still equals `expected`.
-
-    Refreshes the in-memory object on success; raises ConcurrentChange when another request
-    changed the row first.
-    """
-    model = type(obj)
-    updated = model._default_manager.filter(pk=obj.pk, **{field: expected}).update(**values)
+    """Write `values` only if the row still has the `version` the user's form was built from."""
+    updated = (
+        type(obj)
+        ._default_manager.filter(pk=obj.pk, version=version, **conditions)
+        .update(**values, version=version + 1, updated_at=clock.now())
+    )
     if updated != 1:
-        raise ConcurrentChange()
-    for key, value in values.items():
-        if not isinstance(value, models.expressions.Combinable):
-            setattr(obj, key, value)
-    if any(isinstance(v, models.expressions.Combinable) for v in values.values()):
-        obj.refresh_from_db(fields=[k for k in values])
+        raise ConcurrentChange(message)
+    obj.refresh_from_db()
+
+
+def transition(
+    obj: TimestampedModel, *, table: Mapping[str, Set[str]], target: str, message: str, field: str = "status"
+) -> None:
+    """Move `obj` to `target` from any status the transition table allows it from."""
+    sources = [status for status, targets in table.items() if target in targets]
+    updated = (
+        type(obj)
+        ._default_manager.filter(pk=obj.pk, **{f"{field}__in": sources})
+        .update(**{field: target, "updated_at": clock.now()})
+    )
+    if updated != 1:
+        raise ConcurrentChange(message)
+    setattr(obj, field, target)

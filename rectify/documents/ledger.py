@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from rectify.ingestion.parsers.ledger_xlsx import LEDGER_COLUMNS, ledger_rows
-from rectify.plans.models import Assignment, Measure, Milestone, Problem
+from rectify.plans.models import Assignment, Measure, Problem
 from rectify.plans.selectors import with_ledger_relations
 
 from .renderers.tabular import render_csv, render_xlsx
@@ -197,4 +197,4 @@ def _chapters(plan: dict[str, Any]) -> list[dict[str, str]]:
     return [{"number": k, "title": v} for k, v in seen.items()]
 
 
-__all__ = ["FORMATS", "Milestone", "build_export", "export_bytes"]
+__all__ = ["FORMATS", "build_export", "export_bytes"]

@@ -16,6 +16,7 @@ from django.db import transaction
 from rectify.audit.services import record
 from rectify.core import clock
 from rectify.core.errors import DomainError, Forbidden
+from rectify.core.transitions import transition, versioned_update
 from rectify.orgs.models import OrgUnit
 from rectify.orgs.selectors import UnitIndex
 from rectify.plans import deadlines
@@ -25,24 +26,29 @@ from rectify.plans.services import deadline_values
 
 from .models import ImportJob
 from .parsers import PlanReadError, parse_plan_bytes, plan_to_dict, read_plan_bytes
-from .parsers.ledger_xlsx import parse_ledger_xlsx
 
 SUPPORTED_SUFFIXES = {".txt", ".docx", ".pdf", ".html", ".htm", ".xlsx"}
 _FEEDBACK = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日[^。]{0,12}?反馈")
 
 
+def too_large_message(size: int) -> str | None:
+    """The refusal for a file over the upload limit, or None when it fits."""
+    limit = settings.RECTIFY_MAX_UPLOAD_BYTES
+    if size <= limit:
+        return None
+    return f"文件过大（{size / 1024 / 1024:.1f} MB），上限为 {limit // 1024 // 1024} MB，请压缩或拆分后再上传。"
+
+
 def parse_upload(data: bytes, filename: str) -> dict[str, Any]:
     """Bytes of an uploaded file → the parse contract's dict. Bad input → DomainError (Chinese)."""
-    limit = settings.RECTIFY_MAX_UPLOAD_BYTES
-    if len(data) > limit:
-        raise DomainError(
-            f"文件过大（{len(data) / 1024 / 1024:.1f} MB），上限为 {limit // 1024 // 1024} MB，请压缩或拆分后再上传。"
-        )
+    refusal = too_large_message(len(data))
+    if refusal:
+        raise DomainError(refusal)
     suffix = PurePath(filename).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise DomainError("不支持的文件格式：请上传 .txt、.docx、.pdf、.html 或 .xlsx 文件。")
     try:
-        parsed = parse_ledger_xlsx(data) if suffix == ".xlsx" else parse_plan_bytes(data, filename)
+        parsed = parse_plan_bytes(data, filename)
     except PlanReadError as exc:
         raise DomainError(getattr(exc, "message", None) or str(exc)) from exc
     except ValueError as exc:  # ParseError and friends carry a Chinese message
@@ -262,23 +268,22 @@ def import_update_review(
     overrides = dict(job.overrides)
     overrides.setdefault("units", {}).update({k: v for k, v in unit_overrides.items()})
     overrides.setdefault("deadlines", {}).update(deadline_overrides)
-    updated = ImportJob.objects.filter(pk=job.pk, version=version, status=ImportJob.Status.REVIEWING).update(
-        overrides=overrides, start_on=start_on or job.start_on, version=version + 1, updated_at=clock.now()
+    versioned_update(
+        job,
+        version=version,
+        values={"overrides": overrides, "start_on": start_on or job.start_on},
+        message="该导入任务已被他人修改或已导入，请刷新页面。",
+        status=ImportJob.Status.REVIEWING,
     )
-    if updated != 1:
-        raise DomainError("该导入任务已被他人修改或已导入，请刷新页面。")
-    job.refresh_from_db()
     record(actor=actor, action="import.reviewed", obj=job, after=overrides)
     return job
 
 
 def _move_job(job: ImportJob, target: str) -> None:
-    """Move a job along ImportJob.TRANSITIONS with a guarded update: of two requests racing
-    (a double click, two tabs) exactly one succeeds."""
-    sources = [status for status, targets in ImportJob.TRANSITIONS.items() if target in targets]
-    moved = ImportJob.objects.filter(pk=job.pk, status__in=sources).update(status=target, updated_at=clock.now())
-    if moved != 1:
-        raise DomainError("该导入任务已被处理（已导入或已放弃），请勿重复提交。")
+    """Of two requests racing (a double click, two tabs) exactly one moves the job."""
+    transition(
+        job, table=ImportJob.TRANSITIONS, target=target, message="该导入任务已被处理（已导入或已放弃），请勿重复提交。"
+    )
 
 
 @transaction.atomic
@@ -303,10 +308,6 @@ def import_commit(*, actor: Any, job: ImportJob) -> Plan:
 def import_discard(*, actor: Any, job: ImportJob) -> None:
     _move_job(job, ImportJob.Status.DISCARDED)
     record(actor=actor, action="import.discarded", obj=job)
-
-
-def _date(value: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
 
 
 @transaction.atomic

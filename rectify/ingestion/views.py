@@ -39,9 +39,9 @@ def upload(request: HttpRequest) -> HttpResponse:
         uploaded = request.FILES.get("file")
         if uploaded is None:
             error = "请选择要上传的方案文件。"
-        elif uploaded.size and uploaded.size > services.settings.RECTIFY_MAX_UPLOAD_BYTES:
-            limit = services.settings.RECTIFY_MAX_UPLOAD_BYTES // 1024 // 1024
-            error = f"文件过大（{uploaded.size / 1024 / 1024:.1f} MB），上限为 {limit} MB，请压缩或拆分后再上传。"
+        elif services.too_large_message(uploaded.size or 0):
+            # Refused before reading: a huge upload is never loaded into memory.
+            error = services.too_large_message(uploaded.size or 0)
         else:
             try:
                 job = services.import_prepare(actor=request.user, data=uploaded.read(), filename=uploaded.name or "")

@@ -23,6 +23,8 @@ class Scope:
     # Roles held with a region-wide (or wider) view, per role.
     region_roles: frozenset[str] = field(default_factory=frozenset)
     city_roles: frozenset[str] = field(default_factory=frozenset)
+    # The viewer's active memberships (with their units), for the page header.
+    memberships: tuple[Membership, ...] = ()
 
     @property
     def is_business_user(self) -> bool:
@@ -53,7 +55,7 @@ def viewer_scope(user: Any) -> Scope:
     cached = getattr(user, "_rectify_scope", None)
     if cached is not None:
         return cached
-    memberships = list(Membership.objects.filter(user=user).select_related("unit"))
+    memberships = list(Membership.objects.filter(user=user).select_related("unit").order_by("pk"))
     everything = False
     unit_ids: set[int] = set()
     roles: set[str] = set()
@@ -79,6 +81,7 @@ def viewer_scope(user: Any) -> Scope:
         roles=frozenset(roles),
         region_roles=frozenset(region_roles),
         city_roles=frozenset(city_roles),
+        memberships=tuple(m for m in memberships if m.unit.is_active),
     )
     user._rectify_scope = scope
     return scope

@@ -7,8 +7,8 @@ from typing import Any, cast
 from django.db import IntegrityError, models, transaction
 
 from rectify.audit.services import record
-from rectify.core import clock
 from rectify.core.errors import DomainError, Forbidden
+from rectify.core.transitions import versioned_update
 
 from .models import Membership, OrgUnit, UnitGroup, UnitKind
 from .normalize import normalize_unit_name
@@ -102,12 +102,12 @@ def unit_rename(*, actor: Any, unit: OrgUnit, name: str, version: int) -> OrgUni
     _check_name_free(name, exclude=unit)
     old = unit.name
     aliases = sorted(set(unit.aliases) | {old})
-    updated = OrgUnit.objects.filter(pk=unit.pk, version=version).update(
-        name=name, aliases=aliases, version=version + 1, updated_at=clock.now()
+    versioned_update(
+        unit,
+        version=version,
+        values={"name": name, "aliases": aliases},
+        message="该单位已被他人修改，请刷新页面后重试。",
     )
-    if updated != 1:
-        raise DomainError("该单位已被他人修改，请刷新页面后重试。")
-    unit.refresh_from_db()
     record(actor=actor, action="unit.renamed", obj=unit, before={"name": old}, after={"name": name})
     return unit
 

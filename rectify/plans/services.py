@@ -9,6 +9,7 @@ from django.db import transaction
 from rectify.audit.services import record
 from rectify.core import clock
 from rectify.core.errors import DomainError, Forbidden
+from rectify.core.transitions import versioned_update
 from rectify.orgs.models import OrgUnit
 
 from . import deadlines
@@ -68,12 +69,7 @@ def problem_update_deadline(*, actor: Any, problem: Problem, raw: str, version: 
         raise DomainError(f"无法识别整改时限“{raw}”，请改写或同时填写到期日。")
     before = _deadline_snapshot(problem)
     old_raw = problem.deadline_raw
-    updated = Problem.objects.filter(pk=problem.pk, version=version).update(
-        **values, version=version + 1, updated_at=clock.now()
-    )
-    if updated != 1:
-        raise DomainError("该问题已被他人修改，请刷新页面后重试。")
-    problem.refresh_from_db()
+    versioned_update(problem, version=version, values=values, message="该问题已被他人修改，请刷新页面后重试。")
     following = Measure.objects.filter(problem=problem, deadline_raw=old_raw)
     measure_numbers = [m.number or "（无编号）" for m in following.order_by("seq")]
     following.update(**values, updated_at=clock.now())

@@ -43,6 +43,8 @@ def test_upload_review_correct_and_commit(client_for: Any) -> None:
     job = ImportJob.objects.latest("created_at")
     assert Problem.objects.count() == 34  # nothing in the ledger yet
     review = client.get(response["Location"]).content.decode()
+    title = review.split("<title>")[1].split("</title>")[0]
+    assert title.startswith("审核导入") and "<script" not in title
     assert 'id="count-problems">34<' in review and 'id="count-measures">92<' in review
     assert "市直相关部门" in review and "展开 6 个" in review
     # The coordinator maps 市直相关部门 to two departments and corrects （五）'s deadline.

@@ -9,7 +9,6 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from rectify.ingestion.parsers import PlanReadError, parse_plan_bytes, plan_to_dict
-from rectify.ingestion.parsers.ledger_xlsx import parse_ledger_xlsx
 
 
 class Command(BaseCommand):
@@ -28,7 +27,7 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"无法读取文件：{path}（{exc.strerror}）") from exc
         try:
-            parsed = parse_ledger_xlsx(data) if path.suffix.lower() == ".xlsx" else parse_plan_bytes(data, path.name)
+            parsed = parse_plan_bytes(data, path.name)
         except (PlanReadError, ValueError) as exc:
             raise CommandError(getattr(exc, "message", None) or str(exc)) from exc
         self.stdout.write(json.dumps(plan_to_dict(parsed), ensure_ascii=False, indent=2))
