@@ -45,8 +45,11 @@ INSTALLED_APPS = [
     "rectify.audit",
     "rectify.orgs",
     "rectify.accounts",
+    "rectify.notifications",
     "rectify.plans",
     "rectify.ingestion",
+    "rectify.progress",
+    "rectify.supervision",
     "rectify.documents",
     "rectify.api",
 ]
@@ -78,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "rectify.accounts.context_processors.viewer",
+                "rectify.notifications.context_processors.bell",
             ],
         },
     },
@@ -144,6 +148,31 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 RECTIFY_PAGE_SIZE = 50
+# Evidence files (佐证材料): each one up to this size; stored content-addressed under MEDIA_ROOT.
+RECTIFY_MAX_EVIDENCE_BYTES = int(os.environ.get("RECTIFY_MAX_EVIDENCE_BYTES", 20 * 1024 * 1024))
+
+# Warning thresholds (supervision.rules): yellow when due within N days, when reported progress
+# is more than this many points behind 序时进度, or a long-term item has had no report this long.
+RECTIFY_WARNING_DUE_SOON_DAYS = int(os.environ.get("RECTIFY_WARNING_DUE_SOON_DAYS", 15))
+RECTIFY_WARNING_LAG_TOLERANCE = float(os.environ.get("RECTIFY_WARNING_LAG_TOLERANCE", 10))
+RECTIFY_WARNING_RECHECK_DAYS = int(os.environ.get("RECTIFY_WARNING_RECHECK_DAYS", 31))
+# More new warnings than this for one person in one scan arrive as one list (预警汇总).
+RECTIFY_REMINDER_DIGEST_AFTER = int(os.environ.get("RECTIFY_REMINDER_DIGEST_AFTER", 5))
+# When the scheduler (rectify run_scheduler) runs the daily scan, Asia/Shanghai.
+RECTIFY_SCAN_TIME = os.environ.get("RECTIFY_SCAN_TIME", "06:30")
+
+# Mail: notifications are emailed only when a mail server is configured (EMAIL_HOST);
+# otherwise they stay in the in-app bell.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = 15
+DEFAULT_FROM_EMAIL = os.environ.get("RECTIFY_FROM_EMAIL", "rectify@localhost")
+RECTIFY_EMAIL_ENABLED = bool(EMAIL_HOST)
+RECTIFY_SITE_URL = os.environ.get("RECTIFY_SITE_URL", "http://127.0.0.1:8000")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -165,6 +194,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "rectify.api.schema.stable_integer_bounds",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "ItemStatusEnum": "rectify.plans.models.ItemStatus",
+        "UnitKindEnum": "rectify.orgs.models.UnitKind",
+        "ReportStatusEnum": "rectify.progress.models.ReportStatus",
+        "ReportKindEnum": "rectify.progress.models.ReportKind",
+        "NotificationKindEnum": "rectify.notifications.models.Notification.Kind",
+    },
 }
 
 LOGGING = {

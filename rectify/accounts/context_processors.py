@@ -25,4 +25,5 @@ def viewer(request: HttpRequest) -> dict[str, Any]:
         "nav_units_manage": can_manage_units(user),
         "nav_audit": can_read_audit_log(user),
         "nav_sysadmin": user.is_staff,
+        "nav_review": "coordinator" in scope.region_roles,
     }

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from rectify.notifications.models import Notification
 from rectify.orgs.models import OrgUnit, UnitKind
 from rectify.plans.models import Assignment, Measure, Milestone, Plan, Problem
+from rectify.progress.models import Evidence, ProgressReport, ReportKind
 
 
 class UnitSerializer(serializers.ModelSerializer):
@@ -35,7 +38,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Assignment
-        fields = ["id", "unit", "unit_name", "phrase", "role", "needs_confirmation"]
+        fields = ["id", "unit", "unit_name", "phrase", "role", "needs_confirmation", "progress", "last_report_at"]
 
     def get_unit_name(self, obj: Assignment) -> str | None:
         return obj.unit.name if obj.unit else None
@@ -44,7 +47,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
 class MilestoneSerializer(serializers.ModelSerializer):
     class Meta:
         model = Milestone
-        fields = ["raw", "due_on", "precision"]
+        fields = ["id", "raw", "due_on", "precision", "reached_on"]
 
 
 class DeadlineSerializer(serializers.Serializer):
@@ -90,6 +93,9 @@ class MeasureSerializer(DeadlineFieldsMixin, serializers.ModelSerializer):
             "deadline",
             "milestones",
             "assignments",
+            "progress",
+            "warning_level",
+            "last_report_at",
         ]
 
 
@@ -112,4 +118,108 @@ class ProblemSerializer(DeadlineFieldsMixin, serializers.ModelSerializer):
             "status",
             "due_on",
             "deadline",
+            "progress",
+            "warning_level",
+            "last_report_at",
         ]
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    size = serializers.IntegerField(read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Evidence
+        fields = ["id", "original_name", "type_label", "content_type", "size", "sha256", "uploaded_at", "download_url"]
+
+    def get_download_url(self, obj: Evidence) -> str:
+        return reverse("api:evidence_file", args=[obj.pk])
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    percent = serializers.IntegerField(read_only=True)
+    evidence = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProgressReport
+        fields = [
+            "id",
+            "assignment",
+            "unit",
+            "unit_name",
+            "measure",
+            "kind",
+            "period_start",
+            "period_end",
+            "progress_text",
+            "next_plan",
+            "issues",
+            "percent",
+            "milestones_reached",
+            "status",
+            "submitted_at",
+            "reviewed_at",
+            "return_reason",
+            "version",
+            "evidence",
+        ]
+
+    @extend_schema_field(EvidenceSerializer(many=True))
+    def get_evidence(self, obj: ProgressReport) -> list[dict[str, object]]:
+        return EvidenceSerializer(obj.evidence.filter(removed_at__isnull=True), many=True).data  # type: ignore[return-value]
+
+
+class ReportWriteSerializer(serializers.Serializer):
+    """A whole report in one call; `submit` sends it for review at once."""
+
+    progress_text = serializers.CharField(allow_blank=True, default="", max_length=5000)
+    next_plan = serializers.CharField(allow_blank=True, default="", max_length=3000)
+    issues = serializers.CharField(allow_blank=True, default="", max_length=2000)
+    percent = serializers.IntegerField(min_value=0, max_value=100)
+    milestones_reached = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    submit = serializers.BooleanField(default=False)
+
+
+class ReportCreateSerializer(ReportWriteSerializer):
+    assignment = serializers.IntegerField()  # type: ignore[assignment]
+    kind = serializers.ChoiceField(choices=ReportKind.choices)
+    period_start = serializers.DateField(help_text="报告期内任一日期（周报按所在周，月度总结按所在月）")
+
+
+class ReportUpdateSerializer(ReportWriteSerializer):
+    version = serializers.IntegerField(help_text="读取报告时的 version，防止覆盖他人的修改")
+
+
+class ReturnSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class EvidenceUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+
+
+class WarningSerializer(MeasureSerializer):
+    reasons = serializers.SerializerMethodField()
+
+    class Meta(MeasureSerializer.Meta):
+        fields = [*MeasureSerializer.Meta.fields, "reasons"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_reasons(self, obj: Measure) -> list[str]:
+        return list(self.context.get("reasons", {}).get(obj.pk, []))
+
+
+class ComplianceSerializer(serializers.Serializer):
+    unit = serializers.IntegerField()
+    unit_name = serializers.CharField()
+    required = serializers.IntegerField()  # type: ignore[assignment]  # DRF collects it as a field
+    on_time = serializers.IntegerField()
+    late = serializers.IntegerField()
+    missing = serializers.IntegerField()
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "subject", "body", "url", "created_at", "read_at", "email_status", "emailed_at"]

@@ -36,3 +36,38 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+
+    @property
+    def action_label(self) -> str:
+        return ACTION_LABELS.get(self.action, self.action)
+
+
+# What the timelines call each action (the code name stays in the log for filtering).
+ACTION_LABELS = {
+    "assignment.confirmed": "确认责任单位",
+    "calendar.changed": "修改报送日历",
+    "directory.loaded": "载入单位目录",
+    "evidence.added": "上传佐证材料",
+    "evidence.removed": "移除佐证材料",
+    "import.discarded": "放弃导入",
+    "import.parsed": "解析方案",
+    "import.reviewed": "审核导入",
+    "membership.changed": "调整岗位",
+    "membership.deleted": "删除岗位",
+    "plan.imported": "导入方案",
+    "problem.deadline_changed": "修改整改时限",
+    "problem.imported": "导入问题",
+    "report.drafted": "填写进展报告",
+    "report.edited": "修改进展报告",
+    "report.submitted": "提交进展报告",
+    "report.resubmitted": "重新提交进展报告",
+    "report.returned": "退回进展报告",
+    "report.accepted": "采纳进展报告",
+    "scan.completed": "预警扫描",
+    "token.issued": "签发 API 令牌",
+    "token.revoked": "吊销 API 令牌",
+    "unit.created": "新增单位",
+    "unit.merged": "合并单位",
+    "unit.renamed": "单位更名",
+    "user.changed": "修改用户",
+}

@@ -10,17 +10,17 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import render
 
 from .errors import DomainError, Forbidden, NotFound
 
 
-def business_view(func: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def business_view(func: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """NotFound → 404 (never tell "exists but not yours"); Forbidden → a 403 page in Chinese."""
 
     @wraps(func)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             return func(request, *args, **kwargs)
         except NotFound as exc:

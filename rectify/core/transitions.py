@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Set
 from typing import Any
 
+from django.db.models import F
+
 from . import clock
 from .errors import ConcurrentChange
 from .models import TimestampedModel
@@ -28,15 +30,26 @@ def versioned_update(
 
 
 def transition(
-    obj: TimestampedModel, *, table: Mapping[str, Set[str]], target: str, message: str, field: str = "status"
+    obj: TimestampedModel,
+    *,
+    table: Mapping[str, Set[str]],
+    target: str,
+    message: str,
+    field: str = "status",
+    values: Mapping[str, Any] | None = None,
+    source: str | None = None,
 ) -> None:
-    """Move `obj` to `target` from any status the transition table allows it from."""
+    """Move `obj` to `target` from any status the transition table allows it from (or only from
+    `source`, the status the user saw), writing `values` in the same UPDATE."""
     sources = [status for status, targets in table.items() if target in targets]
+    if source is not None:
+        sources = [status for status in sources if status == source]
+    extra = dict(values or {})
     updated = (
         type(obj)
         ._default_manager.filter(pk=obj.pk, **{f"{field}__in": sources})
-        .update(**{field: target, "updated_at": clock.now()})
+        .update(**{field: target, "updated_at": clock.now(), "version": F("version") + 1}, **extra)
     )
     if updated != 1:
         raise ConcurrentChange(message)
-    setattr(obj, field, target)
+    obj.refresh_from_db()

@@ -1,6 +1,8 @@
 """The ledger export (json/csv/xlsx) built from a scoped measure queryset.
 
-Fields later capabilities fill (`progress`, `warning`, `last_report`) are null until then.
+Everything is computed as of the export's date: progress from the reports submitted by the end of
+that day, the warning level and its reasons from the rules on that day (a stored level could be
+from another day's scan).
 """
 
 from __future__ import annotations
@@ -12,12 +14,19 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from rectify.core.formats import format_percent, format_rate
 from rectify.ingestion.parsers.ledger_xlsx import LEDGER_COLUMNS, ledger_rows
-from rectify.plans.models import Assignment, Measure, Problem
+from rectify.plans.models import Assignment, ItemStatus, Measure, Problem
 from rectify.plans.selectors import with_ledger_relations
+from rectify.progress.models import COUNTED_STATUSES, ProgressReport
+from rectify.progress.periods import SHANGHAI
+from rectify.progress.services import mean_progress
+from rectify.supervision import rules
+from rectify.supervision.services import assessments
 
 from .renderers.tabular import render_csv, render_xlsx
 
+DONE_STATUSES = {ItemStatus.COMPLETED, ItemStatus.ONGOING, ItemStatus.CLOSED}
 FORMATS = {
     "json": "application/json",
     "csv": "text/csv; charset=utf-8",
@@ -48,8 +57,68 @@ def _unit_entries(assignments: list[Assignment]) -> list[dict[str, Any]]:
     return out
 
 
+def _reports_by(measures: QuerySet[Measure], as_of: dt.date) -> dict[int, tuple[int, dt.datetime]]:
+    """Each assignment's latest counted report submitted by the end of `as_of`."""
+    cutoff = dt.datetime.combine(as_of, dt.time.max, tzinfo=SHANGHAI)
+    latest: dict[int, tuple[int, dt.datetime]] = {}
+    for assignment_id, percent, submitted_at in (
+        ProgressReport.objects.filter(
+            measure_id__in=measures.values("pk"), status__in=COUNTED_STATUSES, submitted_at__lte=cutoff
+        )
+        .order_by("assignment_id", "period_start", "submitted_at")
+        .values_list("assignment_id", "percent", "submitted_at")
+    ):
+        if submitted_at is not None:
+            latest[assignment_id] = (percent, submitted_at)
+    return latest
+
+
+def _measure_tracking(m: Measure, reports: dict[int, tuple[int, dt.datetime]]) -> tuple[float | None, Any, list]:
+    units = [a for a in m.assignments.all() if a.unit_id]
+    lead = [a for a in units if a.role == Assignment.RoleKind.LEAD] or units
+    progress = mean_progress([reports[a.pk][0] if a.pk in reports else None for a in lead])
+    last = max((reports[a.pk][1] for a in units if a.pk in reports), default=None)
+    return progress, last, units
+
+
+def _warning(a: rules.Assessment) -> dict[str, Any]:
+    return {
+        "level": str(a.level),
+        "label": rules.LEVEL_LABELS[str(a.level)],
+        "reasons": [r.message for r in a.reasons],
+        "expected": a.expected,
+        "due": _iso(a.due),
+    }
+
+
+def _local(value: dt.datetime | None) -> str | None:
+    return value.astimezone(SHANGHAI).isoformat(timespec="minutes") if value else None
+
+
 def build_export(measures: QuerySet[Measure], *, as_of: dt.date) -> dict[str, Any]:
+    reports = _reports_by(measures, as_of)
     measures = with_ledger_relations(measures).select_related("problem__plan", "problem__chapter")
+    tracking: dict[int, tuple[float | None, Any, list]] = {}
+    rows = []
+    for m in measures:
+        tracking[m.pk] = _measure_tracking(m, reports)
+        progress, last, _ = tracking[m.pk]
+        rows.append(
+            {
+                "pk": m.pk,
+                "problem_id": m.problem_id,
+                "problem__plan_id": m.problem.plan_id,
+                "problem__plan__start_on": m.problem.plan.start_on,
+                "deadline_kind": m.deadline_kind,
+                "due_on": m.due_on,
+                "start_on": m.start_on,
+                "deadline_parts": m.deadline_parts,
+                "status": m.status,
+                "progress": progress,
+                "last_report_at": last,
+            }
+        )
+    warnings = {row["pk"]: a for row, a in assessments(rows, today=as_of)}
     plans: OrderedDict[int, dict[str, Any]] = OrderedDict()
     problems: dict[int, dict[str, Any]] = {}
     problem_ids: list[int] = []
@@ -58,7 +127,7 @@ def build_export(measures: QuerySet[Measure], *, as_of: dt.date) -> dict[str, An
         if p.plan_id not in plans:
             plans[p.plan_id] = {"title": p.plan.title, "start_on": _iso(p.plan.start_on), "problems": []}
         if p.pk not in problems:
-            entry = {
+            entry: dict[str, Any] = {
                 "number": p.number,
                 "index": p.index,
                 "chapter": p.chapter.number,
@@ -72,25 +141,34 @@ def build_export(measures: QuerySet[Measure], *, as_of: dt.date) -> dict[str, An
                 "units": [],
                 "warning": None,
                 "progress": None,
+                "completion": None,
+                "last_report": None,
                 "measures": [],
             }
             problems[p.pk] = entry
             problem_ids.append(p.pk)
             plans[p.plan_id]["problems"].append(entry)
+        progress, last, _ = tracking[m.pk]
         problems[p.pk]["measures"].append(
             {
                 "number": m.number or None,
                 "text": m.text,
                 "status": m.status,
-                "progress": None,
-                "warning": None,
+                "progress": progress,
+                "warning": _warning(warnings[m.pk]),
+                "last_report": _local(last),
                 "due": _iso(m.due_on),
                 "deadline": _deadline(m),
                 "milestones": [
                     {"raw": ms.raw, "due": _iso(ms.due_on), "precision": ms.precision} for ms in m.milestones.all()
                 ],
                 "assignments": [
-                    {"unit": a.unit.name if a.unit else a.phrase, "role": a.role, "status": None, "last_report": None}
+                    {
+                        "unit": a.unit.name if a.unit else a.phrase,
+                        "role": a.role,
+                        "progress": reports[a.pk][0] if a.pk in reports else None,
+                        "last_report": _local(reports[a.pk][1]) if a.pk in reports else None,
+                    }
                     for a in m.assignments.all()
                 ],
             }
@@ -104,6 +182,13 @@ def build_export(measures: QuerySet[Measure], *, as_of: dt.date) -> dict[str, An
         problem_units.setdefault(a.problem_id, []).append(a)
     for pk, entry in problems.items():
         entry["units"] = _unit_entries(problem_units.get(pk, []))
+        ms = entry["measures"]
+        entry["progress"] = mean_progress([x["progress"] for x in ms])
+        level = str(rules.worst(x["warning"]["level"] for x in ms))
+        entry["warning"] = {"level": level, "label": rules.LEVEL_LABELS[level]}
+        done = sum(1 for x in ms if x["status"] in DONE_STATUSES or (x["progress"] or 0) >= 100)
+        entry["completion"] = {"done": done, "total": len(ms), "text": format_rate(done, len(ms))}
+        entry["last_report"] = max((x["last_report"] for x in ms if x["last_report"]), default=None)
     return {"as_of": as_of.isoformat(), "plans": list(plans.values())}
 
 
@@ -147,6 +232,9 @@ def export_bytes(data: dict[str, Any], fmt: str) -> bytes:
                 "problems": [_as_parse_contract(p) for p in plan["problems"]],
             }
             headers, rows = ledger_rows(contract)
+            # Tracking columns after the office layout: a re-import reads the layout and skips these.
+            headers = [*headers, *TRACKING_COLUMNS]
+            rows = [[*row, *_tracking_cells(p)] for row, p in zip(rows, plan["problems"], strict=True)]
             sheets.append((f"台账{n}" if len(data["plans"]) > 1 else "整改台账", plan["title"], headers, rows))
         if not sheets:
             sheets.append(("整改台账", "", list(LEDGER_COLUMNS), []))
@@ -165,6 +253,10 @@ def export_bytes(data: dict[str, Any], fmt: str) -> bytes:
             "时限类型",
             "到期日",
             "状态",
+            "进度",
+            "预警",
+            "预警原因",
+            "最近报送",
         ]
         rows = []
         for plan in data["plans"]:
@@ -184,10 +276,31 @@ def export_bytes(data: dict[str, Any], fmt: str) -> bytes:
                             m["deadline"]["kind"],
                             m["due"] or "",
                             m["status"],
+                            format_percent(m["progress"]) if m["progress"] is not None else "",
+                            m["warning"]["label"],
+                            "；".join(m["warning"]["reasons"]),
+                            m["last_report"] or "",
                         ]
                     )
         return render_csv(headers, rows)
     raise ValueError(f"不支持的导出格式：{fmt}")
+
+
+TRACKING_COLUMNS = ["整改进度", "完成情况", "预警", "预警原因", "最近报送"]
+
+
+def _tracking_cells(problem: dict[str, Any]) -> list[str]:
+    reasons = []
+    for m in problem["measures"]:
+        label = f"措施{m['number']}" if m["number"] else "措施"
+        reasons += [f"{label}：{r}" for r in m["warning"]["reasons"]]
+    return [
+        format_percent(problem["progress"]) if problem["progress"] is not None else "未报送",
+        problem["completion"]["text"],
+        problem["warning"]["label"],
+        "\n".join(reasons),
+        (problem["last_report"] or "")[:16].replace("T", " "),
+    ]
 
 
 def _chapters(plan: dict[str, Any]) -> list[dict[str, str]]:

@@ -42,6 +42,26 @@ class ItemStatus(models.TextChoices):
 OPEN_STATUSES = [ItemStatus.IN_PROGRESS, ItemStatus.COMPLETED]
 
 
+class WarningLevel(models.TextChoices):
+    """预警等级, set by the deadline scan (supervision.rules); blank until the first scan."""
+
+    GREEN = "green", "绿色"
+    YELLOW = "yellow", "黄色"
+    RED = "red", "红色"
+
+
+class TrackedFields(models.Model):
+    """What the weekly loop writes back onto the ledger: rolled-up progress, the last report and
+    the warning level. Stored (not computed per page) so the ledger filters and counts by them."""
+
+    progress = models.FloatField("进度（%）", null=True, blank=True)
+    last_report_at = models.DateTimeField("最近报送", null=True, blank=True)
+    warning_level = models.CharField("预警", max_length=10, choices=WarningLevel.choices, blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+
 class InspectionRound(TimestampedModel):
     class Level(models.TextChoices):
         CENTRAL = "central", "中央"
@@ -113,7 +133,7 @@ class DeadlineFields(models.Model):
         return DeadlineKind(self.deadline_kind).label if self.deadline_kind else ""
 
 
-class Problem(TimestampedModel, DeadlineFields):
+class Problem(TimestampedModel, DeadlineFields, TrackedFields):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="problems")
     chapter = models.ForeignKey(Chapter, on_delete=models.PROTECT, related_name="problems")
     number = models.CharField("编号", max_length=10)
@@ -130,7 +150,10 @@ class Problem(TimestampedModel, DeadlineFields):
     class Meta:
         ordering = ["plan", "index"]
         constraints = [models.UniqueConstraint(fields=["plan", "index"], name="problem_plan_index")]
-        indexes = [models.Index(fields=["status", "due_on"], name="problem_status_due")]
+        indexes = [
+            models.Index(fields=["status", "due_on"], name="problem_status_due"),
+            models.Index(fields=["warning_level"], name="problem_warning"),
+        ]
         verbose_name = "问题"
         verbose_name_plural = "问题"
 
@@ -142,7 +165,7 @@ class Problem(TimestampedModel, DeadlineFields):
         return f"（{self.number}）"
 
 
-class Measure(TimestampedModel, DeadlineFields):
+class Measure(TimestampedModel, DeadlineFields, TrackedFields):
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="measures")
     number = models.CharField("编号", max_length=10, blank=True)
     seq = models.PositiveSmallIntegerField("顺序")
@@ -152,7 +175,10 @@ class Measure(TimestampedModel, DeadlineFields):
     class Meta:
         ordering = ["problem__plan", "problem__index", "seq"]
         constraints = [models.UniqueConstraint(fields=["problem", "seq"], name="measure_problem_seq")]
-        indexes = [models.Index(fields=["status", "due_on"], name="measure_status_due")]
+        indexes = [
+            models.Index(fields=["status", "due_on"], name="measure_status_due"),
+            models.Index(fields=["warning_level", "problem"], name="measure_warning"),
+        ]
         verbose_name = "整改措施"
         verbose_name_plural = "整改措施"
 
@@ -176,6 +202,8 @@ class Milestone(models.Model):
     raw = models.CharField("原文", max_length=100)
     due_on = models.DateField("节点日期", db_index=True)
     precision = models.CharField(max_length=10, choices=Precision.choices)
+    # Set when the coordinator accepts a report that says the node was reached.
+    reached_on = models.DateField("完成日期", null=True, blank=True)
 
     class Meta:
         ordering = ["measure", "seq"]
@@ -204,6 +232,9 @@ class Assignment(TimestampedModel):
     role = models.CharField("角色", max_length=10, choices=RoleKind.choices, default=RoleKind.LEAD)
     needs_confirmation = models.BooleanField("待确认", default=False)
     candidates = models.JSONField("候选单位", default=list, blank=True)
+    # The unit's own figure from its latest counted report (progress app).
+    progress = models.PositiveSmallIntegerField("进度（%）", null=True, blank=True)
+    last_report_at = models.DateTimeField("最近报送", null=True, blank=True)
 
     class Meta:
         ordering = ["problem", "measure", "id"]

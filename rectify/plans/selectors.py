@@ -22,6 +22,7 @@ from .models import (
     Milestone,
     Plan,
     Problem,
+    WarningLevel,
 )
 
 
@@ -66,6 +67,7 @@ class LedgerFilters:
     county: int | None = None
     kinds: list[str] = field(default_factory=list)
     statuses: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     due_before: dt.date | None = None
     due_after: dt.date | None = None
     overdue: bool = False
@@ -100,6 +102,7 @@ class LedgerFilters:
             county=as_int("county"),
             kinds=as_list("kind"),
             statuses=as_list("status"),
+            warnings=[w for w in as_list("warning") if w in WarningLevel.values],
             due_before=as_date("due_before"),
             due_after=as_date("due_after"),
             overdue=(params.get("overdue") or "") in {"1", "true", "on", "yes"},
@@ -136,6 +139,8 @@ def measure_list(*, viewer: Any, filters: LedgerFilters | None = None) -> QueryS
         qs = qs.filter(deadline_kind__in=f.kinds)
     if f.statuses:
         qs = qs.filter(status__in=f.statuses)
+    if f.warnings:
+        qs = qs.filter(warning_level__in=f.warnings)
     if f.due_before:
         qs = qs.filter(due_on__lte=f.due_before)
     if f.due_after:

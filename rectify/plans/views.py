@@ -12,13 +12,14 @@ from django.views.decorators.http import require_POST
 
 from rectify.audit.selectors import audit_timeline
 from rectify.core.errors import NotFound
+from rectify.core.formats import format_rate
 from rectify.core.http import business_view, errors_as_messages, paginate, query_without_page
 from rectify.orgs.models import OrgUnit
 from rectify.orgs.scope import viewer_scope
 from rectify.orgs.selectors import counties, unit_get, unit_memberships
 
 from . import selectors, services
-from .models import Assignment, DeadlineKind, ItemStatus
+from .models import Assignment, DeadlineKind, ItemStatus, Measure, WarningLevel
 from .policies import can_edit_problem
 
 
@@ -45,6 +46,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
         "counties": counties().values_list("pk", "name"),
         "kinds": DeadlineKind.choices,
         "statuses": ItemStatus.choices,
+        "warning_levels": WarningLevel.choices,
         "pending_count": selectors.pending_assignments(viewer=request.user).count(),
     }
     return render(request, "plans/ledger.html", context)
@@ -68,7 +70,6 @@ def problem_detail(request: HttpRequest, problem_id: int) -> HttpResponse:
         a.candidate_units = [candidates[i] for i in a.candidates if i in candidates]  # type: ignore[attr-defined]
     context = {
         "problem": problem,
-        "measures": selectors.problem_measures(problem),
         "assignments": [a for a in selectors.problem_assignments(problem) if not a.needs_confirmation],
         "pending": pending,
         "all_units": OrgUnit.objects.filter(is_active=True).exclude(kind="region").order_by("path"),
@@ -76,6 +77,10 @@ def problem_detail(request: HttpRequest, problem_id: int) -> HttpResponse:
         "timeline": list(audit_timeline(problem).reverse()[:200])[::-1],
         "can_edit": can_edit_problem(request.user, problem),
     }
+    measures: list[Measure] = list(selectors.problem_measures(problem))
+    done = sum(1 for m in measures if m.status != ItemStatus.IN_PROGRESS or (m.progress or 0) >= 100)
+    context["measures"] = measures
+    context["completion"] = format_rate(done, len(measures))
     return render(request, "plans/problem_detail.html", context)
 
 
@@ -107,7 +112,9 @@ def problem_deadline_edit(request: HttpRequest, problem_id: int) -> HttpResponse
         services.problem_update_deadline(
             actor=request.user, problem=problem, raw=request.POST.get("raw", ""), version=int(version), due=due
         )
-        messages.success(request, "整改时限已更新。")
+        messages.success(
+            request, "整改时限已更新。预警等级在下次预警扫描时更新（市整改办可在预警看板“立即重新扫描”）。"
+        )
     return redirect("plans:problem", problem_id=problem.pk)
 
 

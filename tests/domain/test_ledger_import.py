@@ -138,8 +138,9 @@ def test_export_ledger_json_shows_the_whole_structure(tmp_path: Path) -> None:
     assert first["deadline"] == {"raw": first["deadline"]["raw"], "kind": "immediate_ongoing", "due": None, "parts": []}
     m = first["measures"][0]
     assert set(m) >= {"number", "text", "status", "progress", "warning", "due", "assignments"}
-    assert m["progress"] is None and m["warning"] is None
-    assert set(m["assignments"][0]) == {"unit", "role", "status", "last_report"}
+    assert m["progress"] is None and m["last_report"] is None
+    assert m["warning"]["level"] == "yellow"  # 长期坚持: no report for more than a month
+    assert set(m["assignments"][0]) == {"unit", "role", "progress", "last_report"}
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])

@@ -117,7 +117,7 @@ def test_the_problem_page_shows_goal_units_deadline_milestones_and_timeline(clie
     assert "市交通局" in page and "朔城区政府" in page
     assert "2024年底" in page and "2024-12-31" in page
     assert "2022-04-30" in page and "2022-05-31" in page
-    assert "problem.imported" in page
+    assert "导入问题" in page
 
 
 def test_the_unit_page_lists_what_the_unit_owns(client_for: Any) -> None:

@@ -9,10 +9,12 @@ from typing import Any
 
 from django import template
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from rectify.plans.models import Assignment, DeadlineKind
+from rectify.core.formats import format_percent
+from rectify.plans.models import Assignment, DeadlineKind, WarningLevel
 
 register = template.Library()
 _KIND_LABELS = dict(DeadlineKind.choices)
@@ -71,6 +73,39 @@ def deadline_cell(item: Any) -> SafeString:
 
 
 _STATUS_CSS = {"closed": "success", "in_progress": "primary"}
+_WARNING_CSS: dict[str, str] = {"red": "warn-red", "yellow": "warn-yellow", "green": "warn-green"}
+_WARNING_LABELS: dict[str, str] = dict(WarningLevel.choices)
+
+
+@register.simple_tag
+def warning_badge(level: str, title: str = "") -> SafeString:
+    """The level as a coloured dot and word (colour is never the only signal)."""
+    if not level:
+        return mark_safe('<span class="badge warn-none" title="尚未扫描">未评估</span>')
+    return format_html(
+        '<span class="badge {}" title="{}"><i class="bi bi-circle-fill"></i> {}</span>',
+        _WARNING_CSS.get(level, ""),
+        title,
+        _WARNING_LABELS.get(level, level),
+    )
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    return format_percent(value)
+
+
+def _progress_cell(m: Any) -> SafeString:
+    if m.progress is None:
+        return mark_safe('<span class="text-muted small">未报送</span>')
+    value = max(0.0, min(100.0, float(m.progress)))
+    return format_html(
+        '<div class="small">{}</div><div class="progress" style="height:4px" role="progressbar" aria-valuenow="{}" '
+        'aria-valuemin="0" aria-valuemax="100"><div class="progress-bar" style="width:{}%"></div></div>',
+        format_percent(value),
+        int(value),
+        int(value),
+    )
 
 
 @register.simple_tag
@@ -85,7 +120,9 @@ def ledger_row(m: Any) -> SafeString:
         '<td class="measure-text"><div class="clamp-3">{}</div><div class="small text-muted">{}、{}</div></td>'
         "<td>{}</td><td>{}</td>"
         '<td class="small">{}</td>'
-        '<td><span class="badge text-bg-{}">{}</span></td>'
+        "<td>{}</td>"
+        '<td><span class="badge text-bg-{}">{}</span><div class="mt-1">{}</div>'
+        '<div class="small text-muted">{}</div></td>'
         "</tr>",
         reverse("plans:problem", args=[m.problem_id]),
         problem.text[:120],
@@ -97,8 +134,11 @@ def ledger_row(m: Any) -> SafeString:
         unit_badges(m.assignments.all()),
         deadline_cell(m),
         milestones or "—",
+        _progress_cell(m),
         _STATUS_CSS.get(m.status, "info"),
         m.get_status_display(),
+        warning_badge(m.warning_level),
+        f"最近报送 {timezone.localtime(m.last_report_at):%m-%d}" if m.last_report_at else "",
     )
 
 

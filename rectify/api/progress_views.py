@@ -1,0 +1,318 @@
+"""/api/v1/ for the weekly loop: reports, their review and evidence, warnings, missed reports and
+the caller's notifications. Scoped exactly like the pages; writes go through the same services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from rectify.core import clock
+from rectify.core.errors import Forbidden, NotFound
+from rectify.notifications import selectors as notification_selectors
+from rectify.notifications import services as notification_services
+from rectify.orgs.models import OrgUnit
+from rectify.orgs.scope import viewer_scope
+from rectify.plans.models import Assignment, WarningLevel
+from rectify.plans.selectors import LedgerFilters, measure_get
+from rectify.progress import periods, selectors, services
+from rectify.progress.models import ReportKind
+from rectify.supervision import selectors as warning_selectors
+from rectify.supervision.services import warnings_refresh
+
+from . import serializers as s
+from .views import LEDGER_FILTERS, ScopedView
+
+REPORT_FILTERS = [
+    OpenApiParameter("unit", OpenApiTypes.INT, description="责任单位（单位编号）"),
+    OpenApiParameter("measure", OpenApiTypes.INT),
+    OpenApiParameter("kind", OpenApiTypes.STR, enum=ReportKind.values),
+    OpenApiParameter("status", OpenApiTypes.STR, description="状态，可多值：draft, submitted, returned, accepted"),
+    OpenApiParameter("period", OpenApiTypes.DATE, description="报告期起始日（周一或月初）"),
+    OpenApiParameter("page_size", OpenApiTypes.INT),
+]
+
+
+def _report_response(report_id: int, request: Request, code: int = status.HTTP_200_OK) -> Response:
+    report = selectors.report_get(viewer=request.user, report_id=report_id)
+    return Response(s.ReportSerializer(report).data, status=code)
+
+
+def _input(data: dict[str, Any]) -> services.ReportInput:
+    return services.ReportInput(
+        progress_text=data["progress_text"],
+        next_plan=data["next_plan"],
+        issues=data["issues"],
+        percent=data["percent"],
+        milestones_reached=data["milestones_reached"],
+    )
+
+
+class ReportList(ScopedView):
+    serializer_class = s.ReportSerializer
+
+    @extend_schema(parameters=REPORT_FILTERS, operation_id="reports_list")
+    def get(self, request: Request) -> Response:
+        filters = selectors.ReportFilters.from_query(request.query_params)
+        qs = selectors.report_list(viewer=request.user, filters=filters).prefetch_related("evidence")
+        return self.paged(qs, s.ReportSerializer)
+
+    @extend_schema(request=s.ReportCreateSerializer, responses={201: s.ReportSerializer})
+    def post(self, request: Request) -> Response:
+        body = s.ReportCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        assignment = (
+            Assignment.objects.select_related("unit", "measure")
+            .filter(pk=data["assignment"], unit__isnull=False)
+            .first()
+        )
+        if assignment is None or not viewer_scope(request.user).covers_unit(assignment.unit_id):
+            raise NotFound("责任分工不存在，或您无权查看。")
+        period = periods.period_of(data["kind"], data["period_start"], services.calendar_rule())
+        report = services.report_save(
+            actor=request.user, assignment=assignment, period=period, data=_input(data), submit=data["submit"]
+        )
+        warnings_refresh(measure_ids=[report.measure_id])
+        return _report_response(report.pk, request, status.HTTP_201_CREATED)
+
+
+class ReportDetail(ScopedView):
+    serializer_class = s.ReportSerializer
+
+    def get(self, request: Request, pk: int) -> Response:
+        return _report_response(pk, request)
+
+    @extend_schema(request=s.ReportUpdateSerializer, responses={200: s.ReportSerializer})
+    def patch(self, request: Request, pk: int) -> Response:
+        report = selectors.report_get(viewer=request.user, report_id=pk)
+        body = s.ReportUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        period = periods.period_of(report.kind, report.period_start, services.calendar_rule())
+        services.report_save(
+            actor=request.user,
+            assignment=report.assignment,
+            period=period,
+            data=_input(data),
+            submit=data["submit"],
+            version=data["version"],
+        )
+        warnings_refresh(measure_ids=[report.measure_id])
+        return _report_response(pk, request)
+
+
+class ReportSubmit(ScopedView):
+    serializer_class = s.ReportSerializer
+
+    @extend_schema(request=None, responses={200: s.ReportSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        report = selectors.report_get(viewer=request.user, report_id=pk)
+        services.report_submit(actor=request.user, report=report)
+        warnings_refresh(measure_ids=[report.measure_id])
+        return _report_response(pk, request)
+
+
+class ReportReturn(ScopedView):
+    serializer_class = s.ReportSerializer
+
+    @extend_schema(request=s.ReturnSerializer, responses={200: s.ReportSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        report = selectors.report_get(viewer=request.user, report_id=pk)
+        body = s.ReturnSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.report_return(actor=request.user, report=report, reason=body.validated_data["reason"])
+        warnings_refresh(measure_ids=[report.measure_id])
+        return _report_response(pk, request)
+
+
+class ReportAccept(ScopedView):
+    serializer_class = s.ReportSerializer
+
+    @extend_schema(request=None, responses={200: s.ReportSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        report = selectors.report_get(viewer=request.user, report_id=pk)
+        services.report_accept(actor=request.user, report=report)
+        warnings_refresh(measure_ids=[report.measure_id])
+        return _report_response(pk, request)
+
+
+class EvidenceList(ScopedView):
+    serializer_class = s.EvidenceSerializer
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get(self, request: Request, pk: int) -> Response:
+        report = selectors.report_get(viewer=request.user, report_id=pk)
+        return Response(s.EvidenceSerializer(selectors.report_evidence(report), many=True).data)
+
+    @extend_schema(request={"multipart/form-data": s.EvidenceUploadSerializer}, responses={201: s.EvidenceSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        report = selectors.report_get(viewer=request.user, report_id=pk)
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationError({"file": "请上传文件（表单字段 file）。"})
+        if upload.size is not None and upload.size > settings.RECTIFY_MAX_EVIDENCE_BYTES:
+            raise ValidationError(
+                {"file": f"文件过大，单个佐证材料上限为 {settings.RECTIFY_MAX_EVIDENCE_BYTES // 1024 // 1024} MB。"}
+            )
+        with transaction.atomic():
+            evidence = services.evidence_add(
+                actor=request.user, report=report, filename=upload.name or "佐证材料", content=upload.read()
+            )
+        return Response(s.EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
+
+
+class EvidenceFile(ScopedView):
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request: Request, pk: int) -> FileResponse:
+        evidence = selectors.evidence_get(viewer=request.user, evidence_id=pk)
+        response = FileResponse(
+            default_storage.open(evidence.storage_name, "rb"),
+            as_attachment=True,
+            filename=evidence.original_name,
+            content_type=evidence.content_type,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+WARNING_FILTERS = [
+    *LEDGER_FILTERS,
+    OpenApiParameter("warning", OpenApiTypes.STR, description="预警等级，可多值：red, yellow, green"),
+]
+
+
+class WarningList(ScopedView):
+    serializer_class = s.WarningSerializer
+
+    @extend_schema(parameters=WARNING_FILTERS, operation_id="warnings_list")
+    def get(self, request: Request) -> Response:
+        filters = LedgerFilters.from_query(request.query_params)
+        if "warning" not in request.query_params:
+            filters.warnings = [WarningLevel.RED, WarningLevel.YELLOW]
+        page = self.paginate_queryset(warning_selectors.warning_board(viewer=request.user, filters=filters))
+        rows = warning_selectors.annotate_reasons(list(page or []), today=clock.today())
+        reasons = {m.pk: [r.message for r in a.reasons] for m, a in rows}
+        return self.get_paginated_response(s.WarningSerializer(page, many=True, context={"reasons": reasons}).data)
+
+
+class WarningSummary(ScopedView):
+    @extend_schema(
+        parameters=LEDGER_FILTERS,
+        responses=inline_serializer(
+            "WarningCounts",
+            {
+                "red": serializers.IntegerField(),
+                "yellow": serializers.IntegerField(),
+                "green": serializers.IntegerField(),
+                "none": serializers.IntegerField(),
+                "total": serializers.IntegerField(),
+            },
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        filters = LedgerFilters.from_query(request.query_params)
+        return Response(warning_selectors.warning_counts(viewer=request.user, filters=filters))
+
+
+class MeasureWarnings(ScopedView):
+    @extend_schema(
+        responses=inline_serializer(
+            "MeasureAssessment",
+            {
+                "level": serializers.CharField(),
+                "reasons": serializers.ListField(child=serializers.CharField()),
+                "expected": serializers.FloatField(allow_null=True),
+                "due": serializers.DateField(allow_null=True),
+            },
+        )
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        measure = measure_get(viewer=request.user, measure_id=pk)
+        (row,) = warning_selectors.annotate_reasons([measure], today=clock.today())
+        a = row[1]
+        return Response(
+            {"level": str(a.level), "reasons": [r.message for r in a.reasons], "expected": a.expected, "due": a.due}
+        )
+
+
+class MissingReports(ScopedView):
+    serializer_class = s.ComplianceSerializer
+    filter_backends: list[Any] = []
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("kind", OpenApiTypes.STR, enum=ReportKind.values),
+            OpenApiParameter("period", OpenApiTypes.DATE, description="报告期内任一日期，默认最近一个已截止的报告期"),
+        ],
+        responses=s.ComplianceSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        scope = viewer_scope(request.user)
+        if not scope.is_business_user:
+            raise Forbidden("您的账号没有业务数据的查看权限。")
+        rule = services.calendar_rule()
+        kind = request.query_params.get("kind") or ReportKind.WEEKLY
+        if kind not in ReportKind.values:
+            raise ValidationError({"kind": "应为 weekly 或 monthly。"})
+        try:
+            day = dt.date.fromisoformat(request.query_params.get("period") or "")
+            period = periods.period_of(kind, day, rule)
+        except ValueError:
+            period = periods.period_of(kind, clock.today(), rule)
+            while period.due_at > clock.now():
+                period = periods.period_of(kind, period.start - dt.timedelta(days=1), rule)
+        rows = services.period_compliance(period, unit_ids=None if scope.everything else scope.unit_ids)
+        names = dict(OrgUnit.objects.filter(pk__in=[r.unit_id for r in rows]).values_list("pk", "name"))
+        return Response(
+            [
+                {
+                    "unit": r.unit_id,
+                    "unit_name": names[r.unit_id],
+                    "required": r.required,
+                    "on_time": r.on_time,
+                    "late": r.late,
+                    "missing": r.missing,
+                }
+                for r in rows
+                if r.missed
+            ]
+        )
+
+
+class NotificationList(ScopedView):
+    serializer_class = s.NotificationSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("unread", OpenApiTypes.BOOL)], operation_id="notifications_list")
+    def get(self, request: Request) -> Response:
+        unread = request.query_params.get("unread") in {"1", "true"}
+        return self.paged(
+            notification_selectors.notification_list(viewer=request.user, unread_only=unread), s.NotificationSerializer
+        )
+
+
+class NotificationsRead(ScopedView):
+    @extend_schema(
+        request=inline_serializer(
+            "MarkRead", {"ids": serializers.ListField(child=serializers.IntegerField(), required=False)}
+        ),
+        responses=inline_serializer("MarkedRead", {"marked": serializers.IntegerField()}),
+    )
+    def post(self, request: Request) -> Response:
+        ids = request.data.get("ids") if isinstance(request.data, dict) else None
+        marked = notification_services.notifications_mark_read(
+            actor=request.user,  # type: ignore[arg-type]
+            ids=[int(i) for i in ids if str(i).isdigit()] if isinstance(ids, list) else None,
+        )
+        return Response({"marked": marked})

@@ -1,0 +1,27 @@
+"""Percent wording shared by the ledger, the warnings and the documents (pure, no Django).
+
+The seed plan writes rates like 14% (1 of 7) and 33.3% (7 of 21): one decimal at most, ".0" dropped.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["format_percent", "format_rate"]
+
+
+def format_percent(value: float | None) -> str:
+    if value is None or math.isnan(value):
+        return "—"
+    text = f"{value:.1f}"
+    if text.endswith(".0"):
+        text = text[:-2]
+    if text == "-0":
+        text = "0"
+    return f"{text}%"
+
+
+def format_rate(done: int, total: int) -> str:
+    if total <= 0:
+        return "—"
+    return f"完成{done}/{total}项，完成率{format_percent(done * 100 / total)}"

@@ -1,0 +1,216 @@
+"""Scoped reads of reports: a report is visible to whoever may see its unit (a clerk its own
+unit, a coordinator, leader or the acceptance group their region). Outside it: "not found"."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Case, QuerySet, When
+
+from rectify.core.errors import Forbidden, NotFound
+from rectify.orgs.models import OrgUnit
+from rectify.orgs.scope import Scope, viewer_scope
+from rectify.plans.models import Assignment, Measure, WarningLevel
+
+from . import services
+from .models import Evidence, ProgressReport, ReportKind, ReportStatus
+from .periods import Period
+
+
+def business_scope(viewer: Any) -> Scope:
+    scope = viewer_scope(viewer)
+    if not scope.is_business_user:
+        raise Forbidden("您的账号没有业务数据的查看权限。")
+    return scope
+
+
+def _scoped(qs: QuerySet[Any], scope: Scope, field_name: str = "unit_id") -> QuerySet[Any]:
+    return qs if scope.everything else qs.filter(**{f"{field_name}__in": scope.unit_ids})
+
+
+@dataclass
+class ReportFilters:
+    unit: int | None = None
+    measure: int | None = None
+    kind: str = ""
+    statuses: list[str] = field(default_factory=list)
+    period_start: dt.date | None = None
+
+    @classmethod
+    def from_query(cls, params: Any) -> ReportFilters:
+        def as_int(name: str) -> int | None:
+            value = str(params.get(name) or "")
+            return int(value) if value.isascii() and value.isdigit() else None
+
+        statuses: list[str] = []
+        values = params.getlist("status") if hasattr(params, "getlist") else [params.get("status") or ""]
+        for v in values:
+            statuses += [s for s in str(v).split(",") if s in ReportStatus.values]
+        try:
+            period_start = dt.date.fromisoformat(params.get("period") or "")
+        except ValueError:
+            period_start = None
+        kind = params.get("kind") or ""
+        return cls(
+            unit=as_int("unit"),
+            measure=as_int("measure"),
+            kind=kind if kind in ReportKind.values else "",
+            statuses=statuses,
+            period_start=period_start,
+        )
+
+
+def report_list(*, viewer: Any, filters: ReportFilters | None = None) -> QuerySet[ProgressReport]:
+    scope = business_scope(viewer)
+    f = filters or ReportFilters()
+    qs = _scoped(ProgressReport.objects.all(), scope)
+    if f.unit:
+        qs = qs.filter(unit_id=f.unit)
+    if f.measure:
+        qs = qs.filter(measure_id=f.measure)
+    if f.kind:
+        qs = qs.filter(kind=f.kind)
+    if f.statuses:
+        qs = qs.filter(status__in=f.statuses)
+    if f.period_start:
+        qs = qs.filter(period_start=f.period_start)
+    return qs.select_related("unit", "measure", "measure__problem").order_by("-period_start", "unit_id", "measure_id")
+
+
+def report_get(*, viewer: Any, report_id: int) -> ProgressReport:
+    scope = business_scope(viewer)
+    report = (
+        _scoped(ProgressReport.objects.filter(pk=report_id), scope)
+        .select_related(
+            "unit", "measure", "measure__problem", "assignment", "submitted_by", "reviewed_by", "created_by"
+        )
+        .first()
+    )
+    if report is None:
+        raise NotFound()
+    return report
+
+
+def report_evidence(report: ProgressReport) -> QuerySet[Evidence]:
+    return report.evidence.filter(removed_at__isnull=True).order_by("uploaded_at", "id")
+
+
+def evidence_get(*, viewer: Any, evidence_id: int) -> Evidence:
+    evidence = Evidence.objects.select_related("report").filter(pk=evidence_id, removed_at__isnull=True).first()
+    if evidence is None:
+        raise NotFound()
+    report_get(viewer=viewer, report_id=evidence.report_id)
+    return evidence
+
+
+def unit_get_for_reports(*, viewer: Any, unit_id: int) -> OrgUnit:
+    scope = business_scope(viewer)
+    unit = OrgUnit.objects.filter(pk=unit_id, is_active=True).first()
+    if unit is None or not scope.covers_unit(unit.pk):
+        raise NotFound()
+    return unit
+
+
+@dataclass
+class Row:
+    """One line of a unit's report page: an assignment and its report for the period, if any."""
+
+    assignment: Assignment
+    report: ProgressReport | None
+    previous: ProgressReport | None = None
+    evidence: list[Evidence] = field(default_factory=list)
+    data: Any = None  # the form input being re-shown after an error
+
+    @property
+    def measure(self) -> Measure:
+        assert self.assignment.measure is not None
+        return self.assignment.measure
+
+
+def unit_period_rows(unit: OrgUnit, period: Period) -> list[Row]:
+    assignments = services.unit_assignments(unit)
+    ids = [a.pk for a in assignments]
+    reports = {
+        r.assignment_id: r
+        for r in ProgressReport.objects.filter(assignment_id__in=ids, kind=period.kind, period_start=period.start)
+    }
+    # The last counted report before this period: its plan is this week's starting point.
+    previous: dict[int, ProgressReport] = {}
+    for r in (
+        ProgressReport.objects.filter(assignment_id__in=ids, kind=period.kind, period_start__lt=period.start)
+        .exclude(submitted_at__isnull=True)
+        .order_by("assignment_id", "-period_start")
+    ):
+        previous.setdefault(r.assignment_id, r)
+    evidence: dict[int, list[Evidence]] = {}
+    for e in Evidence.objects.filter(report__in=list(reports.values()), removed_at__isnull=True).order_by("id"):
+        evidence.setdefault(e.report_id, []).append(e)
+    return [
+        Row(
+            a,
+            reports.get(a.pk),
+            previous.get(a.pk),
+            evidence.get(reports[a.pk].pk, []) if a.pk in reports else [],
+        )
+        for a in assignments
+    ]
+
+
+@dataclass
+class PeriodStatus:
+    period: Period
+    required: int
+    counts: dict[str, int]
+
+    @property
+    def not_started(self) -> int:
+        return self.required - sum(self.counts.values())
+
+    @property
+    def filed(self) -> int:
+        return self.counts.get(ReportStatus.SUBMITTED, 0) + self.counts.get(ReportStatus.ACCEPTED, 0)
+
+
+def unit_period_status(unit: OrgUnit, period: Period) -> PeriodStatus:
+    required = services.required_assignments().filter(unit=unit)
+    counts: dict[str, int] = {}
+    for status in ProgressReport.objects.filter(
+        assignment__in=required, kind=period.kind, period_start=period.start
+    ).values_list("status", flat=True):
+        counts[status] = counts.get(status, 0) + 1
+    return PeriodStatus(period, required.count(), counts)
+
+
+def unit_due_soon(unit: OrgUnit, *, today: dt.date, days: int) -> QuerySet[Measure]:
+    """The unit's open measures falling due in the next `days` days (or with a milestone then)."""
+    until = today + dt.timedelta(days=days)
+    measure_ids = services.required_assignments().filter(unit=unit).values("measure_id")
+    return (
+        Measure.objects.filter(pk__in=measure_ids)
+        .filter(due_on__gte=today, due_on__lte=until)
+        .select_related("problem")
+        .order_by("due_on", "problem_id", "seq")
+    )
+
+
+def unit_warnings(unit: OrgUnit) -> QuerySet[Measure]:
+    measure_ids = Assignment.objects.filter(unit=unit, measure__isnull=False).values("measure_id")
+    return (
+        Measure.objects.filter(pk__in=measure_ids, warning_level__in=[WarningLevel.RED, WarningLevel.YELLOW])
+        .select_related("problem", "problem__plan")
+        .order_by(Case(When(warning_level=WarningLevel.RED, then=0), default=1), "due_on", "problem_id", "seq")
+    )
+
+
+def returned_reports(unit: OrgUnit) -> QuerySet[ProgressReport]:
+    return ProgressReport.objects.filter(unit=unit, status=ReportStatus.RETURNED).select_related(
+        "measure", "measure__problem"
+    )
+
+
+def review_queue(*, viewer: Any) -> QuerySet[ProgressReport]:
+    return report_list(viewer=viewer, filters=ReportFilters(statuses=[ReportStatus.SUBMITTED])).order_by(
+        "submitted_at", "id"
+    )

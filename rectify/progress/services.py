@@ -1,0 +1,604 @@
+"""Writes of the weekly loop: saving and submitting reports, evidence, review, roll-up, calendar.
+
+Every transition goes through core.transitions (UPDATE … WHERE status = …), writes its audit
+event in the same transaction and notifies on commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Count, Q
+from django.urls import reverse
+
+from rectify.audit.services import record
+from rectify.core import clock
+from rectify.core.errors import ConcurrentChange, DomainError, Forbidden
+from rectify.core.transitions import transition, versioned_update
+from rectify.notifications.services import Message, notify
+from rectify.orgs.models import Membership, OrgUnit, Role
+from rectify.plans.models import Assignment, ItemStatus, Measure, Milestone, Problem
+
+from . import filetypes
+from .models import (
+    COUNTED_STATUSES,
+    EDITABLE_STATUSES,
+    REPORT_TRANSITIONS,
+    Evidence,
+    MissedReport,
+    ProgressReport,
+    ReportingCalendar,
+    ReportKind,
+    ReportStatus,
+)
+from .periods import CalendarRule, Period
+from .policies import can_file_for_unit, can_review_unit, can_set_calendar
+
+# Measures whose units still report: in progress, and long-term items kept up (长期坚持).
+REPORTING_STATUSES = [ItemStatus.IN_PROGRESS, ItemStatus.ONGOING]
+RACE_MESSAGE = "该报告已被他人处理，请刷新页面后查看最新状态。"
+
+
+# --- calendar ----------------------------------------------------------------------------------
+
+
+def calendar_get() -> ReportingCalendar:
+    # Reporting on the platform starts the day the calendar is first read: periods before it
+    # were reported on paper and are never "missed" here.
+    calendar, _ = ReportingCalendar.objects.get_or_create(pk=1, defaults={"starts_on": clock.today()})
+    return calendar
+
+
+def calendar_rule() -> CalendarRule:
+    return calendar_get().rule
+
+
+@transaction.atomic
+def calendar_update(*, actor: Any, version: int, values: dict[str, Any]) -> ReportingCalendar:
+    if not can_set_calendar(actor):
+        raise Forbidden("只有市整改办可以设置报送日历。")
+    calendar = calendar_get()
+    if not 1 <= int(values.get("monthly_day", calendar.monthly_day)) <= 28:
+        raise DomainError("月度总结截止日应在 1 至 28 日之间（每个月都有这一天）。")
+    if not 0 <= int(values.get("weekly_weekday", calendar.weekly_weekday)) <= 6:
+        raise DomainError("周报截止日无效。")
+    before = _calendar_snapshot(calendar)
+    versioned_update(calendar, version=version, values=values, message="报送日历已被他人修改，请刷新页面后重试。")
+    record(actor=actor, action="calendar.changed", obj=calendar, before=before, after=_calendar_snapshot(calendar))
+    return calendar
+
+
+def _calendar_snapshot(c: ReportingCalendar) -> dict[str, Any]:
+    return {"rule": c.rule.describe(), "starts_on": c.starts_on.isoformat() if c.starts_on else None}
+
+
+# --- which reports are owed --------------------------------------------------------------------
+
+
+def required_assignments() -> Any:
+    """Assignments that owe reports: a concrete active unit on a measure still being worked on."""
+    return Assignment.objects.filter(
+        unit__isnull=False, unit__is_active=True, measure__isnull=False, measure__status__in=REPORTING_STATUSES
+    )
+
+
+def unit_assignments(unit: OrgUnit) -> list[Assignment]:
+    return list(
+        required_assignments()
+        .filter(unit=unit)
+        .select_related("measure", "measure__problem", "unit")
+        .prefetch_related("measure__milestones")
+        .order_by("measure__problem_id", "measure__seq", "id")
+    )
+
+
+# --- saving and submitting ---------------------------------------------------------------------
+
+
+@dataclass
+class ReportInput:
+    """What a clerk typed for one measure; `errors` is filled by validation."""
+
+    progress_text: str = ""
+    next_plan: str = ""
+    issues: str = ""
+    percent: str | int | None = None
+    milestones_reached: list[int] = field(default_factory=list)
+    files: list[tuple[str, bytes]] = field(default_factory=list)
+    # Files refused before they were read (too large): reported with the other errors.
+    upload_errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def is_blank(self) -> bool:
+        typed = self.progress_text.strip() or self.next_plan.strip() or self.issues.strip()
+        return not (typed or self.files or self.upload_errors) and self.percent in (None, "")
+
+    def cleaned_percent(self) -> int | None:
+        value = str(self.percent if self.percent is not None else "").strip().rstrip("%")
+        if not value:
+            return None
+        if not (value.isascii() and value.isdigit()) or int(value) > 100:
+            return -1
+        return int(value)
+
+
+def validate(kind: str, data: ReportInput, *, submit: bool) -> bool:
+    data.errors = list(data.upload_errors)
+    percent = data.cleaned_percent()
+    if percent == -1:
+        data.errors.append("完成进度应为 0 至 100 之间的整数。")
+    if submit:
+        label = "本月工作总结" if kind == ReportKind.MONTHLY else "本周工作进展"
+        if not data.progress_text.strip():
+            data.errors.append(f"请填写{label}。")
+        if kind == ReportKind.WEEKLY and not data.next_plan.strip():
+            data.errors.append("请填写下周工作计划。")
+        if percent is None:
+            data.errors.append("请填写完成进度。")
+    for name, content in data.files:
+        refusal = evidence_refusal(name, content)
+        if refusal:
+            data.errors.append(f"{name}：{refusal}")
+    return not data.errors
+
+
+def evidence_refusal(name: str, content: bytes) -> str | None:
+    limit = settings.RECTIFY_MAX_EVIDENCE_BYTES
+    if len(content) > limit:
+        return f"文件过大（{len(content) / 1024 / 1024:.1f} MB），单个佐证材料上限为 {limit // 1024 // 1024} MB。"
+    try:
+        filetypes.sniff(content, name)
+    except filetypes.Rejected as exc:
+        return exc.message
+    return None
+
+
+def _values(kind: str, data: ReportInput) -> dict[str, Any]:
+    return {
+        "progress_text": data.progress_text.strip(),
+        "next_plan": data.next_plan.strip() if kind == ReportKind.WEEKLY else "",
+        "issues": data.issues.strip(),
+        "percent": max(data.cleaned_percent() or 0, 0),
+        "milestones_reached": sorted({int(i) for i in data.milestones_reached}),
+    }
+
+
+@transaction.atomic
+def report_save(
+    *,
+    actor: Any,
+    assignment: Assignment,
+    period: Period,
+    data: ReportInput,
+    submit: bool,
+    version: int | None = None,
+) -> ProgressReport:
+    """Create or edit the unit's report for `period`; submit it when asked. Invalid input raises
+    DomainError with every problem listed, and nothing is written."""
+    assert assignment.unit is not None and assignment.measure is not None
+    if not can_file_for_unit(actor, assignment.unit):
+        raise Forbidden("只有本单位的联络员可以填报进展。")
+    if not validate(period.kind, data, submit=submit):
+        raise DomainError("；".join(data.errors))
+    values = _values(period.kind, data)
+    valid_milestones = set(Milestone.objects.filter(measure=assignment.measure).values_list("pk", flat=True))
+    values["milestones_reached"] = [i for i in values["milestones_reached"] if i in valid_milestones]
+    report = ProgressReport.objects.filter(assignment=assignment, kind=period.kind, period_start=period.start).first()
+    if report is None:
+        report = ProgressReport.objects.create(
+            assignment=assignment,
+            unit=assignment.unit,
+            measure=assignment.measure,
+            kind=period.kind,
+            period_start=period.start,
+            period_end=period.end,
+            created_by=actor,
+            **values,
+        )
+        record(actor=actor, action="report.drafted", obj=report, parent=assignment.measure.problem, after=_snap(report))
+    else:
+        if report.status not in EDITABLE_STATUSES:
+            raise DomainError(f"该报告{report.get_status_display()}，不能再修改。")
+        before = _snap(report)
+        versioned_update(
+            report,
+            version=version if version is not None else report.version,
+            values=values,
+            message="该报告已被他人修改，请刷新页面后重试（您填写的内容仍在表单中）。",
+            status__in=EDITABLE_STATUSES,
+        )
+        if before != _snap(report):
+            record(
+                actor=actor,
+                action="report.edited",
+                obj=report,
+                parent=report.measure.problem,
+                before=before,
+                after=_snap(report),
+            )
+    for name, content in data.files:
+        evidence_add(actor=actor, report=report, filename=name, content=content)
+    if submit:
+        report_submit(actor=actor, report=report)
+    return report
+
+
+def _snap(report: ProgressReport) -> dict[str, Any]:
+    return {
+        "status": report.status,
+        "percent": report.percent,
+        "progress_text": report.progress_text,
+        "next_plan": report.next_plan,
+        "issues": report.issues,
+        "milestones_reached": report.milestones_reached,
+    }
+
+
+@transaction.atomic
+def report_submit(*, actor: Any, report: ProgressReport) -> ProgressReport:
+    if not can_file_for_unit(actor, report.unit):
+        raise Forbidden("只有本单位的联络员可以提交进展。")
+    if not report.progress_text.strip() or (report.kind == ReportKind.WEEKLY and not report.next_plan.strip()):
+        raise DomainError("请先填写工作进展和下周工作计划再提交。")
+    resubmit = report.status == ReportStatus.RETURNED
+    now = clock.now()
+    transition(
+        report,
+        table=REPORT_TRANSITIONS,
+        target=ReportStatus.SUBMITTED,
+        message=RACE_MESSAGE,
+        values={
+            "submitted_at": now,
+            "first_submitted_at": report.first_submitted_at or now,
+            "submitted_by": actor,
+            "return_reason": report.return_reason,
+        },
+    )
+    record(
+        actor=actor,
+        action="report.resubmitted" if resubmit else "report.submitted",
+        obj=report,
+        parent=report.measure.problem,
+        after={"percent": report.percent},
+    )
+    rollup([report.assignment_id])
+    _mark_filed(report)
+    return report
+
+
+@transaction.atomic
+def report_return(*, actor: Any, report: ProgressReport, reason: str) -> ProgressReport:
+    if not can_review_unit(actor, report.unit_id):
+        raise Forbidden("只有整改办可以审核进展报告。")
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("退回时请填写退回理由，联络员据此修改。")
+    transition(
+        report,
+        table=REPORT_TRANSITIONS,
+        target=ReportStatus.RETURNED,
+        message=RACE_MESSAGE,
+        source=ReportStatus.SUBMITTED,
+        values={"reviewed_at": clock.now(), "reviewed_by": actor, "return_reason": reason},
+    )
+    record(actor=actor, action="report.returned", obj=report, parent=report.measure.problem, note=reason)
+    rollup([report.assignment_id])
+    _notify_unit(
+        report,
+        subject=f"进展报告被退回：{report.unit.name} {report.measure.label}",
+        body=f"{_describe(report)}\n退回理由：{reason}\n请修改后重新提交。",
+        key="returned",
+    )
+    return report
+
+
+@transaction.atomic
+def report_accept(*, actor: Any, report: ProgressReport) -> ProgressReport:
+    if not can_review_unit(actor, report.unit_id):
+        raise Forbidden("只有整改办可以审核进展报告。")
+    transition(
+        report,
+        table=REPORT_TRANSITIONS,
+        target=ReportStatus.ACCEPTED,
+        message=RACE_MESSAGE,
+        source=ReportStatus.SUBMITTED,
+        values={"reviewed_at": clock.now(), "reviewed_by": actor},
+    )
+    reached = Milestone.objects.filter(
+        pk__in=report.milestones_reached, measure_id=report.measure_id, reached_on__isnull=True
+    )
+    reached_raw = list(reached.values_list("raw", flat=True))
+    reached.update(reached_on=report.period_end if report.period_end <= clock.today() else clock.today())
+    record(
+        actor=actor,
+        action="report.accepted",
+        obj=report,
+        parent=report.measure.problem,
+        after={"percent": report.percent, "milestones_reached": reached_raw},
+    )
+    rollup([report.assignment_id])
+    _notify_unit(
+        report,
+        subject=f"进展报告已采纳：{report.unit.name} {report.measure.label}",
+        body=_describe(report),
+        key="accepted",
+    )
+    return report
+
+
+def _describe(report: ProgressReport) -> str:
+    measure = report.measure
+    due = f"{measure.deadline_raw}" + (f"（{measure.due_on:%Y-%m-%d}）" if measure.due_on else "")
+    return (
+        f"责任单位：{report.unit.name}\n"
+        f"整改措施：（{measure.problem.number}）{measure.label} {truncate(measure.text, 60)}\n"
+        f"整改时限：{due}\n"
+        f"报告期：{report.get_kind_display()} {report.period_start:%Y-%m-%d} 至 {report.period_end:%Y-%m-%d}，"
+        f"进度 {report.percent}%"
+    )
+
+
+def truncate(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def _notify_unit(report: ProgressReport, *, subject: str, body: str, key: str) -> None:
+    recipients = {u.pk: u for u in unit_clerks([report.unit_id]).get(report.unit_id, [])}
+    if report.submitted_by_id and report.submitted_by is not None:
+        recipients[report.submitted_by_id] = report.submitted_by
+    notify(
+        recipients=recipients.values(),
+        message=Message(
+            kind="report",
+            subject=subject,
+            body=body,
+            url=reverse("progress:report", args=[report.pk]),
+            dedupe_key=f"report:{report.pk}:{key}:v{report.version}",
+        ),
+    )
+
+
+def unit_clerks(unit_ids: Iterable[int]) -> dict[int, list[User]]:
+    """The clerks of each unit (who get its reminders)."""
+    out: dict[int, list[User]] = defaultdict(list)
+    for m in Membership.objects.filter(
+        unit_id__in=list(unit_ids), role=Role.CLERK, user__is_active=True
+    ).select_related("user"):
+        out[m.unit_id].append(m.user)
+    return out
+
+
+def _mark_filed(report: ProgressReport) -> None:
+    """A late report: the missed-report row keeps counting, and records when it was filed
+    once the unit has no report missing for that period any more."""
+    missed = MissedReport.objects.filter(
+        unit_id=report.unit_id, kind=report.kind, period_start=report.period_start, filed_at__isnull=True
+    ).first()
+    if missed is None:
+        return
+    still_missing = (
+        required_assignments()
+        .filter(unit_id=report.unit_id)
+        .exclude(
+            pk__in=ProgressReport.objects.filter(
+                unit_id=report.unit_id,
+                kind=report.kind,
+                period_start=report.period_start,
+                first_submitted_at__isnull=False,
+            ).values("assignment_id")
+        )
+        .exists()
+    )
+    if not still_missing:
+        MissedReport.objects.filter(pk=missed.pk).update(filed_at=clock.now())
+
+
+# --- evidence ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def evidence_add(*, actor: Any, report: ProgressReport, filename: str, content: bytes) -> Evidence:
+    if not can_file_for_unit(actor, report.unit):
+        raise Forbidden("只有本单位的联络员可以上传佐证材料。")
+    if report.status not in EDITABLE_STATUSES:
+        raise DomainError("报告已提交，不能再添加佐证材料；如需补充，请联系整改办退回后修改。")
+    stored = file_store(filename, content)
+    evidence = Evidence.objects.create(report=report, uploaded_by=actor, **stored.fields())
+    record(
+        actor=actor,
+        action="evidence.added",
+        obj=report,
+        parent=report.measure.problem,
+        after={"file": stored.original_name, "sha256": stored.sha256, "size": stored.size, "type": stored.type_label},
+    )
+    return evidence
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    sha256: str
+    size: int
+    content_type: str
+    type_label: str
+    original_name: str
+    storage_name: str
+
+    def fields(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def file_store(filename: str, content: bytes) -> StoredFile:
+    """Check a 佐证材料 file by its content and store it once under its SHA-256 (never
+    overwritten); other apps' attachments (notice replies, on-site photos) use it too."""
+    refusal = evidence_refusal(filename, content)
+    if refusal:
+        raise DomainError(refusal)
+    kind = filetypes.sniff(content, filename)
+    digest = hashlib.sha256(content).hexdigest()
+    storage_name = f"evidence/{digest[:2]}/{digest}{kind.extension}"
+    if not default_storage.exists(storage_name):
+        saved = default_storage.save(storage_name, ContentFile(content))
+        if saved != storage_name:
+            raise DomainError("文件保存失败，请重试。")
+    name = PurePath(filename.replace("\\", "/")).name[:200] or f"佐证材料{kind.extension}"
+    return StoredFile(digest, len(content), kind.mime, kind.label, name, storage_name)
+
+
+@transaction.atomic
+def evidence_remove(*, actor: Any, evidence: Evidence) -> None:
+    report = evidence.report
+    if not can_file_for_unit(actor, report.unit):
+        raise Forbidden("只有本单位的联络员可以移除佐证材料。")
+    if report.status not in EDITABLE_STATUSES:
+        raise DomainError("报告已提交，不能移除佐证材料。")
+    if Evidence.objects.filter(pk=evidence.pk, removed_at__isnull=True).update(removed_at=clock.now()) != 1:
+        raise ConcurrentChange("该材料已被移除。")
+    record(
+        actor=actor,
+        action="evidence.removed",
+        obj=report,
+        parent=report.measure.problem,
+        before={"file": evidence.original_name, "sha256": evidence.sha256},
+    )
+
+
+# --- roll-up -----------------------------------------------------------------------------------
+
+
+def rollup(assignment_ids: Sequence[int]) -> None:
+    """Assignment progress from its latest counted report; a measure's from its lead units (all
+    units when it has no lead); a problem's from its measures."""
+    assignments = list(Assignment.objects.filter(pk__in=assignment_ids))
+    for a in assignments:
+        latest = (
+            ProgressReport.objects.filter(assignment=a, status__in=COUNTED_STATUSES)
+            .order_by("-period_start", "-submitted_at")
+            .values_list("percent", flat=True)
+            .first()
+        )
+        # A returned report was still a report: the unit did report, only its figure is not counted.
+        last = (
+            ProgressReport.objects.filter(assignment=a, first_submitted_at__isnull=False)
+            .order_by("-first_submitted_at")
+            .values_list("first_submitted_at", flat=True)
+            .first()
+        )
+        Assignment.objects.filter(pk=a.pk).update(progress=latest, last_report_at=last)
+    measure_rollup({a.measure_id for a in assignments if a.measure_id})
+
+
+def measure_rollup(measure_ids: Iterable[int]) -> None:
+    rows: dict[int, list[tuple[str, int | None, dt.datetime | None]]] = defaultdict(list)
+    for measure_id, role, progress, last in Assignment.objects.filter(
+        measure_id__in=list(measure_ids), unit__isnull=False
+    ).values_list("measure_id", "role", "progress", "last_report_at"):
+        rows[measure_id].append((role, progress, last))
+    problem_ids = set(Measure.objects.filter(pk__in=list(rows)).values_list("problem_id", flat=True))
+    for measure_id, units in rows.items():
+        lead = [u for u in units if u[0] == Assignment.RoleKind.LEAD]
+        Measure.objects.filter(pk=measure_id).update(
+            progress=mean_progress([u[1] for u in lead or units]),
+            last_report_at=max((u[2] for u in units if u[2]), default=None),
+        )
+    for problem_id in problem_ids:
+        measures = list(Measure.objects.filter(problem_id=problem_id).values_list("progress", "last_report_at"))
+        Problem.objects.filter(pk=problem_id).update(
+            progress=mean_progress([m[0] for m in measures]),
+            last_report_at=max((m[1] for m in measures if m[1]), default=None),
+        )
+
+
+def mean_progress(values: Sequence[float | int | None]) -> float | None:
+    """Units (or measures) that never reported count as 0%: an average over reporters only would
+    hide them. None when nobody has reported at all."""
+    if not values or all(v is None for v in values):
+        return None
+    return round(sum(v or 0 for v in values) / len(values), 1)
+
+
+# --- missed reports ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Compliance:
+    unit_id: int
+    required: int
+    on_time: int
+    late: int
+
+    @property
+    def missing(self) -> int:
+        return self.required - self.on_time - self.late
+
+    @property
+    def missed(self) -> int:
+        """Not filed by the deadline (late or still missing)."""
+        return self.required - self.on_time
+
+
+def period_compliance(period: Period, *, unit_ids: Iterable[int] | None = None) -> list[Compliance]:
+    """Per unit: how many reports it owed for `period`, how many came by the deadline, how many
+    after. Two grouped queries, whatever the number of measures."""
+    required = required_assignments().filter(created_at__lte=period.due_at)
+    calendar = calendar_get()
+    if calendar.starts_on and period.due_at.date() < calendar.starts_on:
+        return []
+    if unit_ids is not None:
+        required = required.filter(unit_id__in=list(unit_ids))
+    # order_by(): the default ordering would join problem and plan into a GROUP BY over every row.
+    owed = dict(required.order_by().values_list("unit_id").annotate(n=Count("pk")).values_list("unit_id", "n"))
+    filed = (
+        ProgressReport.objects.filter(
+            kind=period.kind,
+            period_start=period.start,
+            first_submitted_at__isnull=False,
+            assignment_id__in=required.order_by().values("pk"),
+        )
+        .order_by()
+        .values("unit_id")
+        .annotate(
+            on_time=Count("pk", filter=Q(first_submitted_at__lte=period.due_at)),
+            late=Count("pk", filter=Q(first_submitted_at__gt=period.due_at)),
+        )
+    )
+    counts = {row["unit_id"]: (row["on_time"], row["late"]) for row in filed}
+    return [Compliance(unit_id, n, *counts.get(unit_id, (0, 0))) for unit_id, n in sorted(owed.items())]
+
+
+def missed_record(period: Period) -> list[MissedReport]:
+    """Record every unit that had not reported by `period`'s deadline; returns the new rows
+    (a second run for the same period records nothing)."""
+    rows = [c for c in period_compliance(period) if c.missed > 0]
+    existing = set(
+        MissedReport.objects.filter(kind=period.kind, period_start=period.start).values_list("unit_id", flat=True)
+    )
+    now = clock.now()
+    new = [
+        MissedReport(
+            unit_id=c.unit_id,
+            kind=period.kind,
+            period_start=period.start,
+            period_end=period.end,
+            due_at=period.due_at,
+            missing=c.missed,
+            required=c.required,
+            detected_at=now,
+            filed_at=now if c.missing == 0 else None,
+        )
+        for c in rows
+        if c.unit_id not in existing
+    ]
+    MissedReport.objects.bulk_create(new, ignore_conflicts=True)
+    return new

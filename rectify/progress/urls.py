@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "progress"
+urlpatterns = [
+    path("", views.todo, name="todo"),
+    path("units/<int:unit_id>/<str:kind>/<str:key>/", views.unit_period, name="unit_period"),
+    path("reports/<int:report_id>/", views.report_detail, name="report"),
+    path("reports/<int:report_id>/edit/", views.report_edit, name="report_edit"),
+    path("reports/<int:report_id>/review/", views.report_review, name="report_review"),
+    path("reports/<int:report_id>/evidence/", views.evidence_upload, name="evidence_upload"),
+    path("evidence/<int:evidence_id>/", views.evidence_download, name="evidence"),
+    path("evidence/<int:evidence_id>/remove/", views.evidence_remove, name="evidence_remove"),
+    path("review/", views.review_list, name="review"),
+    path("missing/", views.missing, name="missing"),
+    path("calendar/", views.calendar_edit, name="calendar"),
+]

@@ -1,0 +1,68 @@
+"""The coordinator's warning board (预警看板): filter by level, unit, county; counts by level."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from rectify.core import clock
+from rectify.core.errors import Forbidden
+from rectify.core.http import business_view, paginate, query_without_page
+from rectify.orgs.models import OrgUnit
+from rectify.orgs.scope import viewer_scope
+from rectify.orgs.selectors import counties
+from rectify.plans.models import WarningLevel
+from rectify.plans.selectors import LedgerFilters, plan_ids
+
+from . import selectors, services
+from .policies import can_run_scan
+
+
+@login_required
+@business_view
+def board(request: HttpRequest) -> HttpResponse:
+    filters = LedgerFilters.from_query(request.GET)
+    if "warning" not in request.GET:
+        # The board opens on what needs attention; "全部" shows green too.
+        filters.warnings = [WarningLevel.RED, WarningLevel.YELLOW]
+    page = paginate(request, selectors.warning_board(viewer=request.user, filters=filters))
+    scope = viewer_scope(request.user)
+    units = OrgUnit.objects.filter(is_active=True).exclude(kind="region")
+    if not scope.everything:
+        units = units.filter(id__in=scope.unit_ids)
+    context = {
+        "page": page,
+        "rows": selectors.annotate_reasons(list(page), today=clock.today()),
+        "query": query_without_page(request),
+        "filters": filters,
+        "counts": selectors.warning_counts(viewer=request.user, filters=filters),
+        "levels": WarningLevel.choices,
+        "units": units.order_by("path").values_list("pk", "name"),
+        "counties": counties().values_list("pk", "name"),
+        "plans": plan_ids(viewer=request.user).values_list("pk", "title"),
+        "last_scan": selectors.last_scan(),
+        "today": clock.today(),
+        "due_days": settings.RECTIFY_WARNING_DUE_SOON_DAYS,
+        "can_scan": can_run_scan(request.user),
+    }
+    return render(request, "supervision/board.html", context)
+
+
+@login_required
+@require_POST
+@business_view
+def scan_now(request: HttpRequest) -> HttpResponse:
+    """Run the daily scan now (after correcting deadlines, say), instead of waiting for tonight."""
+    if not can_run_scan(request.user):
+        raise Forbidden("只有市整改办可以立即运行预警扫描。")
+    run = services.deadlines_scan()
+    messages.success(
+        request,
+        f"预警扫描完成：措施 {run.measures} 项，新预警 {run.raised} 条，"
+        f"解除 {run.resolved} 条，提醒 {run.reminders} 条。",
+    )
+    return redirect("supervision:board")
