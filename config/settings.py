@@ -156,6 +156,11 @@ RECTIFY_MAX_EVIDENCE_BYTES = int(os.environ.get("RECTIFY_MAX_EVIDENCE_BYTES", 20
 RECTIFY_WARNING_DUE_SOON_DAYS = int(os.environ.get("RECTIFY_WARNING_DUE_SOON_DAYS", 15))
 RECTIFY_WARNING_LAG_TOLERANCE = float(os.environ.get("RECTIFY_WARNING_LAG_TOLERANCE", 10))
 RECTIFY_WARNING_RECHECK_DAYS = int(os.environ.get("RECTIFY_WARNING_RECHECK_DAYS", 31))
+# Supervision notices: default reply period; proposals after this many days red without a
+# notice (提醒函), and red this long after a notice (next rung).
+RECTIFY_NOTICE_RESPONSE_DAYS = int(os.environ.get("RECTIFY_NOTICE_RESPONSE_DAYS", 7))
+RECTIFY_PROPOSE_REMINDER_DAYS = int(os.environ.get("RECTIFY_PROPOSE_REMINDER_DAYS", 7))
+RECTIFY_ESCALATE_AFTER_DAYS = int(os.environ.get("RECTIFY_ESCALATE_AFTER_DAYS", 14))
 # More new warnings than this for one person in one scan arrive as one list (预警汇总).
 RECTIFY_REMINDER_DIGEST_AFTER = int(os.environ.get("RECTIFY_REMINDER_DIGEST_AFTER", 5))
 # When the scheduler (rectify run_scheduler) runs the daily scan, Asia/Shanghai.
@@ -204,6 +209,10 @@ SPECTACULAR_SETTINGS = {
         "ReportStatusEnum": "rectify.progress.models.ReportStatus",
         "ReportKindEnum": "rectify.progress.models.ReportKind",
         "NotificationKindEnum": "rectify.notifications.models.Notification.Kind",
+        "NoticeKindEnum": "rectify.supervision.models.NoticeKind",
+        "NoticeStatusEnum": "rectify.supervision.models.NoticeStatus",
+        "ExtensionStatusEnum": "rectify.supervision.models.ExtensionStatus",
+        "FlagKindEnum": "rectify.plans.models.FlagKind",
     },
 }
 

@@ -11,7 +11,7 @@ urlpatterns = [
     path("import/", include("rectify.ingestion.urls")),
     path("export/", include("rectify.documents.urls")),
     path("progress/", include("rectify.progress.urls")),
-    path("warnings/", include("rectify.supervision.urls")),
+    path("", include("rectify.supervision.urls")),
     path("notifications/", include("rectify.notifications.urls")),
     path("api/v1/", include("rectify.api.urls")),
     path("sysadmin/", admin.site.urls),

@@ -2,6 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import progress_views as pv
+from . import supervision_views as sv
 from . import views
 
 app_name = "api"
@@ -27,4 +28,20 @@ urlpatterns = [
     path("missing-reports/", pv.MissingReports.as_view(), name="missing_reports"),
     path("notifications/", pv.NotificationList.as_view(), name="notifications"),
     path("notifications/read/", pv.NotificationsRead.as_view(), name="notifications_read"),
+    path("notices/", sv.NoticeList.as_view(), name="notices"),
+    path("notices/proposals/", sv.ProposalList.as_view(), name="notice_proposals"),
+    path("notices/<int:pk>/", sv.NoticeDetail.as_view(), name="notice"),
+    path("notices/<int:pk>/issue/", sv.NoticeAction.as_view(action="issue"), name="notice_issue"),
+    path("notices/<int:pk>/reply/", sv.NoticeReply.as_view(), name="notice_reply"),
+    path("notices/<int:pk>/return/", sv.NoticeAction.as_view(action="return"), name="notice_return"),
+    path("notices/<int:pk>/close/", sv.NoticeAction.as_view(action="close"), name="notice_close"),
+    path("notices/<int:pk>/cancel/", sv.NoticeAction.as_view(action="cancel"), name="notice_cancel"),
+    path("notices/<int:pk>/escalate/", sv.NoticeEscalate.as_view(), name="notice_escalate"),
+    path("extensions/", sv.ExtensionList.as_view(), name="extensions"),
+    path("extensions/<int:pk>/decide/", sv.ExtensionDecide.as_view(), name="extension_decide"),
+    path("visits/", sv.VisitList.as_view(), name="visits"),
+    path("visits/<int:pk>/", sv.VisitDetail.as_view(), name="visit"),
+    path("visits/<int:pk>/photos/", sv.VisitPhotos.as_view(), name="visit_photos"),
+    path("flags/", sv.FlagList.as_view(), name="flags"),
+    path("flags/<int:pk>/lift/", sv.FlagLift.as_view(), name="flag_lift"),
 ]

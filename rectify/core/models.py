@@ -16,3 +16,18 @@ class TimestampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class Counter(models.Model):
+    """A gapless number series (发文字号, 简报期数): one row per scope and year, incremented by
+    an UPDATE inside the caller's transaction so a rollback also returns the number."""
+
+    scope = models.CharField(max_length=100)
+    year = models.PositiveSmallIntegerField()
+    value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "year"], name="counter_scope_year")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.year}: {self.value}"

@@ -18,6 +18,7 @@ class Notification(models.Model):
         WARNING = "warning", "预警提醒"
         MISSING_REPORT = "missing_report", "未报送提醒"
         REPORT = "report", "进展报告"
+        SUPERVISION = "supervision", "督办"
         SYSTEM = "system", "系统消息"
 
     class EmailStatus(models.TextChoices):

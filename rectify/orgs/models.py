@@ -36,6 +36,10 @@ class OrgUnit(TimestampedModel):
         "self", verbose_name="已并入", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     sort = models.PositiveIntegerField(default=0)
+    # 挂牌督办 / 约谈 while in force (kept by supervision.services).
+    flags = models.JSONField("督办标记", default=list, blank=True)
+    # 发文机关代字 of an office that issues documents, e.g. 朔整改办 (朔整改办函〔2022〕12号).
+    doc_abbr = models.CharField("发文机关代字", max_length=30, blank=True)
 
     class Meta:
         ordering = ["path"]

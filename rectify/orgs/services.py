@@ -55,6 +55,9 @@ def directory_load(*, actor: Any, data: dict[str, Any]) -> dict[str, int]:
             if merged != sorted(unit.aliases):
                 unit.aliases = merged
                 unit.save(update_fields=["aliases"])
+        if node.get("doc_abbr") and not unit.doc_abbr:
+            unit.doc_abbr = node["doc_abbr"]
+            unit.save(update_fields=["doc_abbr"])
         for child in node.get("children", []):
             walk(child, unit)
 

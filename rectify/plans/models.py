@@ -42,6 +42,13 @@ class ItemStatus(models.TextChoices):
 OPEN_STATUSES = [ItemStatus.IN_PROGRESS, ItemStatus.COMPLETED]
 
 
+class FlagKind(models.TextChoices):
+    """督办标记 on a problem or unit (set and lifted by supervision.services)."""
+
+    LISTED = "listed", "挂牌督办"
+    INTERVIEW = "interview", "约谈"
+
+
 class WarningLevel(models.TextChoices):
     """预警等级, set by the deadline scan (supervision.rules); blank until the first scan."""
 
@@ -146,6 +153,8 @@ class Problem(TimestampedModel, DeadlineFields, TrackedFields):
         OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="accepted_problems"
     )
     status = models.CharField("状态", max_length=20, choices=ItemStatus.choices, default=ItemStatus.IN_PROGRESS)
+    # 挂牌督办 / 约谈 while in force, kept by supervision.services so every list can show them.
+    flags = models.JSONField("督办标记", default=list, blank=True)
 
     class Meta:
         ordering = ["plan", "index"]

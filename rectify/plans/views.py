@@ -14,7 +14,7 @@ from rectify.audit.selectors import audit_timeline
 from rectify.core.errors import NotFound
 from rectify.core.formats import format_rate
 from rectify.core.http import business_view, errors_as_messages, paginate, query_without_page
-from rectify.orgs.models import OrgUnit
+from rectify.orgs.models import OrgUnit, Role
 from rectify.orgs.scope import viewer_scope
 from rectify.orgs.selectors import counties, unit_get, unit_memberships
 
@@ -76,6 +76,8 @@ def problem_detail(request: HttpRequest, problem_id: int) -> HttpResponse:
         # The newest 200 events, oldest first; the history page has all of them.
         "timeline": list(audit_timeline(problem).reverse()[:200])[::-1],
         "can_edit": can_edit_problem(request.user, problem),
+        # Clerks may ask for more time on a dated measure (supervision's 延期申请).
+        "is_clerk": Role.CLERK in viewer_scope(request.user).roles,
     }
     measures: list[Measure] = list(selectors.problem_measures(problem))
     done = sum(1 for m in measures if m.status != ItemStatus.IN_PROGRESS or (m.progress or 0) >= 100)

@@ -20,6 +20,7 @@ from rectify.core.errors import DomainError, Forbidden, NotFound
 from rectify.core.http import business_view, errors_as_messages, paginate, post_int, query_without_page
 from rectify.orgs.models import OrgUnit
 from rectify.orgs.scope import viewer_scope
+from rectify.supervision import selectors as supervision_selectors
 from rectify.supervision.services import warnings_refresh
 
 from . import periods, selectors, services
@@ -60,6 +61,7 @@ def todo(request: HttpRequest) -> HttpResponse:
         "due_days": settings.RECTIFY_WARNING_DUE_SOON_DAYS,
         "warnings": selectors.unit_warnings(unit)[:100],
         "can_file": can_file_for_unit(request.user, unit),
+        "notices": list(supervision_selectors.unit_open_notices(unit_ids=[unit.pk])[:50]),
     }
     return render(request, "progress/todo.html", context)
 

@@ -1,4 +1,6 @@
-"""Warnings (预警) raised by the deadline scan, and the record of each scan run.
+"""Warnings (预警) raised by the deadline scan and the record of each scan run; supervision
+notices (提醒函 → 督办通知 → 通报 → 专题报告 → 问责移交, and 约谈), 挂牌督办/约谈 flags,
+extension requests (延期申请) and on-site supervision records (现场督办).
 
 A Warning is one reason a measure is yellow or red (overdue, due soon, behind 序时进度, a
 milestone, a long-term item not re-checked). `key` identifies the reason while it holds, so a
@@ -7,11 +9,14 @@ re-run of the scan finds the row it made before: one warning, one reminder.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from rectify.core import clock
-from rectify.plans.models import Measure, WarningLevel
+from rectify.core.models import TimestampedModel
+from rectify.orgs.models import OrgUnit
+from rectify.plans.models import FlagKind, Measure, Problem, WarningLevel
 
 
 class Warning(models.Model):
@@ -56,3 +61,260 @@ class ScanRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.today:%Y-%m-%d} 扫描"
+
+
+# --- supervision notices (督办) -------------------------------------------------------------------
+
+
+class NoticeKind(models.TextChoices):
+    REMINDER = "reminder", "提醒函"
+    URGE = "urge", "督办通知"
+    CIRCULAR = "circular", "通报"
+    REPORT = "report", "专题报告"
+    ACCOUNTABILITY = "accountability", "问责移交"
+    INTERVIEW = "interview", "约谈"
+
+
+# The escalation ladder of seed 000 五（三）; 约谈 stands beside it and may be used at any time.
+LADDER = [NoticeKind.REMINDER, NoticeKind.URGE, NoticeKind.CIRCULAR, NoticeKind.REPORT, NoticeKind.ACCOUNTABILITY]
+
+
+def rung(kind: str) -> int | None:
+    """The kind's step on the ladder (0 = 提醒函), None for 约谈."""
+    return LADDER.index(NoticeKind(kind)) if kind in LADDER else None
+
+
+class NoticeStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    ISSUED = "issued", "已印发待回复"
+    REPLIED = "replied", "已回复"
+    CLOSED = "closed", "已办结"
+    ESCALATED = "escalated", "已升级"
+    CANCELLED = "cancelled", "已作废"
+
+
+NOTICE_TRANSITIONS: dict[str, set[str]] = {
+    NoticeStatus.DRAFT: {NoticeStatus.ISSUED, NoticeStatus.CANCELLED},
+    NoticeStatus.ISSUED: {NoticeStatus.REPLIED, NoticeStatus.CLOSED, NoticeStatus.ESCALATED},
+    NoticeStatus.REPLIED: {NoticeStatus.CLOSED, NoticeStatus.ESCALATED, NoticeStatus.ISSUED},
+    NoticeStatus.CLOSED: set(),
+    NoticeStatus.ESCALATED: set(),
+    NoticeStatus.CANCELLED: set(),
+}
+
+
+class SupervisionNotice(TimestampedModel):
+    """A 提醒函/督办通知/通报/专题报告/问责移交/约谈 from a coordinator's office to one unit about
+    one or more measures. Numbered (发文字号) when issued, never before: a draft has no number."""
+
+    kind = models.CharField("类型", max_length=20, choices=NoticeKind.choices)
+    status = models.CharField("状态", max_length=20, choices=NoticeStatus.choices, default=NoticeStatus.DRAFT)
+    issuer = models.ForeignKey(OrgUnit, verbose_name="发文机关", on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(OrgUnit, verbose_name="主送单位", on_delete=models.PROTECT, related_name="notices")
+    measures = models.ManyToManyField(Measure, verbose_name="涉及措施", related_name="notices", blank=True)
+    title = models.CharField("标题", max_length=200)
+    body = models.TextField("正文")
+    response_due = models.DateField("回复期限", null=True, blank=True)
+    number = models.CharField("发文字号", max_length=60, blank=True)
+    year = models.PositiveSmallIntegerField("年度", null=True, blank=True)
+    serial = models.PositiveIntegerField("序号", null=True, blank=True)
+    issued_on = models.DateField("印发日期", null=True, blank=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    escalated_from = models.ForeignKey(
+        "self", verbose_name="升级自", null=True, blank=True, on_delete=models.PROTECT, related_name="escalations"
+    )
+    # Why a rung was skipped (required when the kind is more than one step above the last one).
+    skip_reason = models.TextField("越级理由", blank=True)
+    proposal = models.CharField("系统建议依据", max_length=300, blank=True)
+    reply_text = models.TextField("回复内容", blank=True)
+    replied_at = models.DateTimeField("回复时间", null=True, blank=True)
+    replied_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    return_reason = models.TextField("退回理由", blank=True)
+    close_note = models.TextField("办结意见", blank=True)
+    closed_on = models.DateField("办结日期", null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["number"], condition=~Q(number=""), name="notice_number_once"),
+        ]
+        indexes = [models.Index(fields=["unit", "status"], name="notice_unit_status")]
+        verbose_name = "督办文书"
+        verbose_name_plural = "督办文书"
+
+    def __str__(self) -> str:
+        return self.number or f"{self.get_kind_display()}（草稿）"
+
+    @property
+    def rung(self) -> int | None:
+        return rung(self.kind)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (NoticeStatus.ISSUED, NoticeStatus.REPLIED)
+
+
+class Attachment(models.Model):
+    """A file on a notice reply or an on-site record (stored like progress evidence)."""
+
+    notice = models.ForeignKey(
+        SupervisionNotice, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
+    )
+    visit = models.ForeignKey("SiteVisit", null=True, blank=True, on_delete=models.PROTECT, related_name="photos")
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField("大小")
+    content_type = models.CharField(max_length=120)
+    type_label = models.CharField("类型", max_length=40)
+    original_name = models.CharField("文件名", max_length=255)
+    storage_name = models.CharField(max_length=255)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField("上传时间", default=clock.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(notice__isnull=False, visit__isnull=True) | Q(notice__isnull=True, visit__isnull=False),
+                name="attachment_one_owner",
+            )
+        ]
+        verbose_name = "附件"
+        verbose_name_plural = "附件"
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+# --- 挂牌督办 and 约谈 flags ------------------------------------------------------------------------
+
+
+class SupervisionFlag(models.Model):
+    """挂牌督办 or 约谈 on a problem or a unit, from when it is set until it is lifted."""
+
+    kind = models.CharField("类型", max_length=20, choices=FlagKind.choices)
+    problem = models.ForeignKey(Problem, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField("理由")
+    notice = models.ForeignKey(SupervisionNotice, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    set_on = models.DateField("标记日期")
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    lifted_on = models.DateField("解除日期", null=True, blank=True)
+    lift_reason = models.TextField("解除理由", blank=True)
+    lifted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-set_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(problem__isnull=False, unit__isnull=True) | Q(problem__isnull=True, unit__isnull=False),
+                name="flag_problem_or_unit",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "problem"],
+                condition=Q(lifted_on__isnull=True, problem__isnull=False),
+                name="flag_open_once_problem",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "unit"],
+                condition=Q(lifted_on__isnull=True, unit__isnull=False),
+                name="flag_open_once_unit",
+            ),
+        ]
+        verbose_name = "督办标记"
+        verbose_name_plural = "督办标记"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.problem or self.unit}"
+
+
+# --- 延期申请 ------------------------------------------------------------------------------------
+
+
+class ExtensionStatus(models.TextChoices):
+    PENDING = "pending", "待审批"
+    APPROVED = "approved", "已批准"
+    REFUSED = "refused", "未批准"
+
+
+EXTENSION_TRANSITIONS: dict[str, set[str]] = {
+    ExtensionStatus.PENDING: {ExtensionStatus.APPROVED, ExtensionStatus.REFUSED},
+    ExtensionStatus.APPROVED: set(),
+    ExtensionStatus.REFUSED: set(),
+}
+
+
+class ExtensionRequest(TimestampedModel):
+    """A unit asks, before the deadline, for a later one; the old date is kept here."""
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="extensions")
+    unit = models.ForeignKey(OrgUnit, verbose_name="申请单位", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField("状态", max_length=20, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING)
+    reason = models.TextField("延期理由")
+    old_due = models.DateField("原整改时限")
+    requested_due = models.DateField("申请延至")
+    approved_due = models.DateField("批准延至", null=True, blank=True)
+    decision_note = models.TextField("审批意见", blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure"], condition=Q(status="pending"), name="extension_one_pending_per_measure"
+            )
+        ]
+        verbose_name = "延期申请"
+        verbose_name_plural = "延期申请"
+
+    def __str__(self) -> str:
+        return f"延期申请：{self.measure}"
+
+
+# --- 现场督办 ------------------------------------------------------------------------------------
+
+
+class SiteVisit(TimestampedModel):
+    """An on-site supervision record: the raw material of a briefing's 县区动态."""
+
+    visited_on = models.DateField("督办日期")
+    region = models.ForeignKey(OrgUnit, verbose_name="县区", on_delete=models.PROTECT, related_name="+")
+    title = models.CharField("标题", max_length=200, help_text="如：平鲁区区长深入现场督导交办案件整改工作")
+    leaders = models.CharField("带队领导及参加人员", max_length=500)
+    places = models.CharField("督办地点", max_length=500)
+    problems = models.ManyToManyField(Problem, verbose_name="涉及问题", related_name="visits", blank=True)
+    cases = models.TextField("督办案件", blank=True, help_text="交办件编号或内容，每行一件")
+    findings = models.TextField("发现问题及督办要求")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-visited_on", "-id"]
+        verbose_name = "现场督办记录"
+        verbose_name_plural = "现场督办记录"
+
+    def __str__(self) -> str:
+        return f"{self.visited_on:%Y-%m-%d} {self.title}"
+
+
+class VisitTask(models.Model):
+    """A follow-up task from an on-site visit (后续整改要求), for one unit with a date."""
+
+    visit = models.ForeignKey(SiteVisit, on_delete=models.CASCADE, related_name="tasks")
+    unit = models.ForeignKey(OrgUnit, verbose_name="责任单位", on_delete=models.PROTECT, related_name="+")
+    text = models.TextField("任务")
+    due_on = models.DateField("完成时限", null=True, blank=True)
+    done_on = models.DateField("完成日期", null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "督办任务"
+        verbose_name_plural = "督办任务"
+
+    def __str__(self) -> str:
+        return self.text[:40]

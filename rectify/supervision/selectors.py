@@ -1,17 +1,32 @@
-"""The warning board's reads: measures by level, scoped like the ledger, and counts by level."""
+"""Supervision reads: the warning board (measures by level, scoped like the ledger, counts by
+level), notices, extension requests, on-site records and flags, each scoped to the viewer."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, QuerySet, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, When
 
-from rectify.plans.models import Measure, WarningLevel
+from rectify.core.errors import NotFound
+from rectify.orgs.models import Role
+from rectify.orgs.scope import viewer_scope
+from rectify.plans.models import Assignment, Measure, WarningLevel
 from rectify.plans.selectors import LedgerFilters, measure_list, with_ledger_relations
 
-from . import rules
-from .models import ScanRun, Warning
+from . import policies, rules
+from .models import (
+    ExtensionRequest,
+    ExtensionStatus,
+    NoticeKind,
+    NoticeStatus,
+    ScanRun,
+    SiteVisit,
+    SupervisionFlag,
+    SupervisionNotice,
+    Warning,
+)
 from .services import assessments, measure_rows
 
 _LEVEL_RANK = Case(
@@ -55,3 +70,124 @@ def measure_warnings(measure: Measure) -> QuerySet[Warning]:
 
 def last_scan() -> ScanRun | None:
     return ScanRun.objects.filter(finished_at__isnull=False).order_by("-started_at").first()
+
+
+# --- notices, extensions, visits, flags ------------------------------------------------------
+
+
+def _scoped_units(viewer: Any, qs: QuerySet[Any], field: str = "unit_id") -> QuerySet[Any]:
+    scope = viewer_scope(viewer)
+    if scope.everything:
+        return qs
+    return qs.filter(**{f"{field}__in": scope.unit_ids})
+
+
+@dataclass
+class NoticeFilters:
+    kinds: list[str] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+    unit: int | None = None
+    q: str = ""
+
+    @classmethod
+    def from_query(cls, params: Any) -> NoticeFilters:
+        def many(name: str, allowed: list[str]) -> list[str]:
+            values = [v for raw in params.getlist(name) for v in str(raw).split(",")]
+            return [v for v in values if v in allowed]
+
+        unit = str(params.get("unit") or "")
+        return cls(
+            kinds=many("kind", NoticeKind.values),
+            statuses=many("status", NoticeStatus.values),
+            unit=int(unit) if unit.isascii() and unit.isdigit() else None,
+            q=str(params.get("q") or "").strip()[:100],
+        )
+
+
+def notice_list(*, viewer: Any, filters: NoticeFilters | None = None) -> QuerySet[SupervisionNotice]:
+    """Notices the viewer may see: issued ones of units in scope; drafts only for the offices
+    that may issue to the unit."""
+    filters = filters or NoticeFilters()
+    scope = viewer_scope(viewer)
+    if not scope.is_business_user:
+        return SupervisionNotice.objects.none()
+    qs = _scoped_units(viewer, SupervisionNotice.objects.all())
+    if Role.COORDINATOR not in scope.region_roles:
+        qs = qs.exclude(status__in=[NoticeStatus.DRAFT, NoticeStatus.CANCELLED])
+    if filters.kinds:
+        qs = qs.filter(kind__in=filters.kinds)
+    if filters.statuses:
+        qs = qs.filter(status__in=filters.statuses)
+    if filters.unit:
+        qs = qs.filter(unit_id=filters.unit)
+    if filters.q:
+        qs = qs.filter(Q(title__icontains=filters.q) | Q(number__icontains=filters.q))
+    return qs.select_related("unit", "issuer").order_by("-issued_on", "-created_at", "-pk")
+
+
+def notice_get(*, viewer: Any, pk: int) -> SupervisionNotice:
+    notice = (
+        SupervisionNotice.objects.select_related("unit", "issuer", "escalated_from", "issued_by", "replied_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if notice is None or not policies.can_view_notice(viewer, notice):
+        raise NotFound()
+    return notice
+
+
+def unit_open_notices(*, unit_ids: list[int]) -> QuerySet[SupervisionNotice]:
+    """What a unit must answer (its 本周待办 lists them)."""
+    return (
+        SupervisionNotice.objects.filter(unit_id__in=unit_ids, status=NoticeStatus.ISSUED)
+        .select_related("unit")
+        .order_by("response_due", "pk")
+    )
+
+
+def extension_list(*, viewer: Any, status: str = "") -> QuerySet[ExtensionRequest]:
+    scope = viewer_scope(viewer)
+    if not scope.is_business_user:
+        return ExtensionRequest.objects.none()
+    qs = _scoped_units(viewer, ExtensionRequest.objects.all())
+    if status in ExtensionStatus.values:
+        qs = qs.filter(status=status)
+    return qs.select_related("unit", "measure__problem", "requested_by", "decided_by").order_by("-created_at", "-pk")
+
+
+def extension_get(*, viewer: Any, pk: int) -> ExtensionRequest:
+    ext = extension_list(viewer=viewer).filter(pk=pk).first()
+    if ext is None:
+        raise NotFound()
+    return ext
+
+
+def visit_list(*, viewer: Any) -> QuerySet[SiteVisit]:
+    scope = viewer_scope(viewer)
+    if not scope.is_business_user:
+        return SiteVisit.objects.none()
+    qs = SiteVisit.objects.all()
+    if not scope.everything:
+        # A visit belongs to its region; units inside it see it.
+        qs = qs.filter(Q(region_id__in=scope.unit_ids) | Q(tasks__unit_id__in=scope.unit_ids)).distinct()
+    return qs.select_related("region").prefetch_related("tasks__unit").order_by("-visited_on", "-pk")
+
+
+def visit_get(*, viewer: Any, pk: int) -> SiteVisit:
+    visit = visit_list(viewer=viewer).filter(pk=pk).first()
+    if visit is None:
+        raise NotFound()
+    return visit
+
+
+def flag_list(*, viewer: Any, active: bool = True) -> QuerySet[SupervisionFlag]:
+    scope = viewer_scope(viewer)
+    if not scope.is_business_user:
+        return SupervisionFlag.objects.none()
+    qs = SupervisionFlag.objects.all()
+    if active:
+        qs = qs.filter(lifted_on__isnull=True)
+    if not scope.everything:
+        visible_problems = Assignment.objects.filter(unit_id__in=scope.unit_ids).values("problem_id")
+        qs = qs.filter(Q(unit_id__in=scope.unit_ids) | Q(problem_id__in=visible_problems))
+    return qs.select_related("problem", "unit", "set_by").order_by("-set_on", "-pk")

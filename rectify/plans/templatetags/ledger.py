@@ -14,7 +14,7 @@ from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from rectify.core.formats import format_percent
-from rectify.plans.models import Assignment, DeadlineKind, WarningLevel
+from rectify.plans.models import Assignment, DeadlineKind, FlagKind, WarningLevel
 
 register = template.Library()
 _KIND_LABELS = dict(DeadlineKind.choices)
@@ -39,6 +39,7 @@ def unit_badges(assignments: Iterable[Assignment]) -> SafeString:
             parts.append(
                 f'<a class="badge {css} text-decoration-none" href="{prefix}{a.unit_id}/" '
                 f'title="{_ROLE_LABELS.get(a.role, "")}；原文：{escape(a.phrase)}">{escape(a.unit.name)}</a>'
+                + flag_badges(a.unit.flags)
             )
         else:
             parts.append(f'<span class="badge badge-pending" title="待确认">{escape(a.phrase)}（待确认）</span>')
@@ -108,6 +109,21 @@ def _progress_cell(m: Any) -> SafeString:
     )
 
 
+_FLAG_LABELS: dict[str, str] = dict(FlagKind.choices)
+
+
+@register.simple_tag
+def flag_badges(flags: Iterable[str] | None) -> SafeString:
+    """挂牌督办 / 约谈 in force on a problem or unit, wherever it is shown."""
+    return mark_safe(  # noqa: S308 - labels come from FlagKind, not from users
+        "".join(
+            f' <span class="badge flag-{f}" data-flag="{f}"><i class="bi bi-flag-fill"></i> {_FLAG_LABELS[f]}</span>'
+            for f in flags or ()
+            if f in _FLAG_LABELS
+        )
+    )
+
+
 @register.simple_tag
 def ledger_row(m: Any) -> SafeString:
     """One 台账 row: a measure with its problem, units, deadline, milestones and status."""
@@ -115,7 +131,7 @@ def ledger_row(m: Any) -> SafeString:
     milestones = format_html_join("", "<div>{}</div>", ((f"{ms.due_on:%Y-%m-%d}",) for ms in m.milestones.all()))
     return format_html(
         "<tr>"
-        '<td><a href="{}" title="{}">（{}）</a></td>'
+        '<td><a href="{}" title="{}">（{}）</a>{}</td>'
         "<td>{}</td>"
         '<td class="measure-text"><div class="clamp-3">{}</div><div class="small text-muted">{}、{}</div></td>'
         "<td>{}</td><td>{}</td>"
@@ -127,6 +143,7 @@ def ledger_row(m: Any) -> SafeString:
         reverse("plans:problem", args=[m.problem_id]),
         problem.text[:120],
         problem.number,
+        flag_badges(problem.flags),
         m.number or "—",
         m.text,
         problem.chapter.number,

@@ -1,0 +1,861 @@
+"""Services for the supervision workflow: notices on the escalation ladder (提醒函 → 督办通知 →
+通报 → 专题报告 → 问责移交, and 约谈), their replies and escalation, the proposals Rectify makes
+from the warning history, 挂牌督办/约谈 flags, extension requests (延期申请) and on-site
+supervision records (现场督办).
+
+Nothing reaches a unit without a person: proposals only prefill a draft, and a draft becomes a
+numbered document when a coordinator issues it. A notice can never be more than one rung above
+the last one the unit had for those measures unless the coordinator records why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.urls import reverse
+
+from rectify.audit.services import record
+from rectify.core import clock
+from rectify.core.errors import ConcurrentChange, DomainError, Forbidden
+from rectify.core.numbering import next_number
+from rectify.core.transitions import transition, versioned_update
+from rectify.notifications.services import Message, notify
+from rectify.orgs.models import Membership, OrgUnit, Role
+from rectify.orgs.scope import viewer_scope
+from rectify.plans.models import Assignment, ItemStatus, Measure, Problem, WarningLevel
+from rectify.progress import services as progress
+
+from . import policies
+from .models import (
+    EXTENSION_TRANSITIONS,
+    LADDER,
+    NOTICE_TRANSITIONS,
+    Attachment,
+    ExtensionRequest,
+    ExtensionStatus,
+    FlagKind,
+    NoticeKind,
+    NoticeStatus,
+    SiteVisit,
+    SupervisionFlag,
+    SupervisionNotice,
+    VisitTask,
+    Warning,
+    rung,
+)
+
+RACE = "该督办文书已被他人处理，请刷新页面后查看最新状态。"
+EXTENSION_RACE = "该延期申请已被他人处理，请刷新页面后查看最新状态。"
+
+# 发文字号的类别字: 朔整改办函〔2022〕12号, 朔整改办督〔2022〕3号 …
+NUMBER_WORDS = {
+    NoticeKind.REMINDER: "函",
+    NoticeKind.URGE: "督",
+    NoticeKind.CIRCULAR: "通",
+    NoticeKind.REPORT: "报",
+    NoticeKind.ACCOUNTABILITY: "移",
+    NoticeKind.INTERVIEW: "谈",
+}
+
+
+# --- issuing offices and numbers ------------------------------------------------------------
+
+
+def issuer_for(actor: Any) -> OrgUnit:
+    """The office the coordinator issues documents for: its own unit (an 整改办)."""
+    for m in viewer_scope(actor).memberships:
+        if m.role == Role.COORDINATOR and m.unit.is_active:
+            return m.unit
+    raise Forbidden("只有整改办可以印发督办文书。")
+
+
+def issuer_abbr(issuer: OrgUnit) -> str:
+    if issuer.doc_abbr:
+        return issuer.doc_abbr
+    alias = next((a for a in issuer.aliases if a.endswith("整改办")), "")
+    return alias or issuer.name
+
+
+def document_number(*, issuer: OrgUnit, word: str, year: int) -> tuple[int, str]:
+    """The next number of the issuer's series for `word` and `year`, inside the caller's
+    transaction (gapless and never repeated, see core.numbering)."""
+    serial = next_number(f"{issuer.pk}:{word}", year)
+    return serial, f"{issuer_abbr(issuer)}{word}〔{year}〕{serial}号"
+
+
+# --- drafting ---------------------------------------------------------------------------------
+
+
+@dataclass
+class NoticeInput:
+    kind: str
+    unit: OrgUnit
+    measures: Sequence[Measure]
+    title: str = ""
+    body: str = ""
+    response_due: dt.date | None = None
+    skip_reason: str = ""
+
+
+def default_title(kind: str, unit: OrgUnit) -> str:
+    label = NoticeKind(kind).label
+    if kind == NoticeKind.INTERVIEW:
+        return f"关于约谈{unit.name}主要负责同志的通知"
+    if kind == NoticeKind.REPORT:
+        return f"关于{unit.name}督察整改任务推进滞后情况的专题报告"
+    if kind == NoticeKind.ACCOUNTABILITY:
+        return f"关于{unit.name}督察整改工作不力问题线索的移交函"
+    return f"关于{unit.name}督察整改任务推进滞后的{label}"
+
+
+def default_body(kind: str, unit: OrgUnit, measures: Sequence[Measure], *, today: dt.date, due: dt.date | None) -> str:
+    """A first draft from the data of the measures; the coordinator edits it before issuing."""
+    lines = []
+    for n, m in enumerate(measures, start=1):
+        deadline = m.deadline_raw + (f"（{m.due_on:%Y年%m月%d日}）" if m.due_on else "")
+        progress_text = f"，目前报送进度{m.progress:.0f}%" if m.progress is not None else "，至今未报送进展"
+        level = {"red": "红色预警", "yellow": "黄色预警"}.get(m.warning_level, "")
+        lines.append(
+            f"{n}．（{m.problem.number}）{m.label}：{progress.truncate(m.text, 60)}整改时限{deadline}{progress_text}"
+            + (f"，已列为{level}" if level else "")
+            + "。"
+        )
+    listing = "\n".join(lines) or "（请列明涉及的整改任务）"
+    reply = f"请于{due:%Y年%m月%d日}前" if due else "请尽快"
+    opening = {
+        NoticeKind.REMINDER: "经调度，你单位牵头负责的以下督察整改任务进度滞后，现予以提醒：",
+        NoticeKind.URGE: "你单位牵头负责的以下督察整改任务经提醒后仍推进滞后，现予以督办：",
+        NoticeKind.CIRCULAR: "经调度核查，你单位牵头负责的以下督察整改任务推进不力，现予以通报：",
+        NoticeKind.REPORT: f"{unit.name}牵头负责的以下督察整改任务经提醒、督办、通报后仍未按期完成，现专题报告如下：",
+        NoticeKind.ACCOUNTABILITY: f"{unit.name}牵头负责的以下督察整改任务经多次督办仍未落实，现将问题线索移交：",
+        NoticeKind.INTERVIEW: "你单位牵头负责的以下督察整改任务推进不力，经研究，决定对你单位主要负责同志进行约谈：",
+    }[NoticeKind(kind)]
+    closing = {
+        NoticeKind.REPORT: "建议由市委、市政府主要领导听取专题汇报，研究推动措施。",
+        NoticeKind.ACCOUNTABILITY: "请依纪依法调查处理，并将处理结果反馈市整改办。",
+        NoticeKind.INTERVIEW: f"请你单位主要负责同志按通知要求参加约谈，并{reply}将整改推进情况书面报送市整改办。",
+    }.get(
+        NoticeKind(kind),
+        f"请你单位高度重视，压实整改责任，倒排工期、加快推进，{reply}将整改推进情况及下一步措施书面报送市整改办。",
+    )
+    return f"{opening}\n{listing}\n{closing}"
+
+
+def _check_rung(kind: str, unit: OrgUnit, measures: Sequence[Measure], *, exclude: int | None = None) -> str:
+    """Empty if `kind` is at most one rung above what the unit already had for these measures;
+    otherwise the message that asks for a reason."""
+    target = rung(kind)
+    if target is None:
+        return ""
+    issued = SupervisionNotice.objects.filter(unit=unit, kind__in=LADDER).exclude(
+        status__in=[NoticeStatus.DRAFT, NoticeStatus.CANCELLED]
+    )
+    if exclude:
+        issued = issued.exclude(pk=exclude)
+    if measures:
+        issued = issued.filter(measures__in=[m.pk for m in measures])
+    last = max((r for k in issued.values_list("kind", flat=True).distinct() if (r := rung(k)) is not None), default=-1)
+    if target <= last + 1:
+        return ""
+    expected = LADDER[last + 1].label
+    return (
+        f"按督办程序，{unit.name}就这些措施下一步应为“{expected}”，"
+        f"直接印发“{NoticeKind(kind).label}”属越级，请填写越级理由。"
+    )
+
+
+def rung_warning(notice: SupervisionNotice) -> str:
+    """For the draft page: the message issuing would give now, before the user tries."""
+    return _check_rung(notice.kind, notice.unit, list(notice.measures.all()), exclude=notice.pk)
+
+
+@transaction.atomic
+def notice_draft(
+    *,
+    actor: Any,
+    data: NoticeInput,
+    escalated_from: SupervisionNotice | None = None,
+    proposal: str = "",
+) -> SupervisionNotice:
+    if not policies.can_issue_to(actor, data.unit):
+        raise Forbidden("只有负责该单位的整改办可以起草督办文书。")
+    if data.kind not in NoticeKind.values:
+        raise DomainError("请选择督办文书类型。")
+    today = clock.today()
+    due = data.response_due or (today + dt.timedelta(days=settings.RECTIFY_NOTICE_RESPONSE_DAYS))
+    notice = SupervisionNotice.objects.create(
+        kind=data.kind,
+        issuer=issuer_for(actor),
+        unit=data.unit,
+        title=(data.title.strip() or default_title(data.kind, data.unit))[:200],
+        body=data.body.strip() or default_body(data.kind, data.unit, data.measures, today=today, due=due),
+        response_due=due,
+        skip_reason=data.skip_reason.strip(),
+        escalated_from=escalated_from,
+        proposal=proposal[:300],
+        created_by=actor,
+    )
+    notice.measures.set(data.measures)
+    record(actor=actor, action="notice.drafted", obj=notice, parent=data.unit, after=_snap(notice))
+    return notice
+
+
+def _snap(n: SupervisionNotice) -> dict[str, Any]:
+    return {
+        "kind": n.kind,
+        "unit": n.unit.name,
+        "title": n.title,
+        "response_due": n.response_due.isoformat() if n.response_due else None,
+        "measures": [m.pk for m in n.measures.all()],
+        "number": n.number,
+    }
+
+
+@transaction.atomic
+def notice_update(*, actor: Any, notice: SupervisionNotice, version: int, data: NoticeInput) -> SupervisionNotice:
+    if not policies.can_issue_to(actor, notice.unit):
+        raise Forbidden("只有负责该单位的整改办可以修改督办文书。")
+    if notice.status != NoticeStatus.DRAFT:
+        raise DomainError("已印发的文书不能再修改。")
+    if not data.title.strip() or not data.body.strip():
+        raise DomainError("标题和正文不能为空。")
+    before = _snap(notice)
+    versioned_update(
+        notice,
+        version=version,
+        values={
+            "title": data.title.strip()[:200],
+            "body": data.body.strip(),
+            "response_due": data.response_due,
+            "skip_reason": data.skip_reason.strip(),
+        },
+        message="该草稿已被他人修改，请刷新页面后重新编辑（您填写的内容已保留在下方）。",
+        status=NoticeStatus.DRAFT,
+    )
+    notice.measures.set(data.measures)
+    record(actor=actor, action="notice.updated", obj=notice, parent=notice.unit, before=before, after=_snap(notice))
+    return notice
+
+
+@transaction.atomic
+def notice_issue(*, actor: Any, notice: SupervisionNotice, skip_reason: str = "") -> SupervisionNotice:
+    """Number the draft and send it to the unit. The number and the status change commit
+    together: a failed issue gives its number back."""
+    if not policies.can_issue_to(actor, notice.unit):
+        raise Forbidden("只有负责该单位的整改办可以印发督办文书。")
+    if notice.status != NoticeStatus.DRAFT:
+        raise ConcurrentChange(RACE)
+    reason = (skip_reason or notice.skip_reason).strip()
+    measures = list(notice.measures.all())
+    skipping = _check_rung(notice.kind, notice.unit, measures, exclude=notice.pk)
+    if skipping and not reason:
+        raise DomainError(skipping)
+    if not skipping:
+        reason = ""
+    today = clock.today()
+    serial, number = document_number(issuer=notice.issuer, word=NUMBER_WORDS[NoticeKind(notice.kind)], year=today.year)
+    transition(
+        notice,
+        table=NOTICE_TRANSITIONS,
+        target=NoticeStatus.ISSUED,
+        message=RACE,
+        source=NoticeStatus.DRAFT,
+        values={
+            "number": number,
+            "year": today.year,
+            "serial": serial,
+            "issued_on": today,
+            "issued_by": actor,
+            "skip_reason": reason,
+        },
+    )
+    if notice.escalated_from_id:
+        parent = notice.escalated_from
+        assert parent is not None
+        if parent.status in (NoticeStatus.ISSUED, NoticeStatus.REPLIED):
+            transition(parent, table=NOTICE_TRANSITIONS, target=NoticeStatus.ESCALATED, message=RACE)
+            record(
+                actor=actor,
+                action="notice.escalated",
+                obj=parent,
+                parent=parent.unit,
+                after={"to": number, "kind": notice.kind},
+            )
+    record(
+        actor=actor,
+        action="notice.issued",
+        obj=notice,
+        parent=notice.unit,
+        after={**_snap(notice), "skip_reason": reason},
+        note=reason and f"越级理由：{reason}",
+    )
+    for m in measures:
+        record(actor=actor, action="notice.issued", obj=m.problem, note=f"{number}（{notice.get_kind_display()}）")
+    if notice.kind == NoticeKind.INTERVIEW:
+        _flag(actor=actor, kind=FlagKind.INTERVIEW, unit=notice.unit, reason=notice.title, notice=notice)
+    _tell_unit(
+        notice,
+        subject=f"【{notice.get_kind_display()}】{number} {notice.title}",
+        body=f"{notice.issuer.name}向你单位印发{notice.get_kind_display()}（{number}）。"
+        + (f"请于{notice.response_due:%Y年%m月%d日}前在平台上回复整改情况。" if notice.response_due else ""),
+        key="issued",
+    )
+    return notice
+
+
+def _tell_unit(notice: SupervisionNotice, *, subject: str, body: str, key: str) -> None:
+    notify(
+        recipients=progress.unit_clerks([notice.unit_id]).get(notice.unit_id, []),
+        message=Message(
+            kind="supervision",
+            subject=subject,
+            body=body,
+            url=reverse("supervision:notice", args=[notice.pk]),
+            dedupe_key=f"notice:{notice.pk}:{key}:v{notice.version}",
+        ),
+    )
+
+
+def _tell_issuer(notice: SupervisionNotice, *, subject: str, body: str, key: str) -> None:
+    recipients = [
+        m.user for m in Membership.objects.filter(unit=notice.issuer, role=Role.COORDINATOR).select_related("user")
+    ]
+    if notice.issued_by is not None:
+        recipients.append(notice.issued_by)
+    notify(
+        recipients=recipients,
+        message=Message(
+            kind="supervision",
+            subject=subject,
+            body=body,
+            url=reverse("supervision:notice", args=[notice.pk]),
+            dedupe_key=f"notice:{notice.pk}:{key}:v{notice.version}",
+        ),
+    )
+
+
+@transaction.atomic
+def notice_reply(
+    *, actor: Any, notice: SupervisionNotice, text: str, files: Iterable[tuple[str, bytes]] = ()
+) -> SupervisionNotice:
+    if not policies.can_reply(actor, notice):
+        raise Forbidden("只有主送单位的联络员可以回复督办文书。")
+    text = text.strip()
+    if not text:
+        raise DomainError("请填写整改落实情况后再回复。")
+    stored = [progress.file_store(name, content) for name, content in files]
+    transition(
+        notice,
+        table=NOTICE_TRANSITIONS,
+        target=NoticeStatus.REPLIED,
+        message=RACE,
+        source=NoticeStatus.ISSUED,
+        values={"reply_text": text, "replied_at": clock.now(), "replied_by": actor, "return_reason": ""},
+    )
+    for s in stored:
+        Attachment.objects.create(notice=notice, uploaded_by=actor, **s.fields())
+    record(
+        actor=actor,
+        action="notice.replied",
+        obj=notice,
+        parent=notice.unit,
+        after={"reply": progress.truncate(text, 200), "files": [s.original_name for s in stored]},
+    )
+    _tell_issuer(
+        notice,
+        subject=f"【督办回复】{notice.unit.name}已回复{notice.number}",
+        body=f"{notice.unit.name}已回复《{notice.title}》（{notice.number}）：{progress.truncate(text, 120)}",
+        key="replied",
+    )
+    return notice
+
+
+@transaction.atomic
+def notice_return_reply(*, actor: Any, notice: SupervisionNotice, reason: str) -> SupervisionNotice:
+    if not policies.can_issue_to(actor, notice.unit):
+        raise Forbidden("只有整改办可以退回回复。")
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("退回回复时请填写理由。")
+    transition(
+        notice,
+        table=NOTICE_TRANSITIONS,
+        target=NoticeStatus.ISSUED,
+        message=RACE,
+        source=NoticeStatus.REPLIED,
+        values={"return_reason": reason},
+    )
+    record(actor=actor, action="notice.reply_returned", obj=notice, parent=notice.unit, note=reason)
+    _tell_unit(
+        notice,
+        subject=f"【督办回复被退回】{notice.number}",
+        body=f"你单位对《{notice.title}》的回复被退回：{reason}。请补充后重新回复。",
+        key="returned",
+    )
+    return notice
+
+
+@transaction.atomic
+def notice_close(*, actor: Any, notice: SupervisionNotice, note: str) -> SupervisionNotice:
+    if not policies.can_issue_to(actor, notice.unit):
+        raise Forbidden("只有整改办可以办结督办文书。")
+    note = note.strip()
+    if not note:
+        raise DomainError("办结时请填写办结意见。")
+    transition(
+        notice,
+        table=NOTICE_TRANSITIONS,
+        target=NoticeStatus.CLOSED,
+        message=RACE,
+        values={"close_note": note, "closed_on": clock.today()},
+    )
+    record(actor=actor, action="notice.closed", obj=notice, parent=notice.unit, note=note)
+    return notice
+
+
+@transaction.atomic
+def notice_cancel(*, actor: Any, notice: SupervisionNotice) -> SupervisionNotice:
+    if not policies.can_issue_to(actor, notice.unit):
+        raise Forbidden("只有整改办可以作废草稿。")
+    transition(notice, table=NOTICE_TRANSITIONS, target=NoticeStatus.CANCELLED, message=RACE, source=NoticeStatus.DRAFT)
+    record(actor=actor, action="notice.cancelled", obj=notice, parent=notice.unit)
+    return notice
+
+
+def next_rung(notice: SupervisionNotice) -> str | None:
+    r = notice.rung
+    if r is None or r + 1 >= len(LADDER):
+        return None
+    return LADDER[r + 1].value
+
+
+@transaction.atomic
+def notice_escalate(*, actor: Any, notice: SupervisionNotice, proposal: str = "") -> SupervisionNotice:
+    """Draft the next rung for the same unit and measures; the current notice becomes
+    "已升级" when that draft is issued."""
+    if not policies.can_issue_to(actor, notice.unit):
+        raise Forbidden("只有整改办可以升级督办。")
+    if not notice.is_open:
+        raise DomainError("只有已印发、尚未办结的文书可以升级。")
+    kind = next_rung(notice)
+    if kind is None:
+        raise DomainError("该文书已是督办程序的最后一级（或为约谈），不能再升级。")
+    existing = notice.escalations.filter(status=NoticeStatus.DRAFT).first()
+    if existing:
+        return existing
+    data = NoticeInput(kind=kind, unit=notice.unit, measures=list(notice.measures.all()))
+    return notice_draft(actor=actor, data=data, escalated_from=notice, proposal=proposal)
+
+
+# --- proposals from the warning history -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Proposal:
+    kind: str
+    unit: OrgUnit
+    measures: tuple[Measure, ...]
+    reason: str
+    notice: SupervisionNotice | None = None  # the notice to escalate from
+
+    @property
+    def kind_label(self) -> str:
+        return NoticeKind(self.kind).label
+
+
+def proposals(*, viewer: Any, today: dt.date | None = None) -> list[Proposal]:
+    """What the ladder says should happen next, for the coordinator to confirm:
+
+    - a lead unit with measures red for RECTIFY_PROPOSE_REMINDER_DAYS and no notice about them → 提醒函;
+    - an open notice whose measures are still red RECTIFY_ESCALATE_AFTER_DAYS after it was
+      issued (and its reply, if any, did not turn them) → the next rung.
+    """
+    today = today or clock.today()
+    scope = viewer_scope(viewer)
+    if Role.COORDINATOR not in scope.region_roles:
+        return []
+    first_after = dt.timedelta(days=settings.RECTIFY_PROPOSE_REMINDER_DAYS)
+    escalate_after = dt.timedelta(days=settings.RECTIFY_ESCALATE_AFTER_DAYS)
+    red_since: dict[int, dt.date] = {}
+    for measure_id, since in (
+        Warning.objects.filter(
+            level=WarningLevel.RED, resolved_on__isnull=True, measure__warning_level=WarningLevel.RED
+        )
+        .values("measure_id")
+        .annotate(since=Max("raised_on"))
+        .values_list("measure_id", "since")
+    ):
+        red_since[measure_id] = since
+    if not red_since:
+        return []
+    out: list[Proposal] = []
+    # Escalations first: open ladder notices.
+    covered: set[tuple[int, int]] = set()
+    open_notices = (
+        SupervisionNotice.objects.filter(status__in=[NoticeStatus.ISSUED, NoticeStatus.REPLIED], kind__in=LADDER)
+        .exclude(escalations__status=NoticeStatus.DRAFT)
+        .select_related("unit")
+        .prefetch_related("measures__problem")
+        .order_by("issued_on", "pk")
+    )
+    for notice in open_notices:
+        if not scope.covers_unit(notice.unit_id):
+            continue
+        measures = list(notice.measures.all())
+        for m in measures:
+            covered.add((notice.unit_id, m.pk))
+        still = [m for m in measures if m.pk in red_since]
+        if not still or notice.issued_on is None or today - notice.issued_on < escalate_after:
+            continue
+        kind = next_rung(notice)
+        if kind is None:
+            continue
+        days = (today - notice.issued_on).days
+        out.append(
+            Proposal(
+                kind=kind,
+                unit=notice.unit,
+                measures=tuple(still),
+                reason=f"{notice.get_kind_display()}（{notice.number}）印发已{days}天，"
+                f"{len(still)}项措施仍为红色预警，建议升级为{NoticeKind(kind).label}。",
+                notice=notice,
+            )
+        )
+    # New 提醒函: red lead measures without any notice for that unit.
+    leads: dict[int, list[Measure]] = defaultdict(list)
+    units: dict[int, OrgUnit] = {}
+    rows = (
+        Assignment.objects.filter(measure_id__in=list(red_since), role=Assignment.RoleKind.LEAD, unit__isnull=False)
+        .select_related("unit", "measure__problem")
+        .order_by("unit__path", "measure__problem__index", "measure__seq")
+    )
+    # (unit, measure) pairs that already have a draft or a notice on the ladder.
+    handled = set(
+        SupervisionNotice.measures.through.objects.filter(supervisionnotice__kind__in=LADDER)
+        .exclude(supervisionnotice__status=NoticeStatus.CANCELLED)
+        .values_list("supervisionnotice__unit_id", "measure_id")
+    )
+    for a in rows:
+        unit, measure = a.unit, a.measure
+        assert unit is not None and measure is not None
+        key = (unit.pk, measure.pk)
+        if not scope.covers_unit(unit.pk) or key in covered or key in handled:
+            continue
+        if today - red_since[measure.pk] < first_after:
+            continue
+        leads[unit.pk].append(measure)
+        units[unit.pk] = unit
+    for unit_id, measures in leads.items():
+        oldest = min(red_since[m.pk] for m in measures)
+        out.append(
+            Proposal(
+                kind=NoticeKind.REMINDER,
+                unit=units[unit_id],
+                measures=tuple(measures),
+                reason=f"{len(measures)}项牵头措施自{oldest:%Y年%m月%d日}起为红色预警，尚未发提醒函。",
+            )
+        )
+    return out
+
+
+@transaction.atomic
+def proposal_confirm(
+    *,
+    actor: Any,
+    kind: str,
+    unit: OrgUnit,
+    measures: Sequence[Measure],
+    reason: str,
+    notice: SupervisionNotice | None = None,
+) -> SupervisionNotice:
+    """The coordinator accepts a proposal: a draft (not yet a sent document)."""
+    if notice is not None:
+        return notice_escalate(actor=actor, notice=notice, proposal=reason)
+    return notice_draft(actor=actor, data=NoticeInput(kind=kind, unit=unit, measures=measures), proposal=reason)
+
+
+# --- 挂牌督办 / 约谈 flags ------------------------------------------------------------------------
+
+
+def _sync_flags(*, problem: Problem | None = None, unit: OrgUnit | None = None) -> None:
+    if problem is not None:
+        kinds = sorted(
+            set(SupervisionFlag.objects.filter(problem=problem, lifted_on__isnull=True).values_list("kind", flat=True))
+        )
+        Problem.objects.filter(pk=problem.pk).update(flags=kinds)
+    if unit is not None:
+        kinds = sorted(
+            set(SupervisionFlag.objects.filter(unit=unit, lifted_on__isnull=True).values_list("kind", flat=True))
+        )
+        OrgUnit.objects.filter(pk=unit.pk).update(flags=kinds)
+
+
+def _flag(
+    *,
+    actor: Any,
+    kind: str,
+    reason: str,
+    problem: Problem | None = None,
+    unit: OrgUnit | None = None,
+    notice: SupervisionNotice | None = None,
+) -> SupervisionFlag:
+    existing = SupervisionFlag.objects.filter(kind=kind, problem=problem, unit=unit, lifted_on__isnull=True).first()
+    if existing:
+        return existing
+    flag = SupervisionFlag.objects.create(
+        kind=kind, problem=problem, unit=unit, reason=reason, notice=notice, set_on=clock.today(), set_by=actor
+    )
+    _sync_flags(problem=problem, unit=unit)
+    record(
+        actor=actor,
+        action="flag.set",
+        obj=problem or unit,  # type: ignore[arg-type]
+        after={"kind": kind, "reason": reason},
+        note=f"{FlagKind(kind).label}：{reason}",
+    )
+    return flag
+
+
+@transaction.atomic
+def flag_set(
+    *, actor: Any, kind: str, reason: str, problem: Problem | None = None, unit: OrgUnit | None = None
+) -> SupervisionFlag:
+    if kind not in FlagKind.values:
+        raise DomainError("请选择挂牌督办或约谈。")
+    if (problem is None) == (unit is None):
+        raise DomainError("请选择一个问题或一个单位。")
+    if not policies.can_flag(actor, problem=problem, unit=unit):
+        raise Forbidden("只有整改办可以挂牌督办或约谈。")
+    if not reason.strip():
+        raise DomainError("请填写挂牌督办（约谈）的理由。")
+    return _flag(actor=actor, kind=kind, reason=reason.strip(), problem=problem, unit=unit)
+
+
+@transaction.atomic
+def flag_lift(*, actor: Any, flag: SupervisionFlag, reason: str) -> SupervisionFlag:
+    if not policies.can_flag(actor, problem=flag.problem, unit=flag.unit):
+        raise Forbidden("只有整改办可以解除挂牌督办（约谈）。")
+    if not reason.strip():
+        raise DomainError("请填写解除理由。")
+    updated = SupervisionFlag.objects.filter(pk=flag.pk, lifted_on__isnull=True).update(
+        lifted_on=clock.today(), lift_reason=reason.strip(), lifted_by=actor
+    )
+    if updated != 1:
+        raise ConcurrentChange("该标记已被他人解除。")
+    flag.refresh_from_db()
+    _sync_flags(problem=flag.problem, unit=flag.unit)
+    record(
+        actor=actor,
+        action="flag.lifted",
+        obj=flag.problem or flag.unit,  # type: ignore[arg-type]
+        note=f"解除{flag.get_kind_display()}：{reason.strip()}",
+    )
+    return flag
+
+
+# --- 延期申请 ------------------------------------------------------------------------------------
+
+EXTENSIBLE_KINDS = {"date", "range", "external"}
+
+
+@transaction.atomic
+def extension_request(
+    *, actor: Any, measure: Measure, unit: OrgUnit, reason: str, requested_due: dt.date
+) -> ExtensionRequest:
+    assigned = Assignment.objects.filter(measure=measure, unit=unit).exists()
+    if not policies.can_request_extension(actor, unit, assigned=assigned):
+        raise Forbidden("只有该措施责任单位的联络员可以申请延期。")
+    today = clock.today()
+    if measure.status not in (ItemStatus.IN_PROGRESS,):
+        raise DomainError("该措施不在整改中，无需申请延期。")
+    if measure.deadline_kind not in EXTENSIBLE_KINDS or measure.due_on is None:
+        raise DomainError("该措施没有明确的整改时限（如立行立改、长期坚持），不适用延期申请。")
+    if today > measure.due_on:
+        raise DomainError(f"整改时限（{measure.due_on:%Y年%m月%d日}）已过，延期须在到期前申请；请与整改办联系。")
+    if requested_due <= measure.due_on:
+        raise DomainError("申请延至的日期须晚于现整改时限。")
+    if not reason.strip():
+        raise DomainError("请填写延期理由。")
+    if ExtensionRequest.objects.filter(measure=measure, status=ExtensionStatus.PENDING).exists():
+        raise DomainError("该措施已有一份待审批的延期申请。")
+    ext = ExtensionRequest.objects.create(
+        measure=measure,
+        unit=unit,
+        reason=reason.strip(),
+        old_due=measure.due_on,
+        requested_due=requested_due,
+        requested_by=actor,
+    )
+    record(
+        actor=actor,
+        action="extension.requested",
+        obj=measure.problem,
+        after={"measure": measure.pk, "old_due": ext.old_due.isoformat(), "requested_due": requested_due.isoformat()},
+        note=reason.strip(),
+    )
+    return ext
+
+
+@transaction.atomic
+def extension_decide(
+    *, actor: Any, ext: ExtensionRequest, approve: bool, note: str, approved_due: dt.date | None = None
+) -> ExtensionRequest:
+    if not policies.can_decide_extension(actor, ext):
+        raise Forbidden("只有整改办可以审批延期申请。")
+    note = note.strip()
+    if not approve and not note:
+        raise DomainError("不予批准时请填写理由。")
+    measure = ext.measure
+    values: dict[str, Any] = {"decision_note": note, "decided_by": actor, "decided_at": clock.now()}
+    if approve:
+        due = approved_due or ext.requested_due
+        if due <= ext.old_due:
+            raise DomainError("批准的日期须晚于原整改时限。")
+        values["approved_due"] = due
+    transition(
+        ext,
+        table=EXTENSION_TRANSITIONS,
+        target=ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED,
+        message=EXTENSION_RACE,
+        source=ExtensionStatus.PENDING,
+        values=values,
+    )
+    if approve:
+        before = measure.due_on
+        Measure.objects.filter(pk=measure.pk).update(due_on=ext.approved_due, updated_at=clock.now())
+        record(
+            actor=actor,
+            action="extension.approved",
+            obj=measure.problem,
+            before={"measure": measure.pk, "due_on": before.isoformat() if before else None},
+            after={"measure": measure.pk, "due_on": ext.approved_due.isoformat() if ext.approved_due else None},
+            note=note,
+        )
+        from .services import warnings_refresh  # the scan module imports this one's models only
+
+        warnings_refresh(measure_ids=[measure.pk])
+    else:
+        record(actor=actor, action="extension.refused", obj=measure.problem, after={"measure": measure.pk}, note=note)
+    recipients = [ext.requested_by] if ext.requested_by else []
+    verdict = f"已批准，整改时限延至{ext.approved_due:%Y年%m月%d日}" if approve and ext.approved_due else "未获批准"
+    notify(
+        recipients=recipients + progress.unit_clerks([ext.unit_id]).get(ext.unit_id, []),
+        message=Message(
+            kind="supervision",
+            subject=f"【延期申请】（{measure.problem.number}）{measure.label}{verdict}",
+            body=f"原整改时限：{ext.old_due:%Y年%m月%d日}；申请延至：{ext.requested_due:%Y年%m月%d日}。"
+            f"审批意见：{note or '同意'}",
+            url=reverse("supervision:extensions"),
+            dedupe_key=f"extension:{ext.pk}:decided",
+        ),
+    )
+    return ext
+
+
+# --- 现场督办 ------------------------------------------------------------------------------------
+
+
+@dataclass
+class VisitInput:
+    visited_on: dt.date
+    region: OrgUnit
+    title: str
+    leaders: str
+    places: str
+    findings: str
+    problems: Sequence[Problem] = ()
+    cases: str = ""
+    tasks: Sequence[tuple[OrgUnit, str, dt.date | None]] = ()
+    files: Sequence[tuple[str, bytes]] = ()
+
+
+@transaction.atomic
+def visit_record(*, actor: Any, data: VisitInput) -> SiteVisit:
+    if not policies.can_record_visit(actor, data.region):
+        raise Forbidden("只有整改办可以登记现场督办。")
+    missing = [
+        label
+        for label, value in (
+            ("标题", data.title),
+            ("带队领导", data.leaders),
+            ("地点", data.places),
+            ("发现问题及督办要求", data.findings),
+        )
+        if not value.strip()
+    ]
+    if missing:
+        raise DomainError("请填写：" + "、".join(missing) + "。")
+    if data.visited_on > clock.today():
+        raise DomainError("督办日期不能晚于今天。")
+    stored = [progress.file_store(name, content) for name, content in data.files]
+    visit = SiteVisit.objects.create(
+        visited_on=data.visited_on,
+        region=data.region,
+        title=data.title.strip()[:200],
+        leaders=data.leaders.strip()[:500],
+        places=data.places.strip()[:500],
+        cases=data.cases.strip(),
+        findings=data.findings.strip(),
+        created_by=actor,
+    )
+    visit.problems.set(data.problems)
+    for unit, text, due in data.tasks:
+        if text.strip():
+            VisitTask.objects.create(visit=visit, unit=unit, text=text.strip(), due_on=due)
+    for s in stored:
+        Attachment.objects.create(visit=visit, uploaded_by=actor, **s.fields())
+    record(
+        actor=actor,
+        action="visit.recorded",
+        obj=visit,
+        parent=data.region,
+        after={"title": visit.title, "date": visit.visited_on.isoformat(), "photos": len(stored)},
+    )
+    for problem in data.problems:
+        record(actor=actor, action="visit.recorded", obj=problem, note=f"{visit.visited_on:%Y-%m-%d} {visit.title}")
+    for unit, text, due in data.tasks:
+        if text.strip():
+            notify(
+                recipients=progress.unit_clerks([unit.pk]).get(unit.pk, []),
+                message=Message(
+                    kind="supervision",
+                    subject=f"【现场督办任务】{visit.title}",
+                    body=f"{text.strip()}" + (f"（完成时限：{due:%Y年%m月%d日}）" if due else ""),
+                    url=reverse("supervision:visit", args=[visit.pk]),
+                    dedupe_key=f"visit:{visit.pk}:task:{unit.pk}",
+                ),
+            )
+    return visit
+
+
+@transaction.atomic
+def visit_photo_add(*, actor: Any, visit: SiteVisit, filename: str, content: bytes) -> Attachment:
+    if not policies.can_record_visit(actor, visit.region):
+        raise Forbidden("只有整改办可以上传现场照片。")
+    stored = progress.file_store(filename, content)
+    photo = Attachment.objects.create(visit=visit, uploaded_by=actor, **stored.fields())
+    record(
+        actor=actor,
+        action="visit.photo_added",
+        obj=visit,
+        after={"file": stored.original_name, "sha256": stored.sha256},
+    )
+    return photo
+
+
+@transaction.atomic
+def visit_task_done(*, actor: Any, task: VisitTask) -> VisitTask:
+    if not (policies.can_record_visit(actor, task.visit.region) or policies.can_file(actor, task.unit)):
+        raise Forbidden("只有整改办或该任务的责任单位可以标记完成。")
+    if VisitTask.objects.filter(pk=task.pk, done_on__isnull=True).update(done_on=clock.today()) != 1:
+        raise ConcurrentChange("该任务已被标记完成。")
+    task.refresh_from_db()
+    record(actor=actor, action="visit.task_done", obj=task.visit, note=task.text[:100])
+    return task

@@ -1,0 +1,151 @@
+"""/api/v1/ for supervision: scoped like the pages, whole objects in one call, the same rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from rectify.orgs.models import OrgUnit
+from rectify.plans.models import Measure, Problem
+from rectify.supervision.models import SupervisionNotice
+from rectify.supervision.services import deadlines_scan
+from tests.web.test_weekly_loop import BUSINESS, NO_BUSINESS, api, png
+
+pytestmark = pytest.mark.django_db
+FROZEN = dt.datetime(2022, 10, 8, 2, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def media(tmp_path: Any, settings: Any) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def frozen() -> Any:
+    with time_machine.travel(FROZEN, tick=False) as t:
+        deadlines_scan(send_mail=False)
+        yield t
+
+
+def shuocheng() -> OrgUnit:
+    return OrgUnit.objects.get(name="朔城区政府")
+
+
+def red_ids() -> list[int]:
+    return list(Measure.objects.filter(assignments__unit=shuocheng(), warning_level="red").values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize("path", ["/api/v1/notices/", "/api/v1/extensions/", "/api/v1/visits/", "/api/v1/flags/"])
+@pytest.mark.parametrize("role", BUSINESS + NO_BUSINESS)
+def test_lists_are_for_business_roles(users: Any, client_for: Any, role: str, path: str) -> None:
+    client = client_for(role) if role == "outsider" else api(users, role)  # no token for a user without a role
+    assert client.get(path).status_code == (200 if role in BUSINESS else 403)
+
+
+def test_a_notice_is_drafted_issued_replied_escalated_and_closed(users: Any, frozen: Any) -> None:
+    office, clerk, other = api(users, "city_office"), api(users, "county_clerk"), api(users, "dept_clerk")
+    body = {"kind": "reminder", "unit": shuocheng().pk, "measures": red_ids()[:2], "issue": True}
+    created = office.post("/api/v1/notices/", body, content_type="application/json")
+    assert created.status_code == 201, created.json()
+    notice = created.json()
+    assert notice["number"] == "朔整改办函〔2022〕1号" and notice["status"] == "issued" and len(notice["measures"]) == 2
+    assert other.get(f"/api/v1/notices/{notice['id']}/").status_code == 404
+    mine = clerk.get("/api/v1/notices/?status=issued").json()
+    assert mine["count"] == 1
+    photo = SimpleUploadedFile("现场.png", png(), content_type="image/png")
+    replied = clerk.post(f"/api/v1/notices/{notice['id']}/reply/", {"text": "已整改", "files": [photo]})
+    assert replied.status_code == 200 and replied.json()["status"] == "replied"
+    assert replied.json()["attachments"][0]["type_label"]
+    assert clerk.post(f"/api/v1/notices/{notice['id']}/close/", {"text": "x"}).status_code == 403
+    urge = office.post(f"/api/v1/notices/{notice['id']}/escalate/", {}, content_type="application/json")
+    assert urge.status_code == 201 and urge.json()["kind"] == "urge" and urge.json()["status"] == "draft"
+    patched = office.patch(
+        f"/api/v1/notices/{urge.json()['id']}/",
+        {"version": urge.json()["version"], "title": "督办通知", "body": "请于十日内整改到位。"},
+        content_type="application/json",
+    )
+    assert patched.status_code == 200 and patched.json()["body"] == "请于十日内整改到位。"
+    stale = office.patch(
+        f"/api/v1/notices/{urge.json()['id']}/",
+        {"version": urge.json()["version"], "title": "旧", "body": "旧"},
+        content_type="application/json",
+    )
+    assert stale.status_code == 400 and "已被他人修改" in stale.json()["detail"]
+    issued = office.post(f"/api/v1/notices/{urge.json()['id']}/issue/", {}, content_type="application/json")
+    assert issued.json()["number"] == "朔整改办督〔2022〕1号"
+    assert office.get(f"/api/v1/notices/{notice['id']}/").json()["status"] == "escalated"
+
+
+def test_a_skipped_rung_is_refused_without_a_reason(users: Any, frozen: Any) -> None:
+    office = api(users, "city_office")
+    body = {"kind": "report", "unit": shuocheng().pk, "measures": red_ids()[:1], "issue": True}
+    refused = office.post("/api/v1/notices/", body, content_type="application/json")
+    assert refused.status_code == 400 and "属越级" in refused.json()["detail"]
+    assert not SupervisionNotice.objects.exclude(status="draft").exists()
+
+
+def test_measures_of_another_unit_are_refused(users: Any, frozen: Any) -> None:
+    dept = OrgUnit.objects.get(name="市生态环境局")
+    body = {"kind": "reminder", "unit": dept.pk, "measures": red_ids()[:1]}
+    response = api(users, "city_office").post("/api/v1/notices/", body, content_type="application/json")
+    assert response.status_code == 400 and "不属于该单位" in response.json()["detail"]
+
+
+def test_proposals_through_the_api(users: Any, frozen: Any) -> None:
+    with time_machine.travel(dt.datetime(2022, 10, 16, 2, tzinfo=dt.UTC), tick=False):
+        deadlines_scan(send_mail=False)
+        proposals = api(users, "city_office").get("/api/v1/notices/proposals/").json()
+        assert any(p["unit_name"] == "朔城区政府" and p["kind"] == "reminder" for p in proposals)
+        assert api(users, "county_clerk").get("/api/v1/notices/proposals/").json() == []
+
+
+def test_extensions_visits_and_flags(users: Any) -> None:
+    unit = shuocheng()
+    measure = Measure.objects.filter(assignments__unit=unit, due_on=dt.date(2022, 12, 31), deadline_kind="date").first()
+    with time_machine.travel(dt.datetime(2022, 12, 1, 2, tzinfo=dt.UTC), tick=False):
+        body = {"measure": measure.pk, "unit": unit.pk, "reason": "冬季停工", "requested_due": "2023-06-30"}
+        ext = api(users, "county_clerk").post("/api/v1/extensions/", body, content_type="application/json")
+        assert ext.status_code == 201 and ext.json()["old_due"] == "2022-12-31"
+        decided = api(users, "city_office").post(
+            f"/api/v1/extensions/{ext.json()['id']}/decide/",
+            {"approve": False, "note": "理由不充分"},
+            content_type="application/json",
+        )
+        assert decided.json()["status"] == "refused"
+        region = OrgUnit.objects.get(name="平鲁区")
+        task = {"unit": OrgUnit.objects.get(name="平鲁区政府").pk, "text": "补植", "due_on": "2022-12-31"}
+        visit = api(users, "city_office").post(
+            "/api/v1/visits/",
+            {
+                "visited_on": "2022-11-26", "region": region.pk, "title": "现场督办", "leaders": "区长",
+                "places": "东平太村", "findings": "补植林木", "tasks": [task],
+            },
+            content_type="application/json",
+        )  # fmt: skip
+        assert visit.status_code == 201 and visit.json()["tasks"][0]["text"] == "补植"
+        photo = SimpleUploadedFile("p.png", png(), content_type="image/png")
+        added = api(users, "city_office").post(f"/api/v1/visits/{visit.json()['id']}/photos/", {"file": photo})
+        assert added.status_code == 201
+    problem = Problem.objects.get(number="十二")
+    flag = api(users, "city_office").post(
+        "/api/v1/flags/",
+        {"kind": "listed", "problem": problem.pk, "reason": "进展缓慢"},
+        content_type="application/json",
+    )
+    assert flag.status_code == 201
+    assert (
+        api(users, "county_office")
+        .post(
+            "/api/v1/flags/", {"kind": "listed", "problem": problem.pk, "reason": "x"}, content_type="application/json"
+        )
+        .status_code
+        == 403
+    )
+    lifted = api(users, "city_office").post(
+        f"/api/v1/flags/{flag.json()['id']}/lift/", {"text": "整改到位"}, content_type="application/json"
+    )
+    assert lifted.json()["lifted_on"]
