@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from . import clock
@@ -16,6 +17,30 @@ class TimestampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class StoredFileFields(models.Model):
+    """A file kept in the content-addressed store (`evidence/ab/<sha256><ext>`), checked by its
+    content: progress evidence, notice replies, on-site photos."""
+
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField("大小")
+    content_type = models.CharField(max_length=120)
+    type_label = models.CharField("类型", max_length=40)
+    original_name = models.CharField("文件名", max_length=255)
+    storage_name = models.CharField(max_length=255)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField("上传时间", default=clock.now)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
 
 
 class Counter(models.Model):

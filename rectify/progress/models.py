@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 
 from rectify.core import clock
-from rectify.core.models import TimestampedModel
+from rectify.core.models import StoredFileFields, TimestampedModel
 from rectify.orgs.models import OrgUnit
 from rectify.plans.models import Assignment, Measure
 
@@ -95,32 +95,17 @@ class ProgressReport(TimestampedModel):
         return "本月工作总结" if self.kind == ReportKind.MONTHLY else "本周工作进展"
 
 
-class Evidence(models.Model):
+class Evidence(StoredFileFields):
     """A file attached to a report. Content-addressed (`evidence/ab/<sha256>`): a file is
     written once and never overwritten; removing it from a report only marks the row."""
 
     report = models.ForeignKey(ProgressReport, on_delete=models.PROTECT, related_name="evidence")
-    sha256 = models.CharField(max_length=64, db_index=True)
-    size = models.PositiveBigIntegerField("大小")
-    content_type = models.CharField(max_length=120)
-    type_label = models.CharField("类型", max_length=40)
-    original_name = models.CharField("文件名", max_length=255)
-    storage_name = models.CharField(max_length=255)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    uploaded_at = models.DateTimeField("上传时间", default=clock.now)
     removed_at = models.DateTimeField("移除时间", null=True, blank=True)
 
     class Meta:
         ordering = ["uploaded_at", "id"]
         verbose_name = "佐证材料"
         verbose_name_plural = "佐证材料"
-
-    def __str__(self) -> str:
-        return self.original_name
-
-    @property
-    def is_image(self) -> bool:
-        return self.content_type.startswith("image/")
 
 
 class ReportingCalendar(TimestampedModel):

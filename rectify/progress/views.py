@@ -10,14 +10,21 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from rectify.audit.selectors import audit_timeline
 from rectify.core import clock
 from rectify.core.errors import DomainError, Forbidden, NotFound
-from rectify.core.http import business_view, errors_as_messages, paginate, post_int, query_without_page
+from rectify.core.http import (
+    business_view,
+    errors_as_messages,
+    paginate,
+    post_int,
+    query_without_page,
+    stored_file_response,
+)
 from rectify.orgs.models import OrgUnit
 from rectify.orgs.scope import viewer_scope
 from rectify.supervision import selectors as supervision_selectors
@@ -280,18 +287,13 @@ def evidence_remove(request: HttpRequest, evidence_id: int) -> HttpResponse:
 @business_view
 def evidence_download(request: HttpRequest, evidence_id: int) -> HttpResponseBase:
     evidence = selectors.evidence_get(viewer=request.user, evidence_id=evidence_id)
-    from django.core.files.storage import default_storage
-
     inline = request.GET.get("inline") == "1" and (evidence.is_image or evidence.content_type == "application/pdf")
-    response = FileResponse(
-        default_storage.open(evidence.storage_name, "rb"),
-        as_attachment=not inline,
+    return stored_file_response(
+        storage_name=evidence.storage_name,
         filename=evidence.original_name,
         content_type=evidence.content_type,
+        inline=inline,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
-    return response
 
 
 @login_required

@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 
 from rectify.core import clock
-from rectify.core.models import TimestampedModel
+from rectify.core.models import StoredFileFields, TimestampedModel
 from rectify.orgs.models import OrgUnit
 from rectify.plans.models import FlagKind, Measure, Problem, WarningLevel
 
@@ -155,21 +155,13 @@ class SupervisionNotice(TimestampedModel):
         return self.status in (NoticeStatus.ISSUED, NoticeStatus.REPLIED)
 
 
-class Attachment(models.Model):
+class Attachment(StoredFileFields):
     """A file on a notice reply or an on-site record (stored like progress evidence)."""
 
     notice = models.ForeignKey(
         SupervisionNotice, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
     )
     visit = models.ForeignKey("SiteVisit", null=True, blank=True, on_delete=models.PROTECT, related_name="photos")
-    sha256 = models.CharField(max_length=64, db_index=True)
-    size = models.PositiveBigIntegerField("大小")
-    content_type = models.CharField(max_length=120)
-    type_label = models.CharField("类型", max_length=40)
-    original_name = models.CharField("文件名", max_length=255)
-    storage_name = models.CharField(max_length=255)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    uploaded_at = models.DateTimeField("上传时间", default=clock.now)
 
     class Meta:
         ordering = ["uploaded_at", "id"]
@@ -181,13 +173,6 @@ class Attachment(models.Model):
         ]
         verbose_name = "附件"
         verbose_name_plural = "附件"
-
-    def __str__(self) -> str:
-        return self.original_name
-
-    @property
-    def is_image(self) -> bool:
-        return self.content_type.startswith("image/")
 
 
 # --- 挂牌督办 and 约谈 flags ------------------------------------------------------------------------

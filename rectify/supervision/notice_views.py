@@ -10,15 +10,21 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from rectify.audit.selectors import audit_timeline
 from rectify.core import clock
 from rectify.core.errors import DomainError, Forbidden, NotFound
-from rectify.core.http import business_view, errors_as_messages, paginate, post_int, query_without_page
+from rectify.core.http import (
+    business_view,
+    errors_as_messages,
+    paginate,
+    post_int,
+    query_without_page,
+    stored_file_response,
+)
 from rectify.orgs.models import OrgUnit, Role, UnitKind
 from rectify.orgs.scope import viewer_scope
 from rectify.plans.models import Assignment, ItemStatus, Measure, Problem
@@ -281,15 +287,12 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     else:
         selectors.visit_get(viewer=request.user, pk=attachment.visit_id or 0)
     inline = request.GET.get("inline") == "1" and (attachment.is_image or attachment.content_type == "application/pdf")
-    response = FileResponse(
-        default_storage.open(attachment.storage_name, "rb"),
-        as_attachment=not inline,
+    return stored_file_response(
+        storage_name=attachment.storage_name,
         filename=attachment.original_name,
         content_type=attachment.content_type,
+        inline=inline,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
-    return response
 
 
 # --- extensions -------------------------------------------------------------------------------

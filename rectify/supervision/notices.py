@@ -300,8 +300,9 @@ def notice_issue(*, actor: Any, notice: SupervisionNotice, skip_reason: str = ""
         record(actor=actor, action="notice.issued", obj=m.problem, note=f"{number}（{notice.get_kind_display()}）")
     if notice.kind == NoticeKind.INTERVIEW:
         _flag(actor=actor, kind=FlagKind.INTERVIEW, unit=notice.unit, reason=notice.title, notice=notice)
-    _tell_unit(
+    _tell(
         notice,
+        to="unit",
         subject=f"【{notice.get_kind_display()}】{number} {notice.title}",
         body=f"{notice.issuer.name}向你单位印发{notice.get_kind_display()}（{number}）。"
         + (f"请于{notice.response_due:%Y年%m月%d日}前在平台上回复整改情况。" if notice.response_due else ""),
@@ -310,25 +311,13 @@ def notice_issue(*, actor: Any, notice: SupervisionNotice, skip_reason: str = ""
     return notice
 
 
-def _tell_unit(notice: SupervisionNotice, *, subject: str, body: str, key: str) -> None:
-    notify(
-        recipients=progress.unit_clerks([notice.unit_id]).get(notice.unit_id, []),
-        message=Message(
-            kind="supervision",
-            subject=subject,
-            body=body,
-            url=reverse("supervision:notice", args=[notice.pk]),
-            dedupe_key=f"notice:{notice.pk}:{key}:v{notice.version}",
-        ),
-    )
-
-
-def _tell_issuer(notice: SupervisionNotice, *, subject: str, body: str, key: str) -> None:
-    recipients = [
-        m.user for m in Membership.objects.filter(unit=notice.issuer, role=Role.COORDINATOR).select_related("user")
-    ]
-    if notice.issued_by is not None:
-        recipients.append(notice.issued_by)
+def _tell(notice: SupervisionNotice, *, to: str, subject: str, body: str, key: str) -> None:
+    """Tell the unit's clerks (`to="unit"`) or the issuing office (`to="issuer"`)."""
+    if to == "unit":
+        recipients = progress.unit_clerks([notice.unit_id]).get(notice.unit_id, [])
+    else:
+        office = Membership.objects.filter(unit=notice.issuer, role=Role.COORDINATOR).select_related("user")
+        recipients = [m.user for m in office] + ([notice.issued_by] if notice.issued_by is not None else [])
     notify(
         recipients=recipients,
         message=Message(
@@ -368,8 +357,9 @@ def notice_reply(
         parent=notice.unit,
         after={"reply": progress.truncate(text, 200), "files": [s.original_name for s in stored]},
     )
-    _tell_issuer(
+    _tell(
         notice,
+        to="issuer",
         subject=f"【督办回复】{notice.unit.name}已回复{notice.number}",
         body=f"{notice.unit.name}已回复《{notice.title}》（{notice.number}）：{progress.truncate(text, 120)}",
         key="replied",
@@ -393,8 +383,9 @@ def notice_return_reply(*, actor: Any, notice: SupervisionNotice, reason: str) -
         values={"return_reason": reason},
     )
     record(actor=actor, action="notice.reply_returned", obj=notice, parent=notice.unit, note=reason)
-    _tell_unit(
+    _tell(
         notice,
+        to="unit",
         subject=f"【督办回复被退回】{notice.number}",
         body=f"你单位对《{notice.title}》的回复被退回：{reason}。请补充后重新回复。",
         key="returned",
