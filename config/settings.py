@@ -50,7 +50,10 @@ INSTALLED_APPS = [
     "rectify.ingestion",
     "rectify.progress",
     "rectify.supervision",
+    "rectify.indicators",
+    "rectify.closeout",
     "rectify.documents",
+    "rectify.portal",
     "rectify.api",
 ]
 
@@ -132,7 +135,11 @@ STATICFILES_DIRS: list[Any] = [BASE_DIR / "static"]
 # Third-party assets installed by npm (package.json) and served locally: no CDN.
 NODE_MODULES = BASE_DIR / "node_modules"
 # Only the built files are published, not the packages' sources and metadata.
-for prefix, folder in [("vendor/bootstrap", "bootstrap/dist"), ("vendor/bootstrap-icons", "bootstrap-icons/font")]:
+for prefix, folder in [
+    ("vendor/bootstrap", "bootstrap/dist"),
+    ("vendor/bootstrap-icons", "bootstrap-icons/font"),
+    ("vendor/echarts", "echarts/dist"),
+]:
     if (NODE_MODULES / folder).exists():
         STATICFILES_DIRS.append((prefix, NODE_MODULES / folder))
 STORAGES = {
@@ -161,6 +168,13 @@ RECTIFY_WARNING_RECHECK_DAYS = int(os.environ.get("RECTIFY_WARNING_RECHECK_DAYS"
 RECTIFY_NOTICE_RESPONSE_DAYS = int(os.environ.get("RECTIFY_NOTICE_RESPONSE_DAYS", 7))
 RECTIFY_PROPOSE_REMINDER_DAYS = int(os.environ.get("RECTIFY_PROPOSE_REMINDER_DAYS", 7))
 RECTIFY_ESCALATE_AFTER_DAYS = int(os.environ.get("RECTIFY_ESCALATE_AFTER_DAYS", 14))
+# Close-out: days an accepted item stays on the public 公示 list before it is closed (销号).
+RECTIFY_PUBLIC_NOTICE_DAYS = int(os.environ.get("RECTIFY_PUBLIC_NOTICE_DAYS", 7))
+# 月通报: how many of the lowest-scoring units are named; 工作简报: the masthead's series title.
+RECTIFY_CIRCULAR_LAGGARDS = int(os.environ.get("RECTIFY_CIRCULAR_LAGGARDS", 3))
+RECTIFY_BRIEFING_SERIES = os.environ.get("RECTIFY_BRIEFING_SERIES", "")
+# Daily jobs the scheduler runs after the deadline scan: (callable taking today=, label).
+RECTIFY_DAILY_JOBS = [("rectify.closeout.services.closeouts_finish", "公示期满销号")]
 # More new warnings than this for one person in one scan arrive as one list (预警汇总).
 RECTIFY_REMINDER_DIGEST_AFTER = int(os.environ.get("RECTIFY_REMINDER_DIGEST_AFTER", 5))
 # When the scheduler (rectify run_scheduler) runs the daily scan, Asia/Shanghai.
@@ -213,6 +227,7 @@ SPECTACULAR_SETTINGS = {
         "NoticeStatusEnum": "rectify.supervision.models.NoticeStatus",
         "ExtensionStatusEnum": "rectify.supervision.models.ExtensionStatus",
         "FlagKindEnum": "rectify.plans.models.FlagKind",
+        "DocStatusEnum": "rectify.documents.models.DocStatus",
     },
 }
 

@@ -12,6 +12,8 @@ urlpatterns = [
     path("export/", include("rectify.documents.urls")),
     path("progress/", include("rectify.progress.urls")),
     path("", include("rectify.supervision.urls")),
+    path("closeout/", include("rectify.closeout.urls")),
+    path("public/", include("rectify.portal.urls")),
     path("notifications/", include("rectify.notifications.urls")),
     path("api/v1/", include("rectify.api.urls")),
     path("sysadmin/", admin.site.urls),

@@ -1,6 +1,8 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from rectify.documents import api as documents_api
+
 from . import progress_views as pv
 from . import supervision_views as sv
 from . import views
@@ -45,3 +47,4 @@ urlpatterns = [
     path("flags/", sv.FlagList.as_view(), name="flags"),
     path("flags/<int:pk>/lift/", sv.FlagLift.as_view(), name="flag_lift"),
 ]
+urlpatterns += documents_api.urlpatterns

@@ -1,13 +1,14 @@
-"""Percent wording shared by the ledger, the warnings and the documents (pure, no Django).
+"""Percent and date wording shared by the ledger, the warnings and the documents (pure, no Django).
 
 The seed plan writes rates like 14% (1 of 7) and 33.3% (7 of 21): one decimal at most, ".0" dropped.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
-__all__ = ["format_percent", "format_rate"]
+__all__ = ["format_cn_date", "format_percent", "format_rate"]
 
 
 def format_percent(value: float | None) -> str:
@@ -25,3 +26,8 @@ def format_rate(done: int, total: int) -> str:
     if total <= 0:
         return "—"
     return f"完成{done}/{total}项，完成率{format_percent(done * 100 / total)}"
+
+
+def format_cn_date(d: dt.date) -> str:
+    """A date as GB/T 9704-2012 writes it: Arabic digits, no leading zeros ("2022年1月5日")."""
+    return f"{d.year}年{d.month}月{d.day}日"

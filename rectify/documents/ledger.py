@@ -135,6 +135,8 @@ def build_export(measures: QuerySet[Measure], *, as_of: dt.date) -> dict[str, An
                 "text": p.text,
                 "goal": p.goal,
                 "status": p.status,
+                "closed_on": _iso(p.closed_on),
+                "reopened": p.reopened_count,
                 "deadline": _deadline(p),
                 "responsible_person": p.responsible_person or None,
                 "acceptance_unit": p.acceptance_unit_name or None,
@@ -154,6 +156,8 @@ def build_export(measures: QuerySet[Measure], *, as_of: dt.date) -> dict[str, An
                 "number": m.number or None,
                 "text": m.text,
                 "status": m.status,
+                "closed_on": _iso(m.closed_on),
+                "reopened": m.reopened_count,
                 "progress": progress,
                 "warning": _warning(warnings[m.pk]),
                 "last_report": _local(last),
@@ -253,6 +257,7 @@ def export_bytes(data: dict[str, Any], fmt: str) -> bytes:
             "时限类型",
             "到期日",
             "状态",
+            "销号日期",
             "进度",
             "预警",
             "预警原因",
@@ -276,6 +281,7 @@ def export_bytes(data: dict[str, Any], fmt: str) -> bytes:
                             m["deadline"]["kind"],
                             m["due"] or "",
                             m["status"],
+                            m["closed_on"] or "",
                             format_percent(m["progress"]) if m["progress"] is not None else "",
                             m["warning"]["label"],
                             "；".join(m["warning"]["reasons"]),
@@ -286,7 +292,7 @@ def export_bytes(data: dict[str, Any], fmt: str) -> bytes:
     raise ValueError(f"不支持的导出格式：{fmt}")
 
 
-TRACKING_COLUMNS = ["整改进度", "完成情况", "预警", "预警原因", "最近报送"]
+TRACKING_COLUMNS = ["整改进度", "完成情况", "预警", "预警原因", "最近报送", "销号日期"]
 
 
 def _tracking_cells(problem: dict[str, Any]) -> list[str]:
@@ -300,6 +306,7 @@ def _tracking_cells(problem: dict[str, Any]) -> list[str]:
         problem["warning"]["label"],
         "\n".join(reasons),
         (problem["last_report"] or "")[:16].replace("T", " "),
+        problem["closed_on"] or "",
     ]
 
 

@@ -1,15 +1,38 @@
-"""Ledger downloads from the web UI, scoped exactly like the ledger page."""
+"""Pages and downloads of the documents app: the ledger export, the .docx/.pdf of a supervision
+notice, 月通报 (list, generate, edit, issue, download) and 工作简报 (list, draft, edit, issue,
+download). Thin: each view reads through selectors and writes through one service."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+import datetime as dt
+from typing import Any
+from urllib.parse import quote
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from rectify.audit.selectors import audit_timeline
 from rectify.core import clock
-from rectify.core.http import business_view
+from rectify.core.errors import ConcurrentChange, DomainError, Forbidden, NotFound
+from rectify.core.http import business_view, errors_as_messages, paginate, post_int
 from rectify.plans.selectors import LedgerFilters, measure_list
 
+from . import compose, policies, selectors, services
+from .figures import SCORING_RULE, laggard_count
 from .ledger import FORMATS, build_export, export_bytes
+from .models import Briefing, Circular, DocStatus
+from .notice_docs import notice_document, notice_filename
+from .renderers import briefing as briefing_renderer
+from .renderers import official
+from .renderers.gbt9704 import heading_level, lines
+
+CONTENT_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
+}
 
 
 @login_required
@@ -24,3 +47,292 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(export_bytes(data, fmt), content_type=FORMATS[fmt])
     response["Content-Disposition"] = f"attachment; filename=ledger-{today:%Y%m%d}.{fmt}"
     return response
+
+
+# --- downloads -------------------------------------------------------------------------------
+
+
+def attachment(content: bytes, *, fmt: str, filename: str, fallback: str) -> HttpResponse:
+    """A download with its Chinese file name (RFC 6266/5987: filename*=UTF-8''…) and an ASCII
+    name for clients that do not read it."""
+    response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"{fallback}.{fmt}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def render_official(doc: official.OfficialDocument, fmt: str) -> bytes:
+    return official.render_pdf(doc) if fmt == "pdf" else official.render_docx(doc)
+
+
+def render_briefing(doc: briefing_renderer.Briefing, fmt: str) -> bytes:
+    return briefing_renderer.render_pdf(doc) if fmt == "pdf" else briefing_renderer.render_docx(doc)
+
+
+@login_required
+@business_view
+def notice_file(request: HttpRequest, notice_id: int, fmt: str) -> HttpResponse:
+    notice = selectors.notice_get(viewer=request.user, notice_id=notice_id)
+    content = render_official(notice_document(notice), fmt)
+    return attachment(content, fmt=fmt, filename=notice_filename(notice, fmt), fallback=f"notice-{notice.pk}")
+
+
+@login_required
+@business_view
+def circular_file(request: HttpRequest, circular_id: int, fmt: str) -> HttpResponse:
+    circular = selectors.circular_get(viewer=request.user, circular_id=circular_id)
+    content = render_official(compose.circular_document(circular), fmt)
+    filename = compose.circular_filename(circular, fmt)
+    return attachment(content, fmt=fmt, filename=filename, fallback=f"circular-{circular.pk}")
+
+
+@login_required
+@business_view
+def briefing_file(request: HttpRequest, briefing_id: int, fmt: str) -> HttpResponse:
+    briefing = selectors.briefing_get(viewer=request.user, briefing_id=briefing_id)
+    content = render_briefing(compose.briefing_document(briefing), fmt)
+    filename = compose.briefing_filename(briefing, fmt)
+    return attachment(content, fmt=fmt, filename=filename, fallback=f"briefing-{briefing.pk}")
+
+
+# --- 月通报 ------------------------------------------------------------------------------------
+
+
+def _previous_month(today: dt.date) -> tuple[int, int]:
+    return (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+
+
+@login_required
+@business_view
+def circulars(request: HttpRequest) -> HttpResponse:
+    page = paginate(request, selectors.circular_list(viewer=request.user))
+    today = clock.today()
+    year, month = _previous_month(today)
+    context = {
+        "page": page,
+        "query": "",
+        "can_compile": policies.can_compile(request.user),
+        "default_year": year,
+        "default_month": month,
+        "years": list(range(today.year, today.year - 6, -1)),
+        "months": list(range(1, 13)),
+    }
+    return render(request, "documents/circulars.html", context)
+
+
+@login_required
+@require_POST
+@business_view
+def circular_generate(request: HttpRequest) -> HttpResponse:
+    year, month = post_int(request, "year"), post_int(request, "month")
+    with errors_as_messages(request):
+        circular, created = services.circular_generate(actor=request.user, year=year, month=month)
+        if created:
+            messages.success(request, f"已生成{circular.period_label}通报草稿，请核对数据、修改文字后印发。")
+        else:
+            messages.success(request, f"已按最新数据更新{circular.period_label}通报草稿的统计数据。")
+        return redirect("documents:circular", circular_id=circular.pk)
+    return redirect("documents:circulars")
+
+
+def _circular_context(request: HttpRequest, circular: Circular, typed: dict[str, str] | None = None) -> dict[str, Any]:
+    units = compose.figures_units(circular)
+    named = {f.unit_id for f in compose.figures_laggards(circular)}
+    editable = circular.status == DocStatus.DRAFT and policies.can_edit(request.user, circular)
+    paragraphs = compose.circular_paragraphs(circular)
+    return {
+        "circular": circular,
+        "units": units,
+        "named": named,
+        "laggard_n": laggard_count(),
+        "totals": compose.figures_totals(circular),
+        "preview": [{"level": heading_level(line), "text": line} for line in lines(paragraphs)],
+        "chart": compose.chart_data(circular),
+        "chart_height": max(240, 26 * len(units) + 70),
+        "rule": circular.figures.get("rule") or SCORING_RULE,
+        "can_edit": editable,
+        "typed": typed,
+        "timeline": audit_timeline(circular, include_children=False),
+    }
+
+
+@login_required
+@business_view
+def circular(request: HttpRequest, circular_id: int) -> HttpResponse:
+    """The 月通报: figures, chart and text; its office edits the draft's words here (versioned)."""
+    obj = selectors.circular_get(viewer=request.user, circular_id=circular_id)
+    if request.method != "POST":
+        return render(request, "documents/circular.html", _circular_context(request, obj))
+    typed = {k: request.POST.get(k, "") for k in ("title", "intro", "closing")}
+    try:
+        services.circular_update(actor=request.user, circular=obj, version=post_int(request, "version"), **typed)
+    except (Forbidden, NotFound):
+        raise
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        obj.refresh_from_db()
+        status = 409 if isinstance(exc, ConcurrentChange) else 400
+        return render(request, "documents/circular.html", _circular_context(request, obj, typed), status=status)
+    messages.success(request, "通报草稿已保存。")
+    return redirect("documents:circular", circular_id=obj.pk)
+
+
+@login_required
+@require_POST
+@business_view
+def circular_action(request: HttpRequest, circular_id: int, action: str) -> HttpResponse:
+    obj = selectors.circular_get(viewer=request.user, circular_id=circular_id)
+    with errors_as_messages(request):
+        if action == "refresh":
+            services.circular_refresh(actor=request.user, circular=obj)
+            messages.success(request, "已按最新数据重新统计。")
+        elif action == "issue":
+            services.circular_issue(actor=request.user, circular=obj, version=post_int(request, "version"))
+            messages.success(request, f"通报已印发，文号：{obj.number}。被点名的单位将收到通知。")
+        elif action == "cancel":
+            services.circular_cancel(actor=request.user, circular=obj)
+            messages.success(request, "通报草稿已作废。")
+    return redirect("documents:circular", circular_id=obj.pk)
+
+
+# --- 工作简报 ----------------------------------------------------------------------------------
+
+
+def _date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+@login_required
+@business_view
+def briefings(request: HttpRequest) -> HttpResponse:
+    page = paginate(request, selectors.briefing_list(viewer=request.user))
+    today = clock.today()
+    context = {
+        "page": page,
+        "query": "",
+        "can_compile": policies.can_compile(request.user),
+        "default_start": today - dt.timedelta(days=6),
+        "default_end": today,
+    }
+    return render(request, "documents/briefings.html", context)
+
+
+@login_required
+@require_POST
+@business_view
+def briefing_new(request: HttpRequest) -> HttpResponse:
+    start, end = _date(request.POST.get("period_start", "")), _date(request.POST.get("period_end", ""))
+    with errors_as_messages(request):
+        if start is None or end is None:
+            raise DomainError("请填写起止日期。")
+        briefing = services.briefing_draft(actor=request.user, period_start=start, period_end=end)
+        messages.success(request, "已根据本期数据起草简报，请修改完善后印发。")
+        return redirect("documents:briefing", briefing_id=briefing.pk)
+    return redirect("documents:briefings")
+
+
+def _count(data: QueryDict, name: str, limit: int) -> int:
+    value = str(data.get(name, ""))
+    return min(int(value), limit) if value.isascii() and value.isdigit() else 0
+
+
+def sections_from_post(data: QueryDict) -> list[dict[str, Any]]:
+    """The edit form's sections: s{i}-heading, and per item s{i}-{j}-title / -body / -delete
+    (each section also carries one blank item to add a new one)."""
+    sections = []
+    for i in range(_count(data, "sections", 20)):
+        items = []
+        for j in range(_count(data, f"s{i}-items", 200)):
+            if data.get(f"s{i}-{j}-delete"):
+                continue
+            items.append(
+                {
+                    "title": data.get(f"s{i}-{j}-title", ""),
+                    "paragraphs": str(data.get(f"s{i}-{j}-body", "")).splitlines(),
+                }
+            )
+        sections.append({"heading": data.get(f"s{i}-heading", ""), "items": items})
+    return sections
+
+
+def _briefing_context(request: HttpRequest, briefing: Briefing, typed: dict[str, Any] | None = None) -> dict[str, Any]:
+    editable = briefing.status == DocStatus.DRAFT and policies.can_edit(request.user, briefing)
+    source = typed or {
+        "sections": briefing.sections,
+        "series_title": briefing.series_title,
+        "date": briefing.date,
+        "editor": briefing.editor,
+    }
+    form_sections = [
+        {
+            "heading": s.get("heading", ""),
+            "items": [
+                {"title": i.get("title", ""), "body": "\n".join(i.get("paragraphs", []))} for i in s.get("items", [])
+            ]
+            + [{"title": "", "body": "", "blank": True}],
+        }
+        for s in source["sections"]
+    ]
+    document = compose.briefing_document(briefing)
+    return {
+        "briefing": briefing,
+        "document": document,
+        "issue_label": briefing_renderer.issue_label(document.issue_no),
+        "can_edit": editable,
+        "form": source,
+        "form_sections": form_sections,
+        "timeline": audit_timeline(briefing, include_children=False),
+    }
+
+
+@login_required
+@business_view
+def briefing(request: HttpRequest, briefing_id: int) -> HttpResponse:
+    obj = selectors.briefing_get(viewer=request.user, briefing_id=briefing_id)
+    if request.method != "POST":
+        return render(request, "documents/briefing.html", _briefing_context(request, obj))
+    typed: dict[str, Any] = {
+        "sections": sections_from_post(request.POST),
+        "series_title": request.POST.get("series_title", ""),
+        "date": _date(request.POST.get("date", "")) or obj.date,
+        "editor": request.POST.get("editor", ""),
+    }
+    try:
+        services.briefing_update(
+            actor=request.user,
+            briefing=obj,
+            version=post_int(request, "version"),
+            sections=typed["sections"],
+            series_title=typed["series_title"],
+            date=typed["date"],
+            editor=typed["editor"],
+        )
+    except (Forbidden, NotFound):
+        raise
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        obj.refresh_from_db()
+        status = 409 if isinstance(exc, ConcurrentChange) else 400
+        return render(request, "documents/briefing.html", _briefing_context(request, obj, typed), status=status)
+    messages.success(request, "简报草稿已保存。")
+    return redirect("documents:briefing", briefing_id=obj.pk)
+
+
+@login_required
+@require_POST
+@business_view
+def briefing_action(request: HttpRequest, briefing_id: int, action: str) -> HttpResponse:
+    obj = selectors.briefing_get(viewer=request.user, briefing_id=briefing_id)
+    with errors_as_messages(request):
+        if action == "issue":
+            services.briefing_issue(actor=request.user, briefing=obj, version=post_int(request, "version"))
+            messages.success(request, f"简报已印发：{obj.year}年第{obj.issue_no}期。")
+        elif action == "cancel":
+            services.briefing_cancel(actor=request.user, briefing=obj)
+            messages.success(request, "简报草稿已作废。")
+    return redirect("documents:briefing", briefing_id=obj.pk)

@@ -64,6 +64,9 @@ class TrackedFields(models.Model):
     progress = models.FloatField("进度（%）", null=True, blank=True)
     last_report_at = models.DateTimeField("最近报送", null=True, blank=True)
     warning_level = models.CharField("预警", max_length=10, choices=WarningLevel.choices, blank=True, default="")
+    # Close-out (closeout app): the 销号 date while closed, and how often the item relapsed.
+    closed_on = models.DateField("销号日期", null=True, blank=True)
+    reopened_count = models.PositiveSmallIntegerField("反弹重开次数", default=0)
 
     class Meta:
         abstract = True

@@ -24,6 +24,7 @@ from django.urls import reverse
 from rectify.audit.services import record
 from rectify.core import clock
 from rectify.core.errors import ConcurrentChange, DomainError, Forbidden
+from rectify.core.formats import format_cn_date
 from rectify.core.numbering import next_number
 from rectify.core.transitions import transition, versioned_update
 from rectify.notifications.services import Message, notify
@@ -119,7 +120,7 @@ def default_body(kind: str, unit: OrgUnit, measures: Sequence[Measure], *, today
     """A first draft from the data of the measures; the coordinator edits it before issuing."""
     lines = []
     for n, m in enumerate(measures, start=1):
-        deadline = m.deadline_raw + (f"（{m.due_on:%Y年%m月%d日}）" if m.due_on else "")
+        deadline = m.deadline_raw + (f"（{format_cn_date(m.due_on)}）" if m.due_on else "")
         progress_text = f"，目前报送进度{m.progress:.0f}%" if m.progress is not None else "，至今未报送进展"
         level = {"red": "红色预警", "yellow": "黄色预警"}.get(m.warning_level, "")
         lines.append(
@@ -128,7 +129,7 @@ def default_body(kind: str, unit: OrgUnit, measures: Sequence[Measure], *, today
             + "。"
         )
     listing = "\n".join(lines) or "（请列明涉及的整改任务）"
-    reply = f"请于{due:%Y年%m月%d日}前" if due else "请尽快"
+    reply = f"请于{format_cn_date(due)}前" if due else "请尽快"
     opening = {
         NoticeKind.REMINDER: "经调度，你单位牵头负责的以下督察整改任务进度滞后，现予以提醒：",
         NoticeKind.URGE: "你单位牵头负责的以下督察整改任务经提醒后仍推进滞后，现予以督办：",
@@ -305,7 +306,7 @@ def notice_issue(*, actor: Any, notice: SupervisionNotice, skip_reason: str = ""
         to="unit",
         subject=f"【{notice.get_kind_display()}】{number} {notice.title}",
         body=f"{notice.issuer.name}向你单位印发{notice.get_kind_display()}（{number}）。"
-        + (f"请于{notice.response_due:%Y年%m月%d日}前在平台上回复整改情况。" if notice.response_due else ""),
+        + (f"请于{format_cn_date(notice.response_due)}前在平台上回复整改情况。" if notice.response_due else ""),
         key="issued",
     )
     return notice
@@ -550,7 +551,7 @@ def proposals(*, viewer: Any, today: dt.date | None = None) -> list[Proposal]:
                 kind=NoticeKind.REMINDER,
                 unit=units[unit_id],
                 measures=tuple(measures),
-                reason=f"{len(measures)}项牵头措施自{oldest:%Y年%m月%d日}起为红色预警，尚未发提醒函。",
+                reason=f"{len(measures)}项牵头措施自{format_cn_date(oldest)}起为红色预警，尚未发提醒函。",
             )
         )
     return out
@@ -669,7 +670,7 @@ def extension_request(
     if measure.deadline_kind not in EXTENSIBLE_KINDS or measure.due_on is None:
         raise DomainError("该措施没有明确的整改时限（如立行立改、长期坚持），不适用延期申请。")
     if today > measure.due_on:
-        raise DomainError(f"整改时限（{measure.due_on:%Y年%m月%d日}）已过，延期须在到期前申请；请与整改办联系。")
+        raise DomainError(f"整改时限（{format_cn_date(measure.due_on)}）已过，延期须在到期前申请；请与整改办联系。")
     if requested_due <= measure.due_on:
         raise DomainError("申请延至的日期须晚于现整改时限。")
     if not reason.strip():
@@ -735,13 +736,13 @@ def extension_decide(
     else:
         record(actor=actor, action="extension.refused", obj=measure.problem, after={"measure": measure.pk}, note=note)
     recipients = [ext.requested_by] if ext.requested_by else []
-    verdict = f"已批准，整改时限延至{ext.approved_due:%Y年%m月%d日}" if approve and ext.approved_due else "未获批准"
+    verdict = f"已批准，整改时限延至{format_cn_date(ext.approved_due)}" if approve and ext.approved_due else "未获批准"
     notify(
         recipients=recipients + progress.unit_clerks([ext.unit_id]).get(ext.unit_id, []),
         message=Message(
             kind="supervision",
             subject=f"【延期申请】（{measure.problem.number}）{measure.label}{verdict}",
-            body=f"原整改时限：{ext.old_due:%Y年%m月%d日}；申请延至：{ext.requested_due:%Y年%m月%d日}。"
+            body=f"原整改时限：{format_cn_date(ext.old_due)}；申请延至：{format_cn_date(ext.requested_due)}。"
             f"审批意见：{note or '同意'}",
             url=reverse("supervision:extensions"),
             dedupe_key=f"extension:{ext.pk}:decided",
@@ -818,7 +819,7 @@ def visit_record(*, actor: Any, data: VisitInput) -> SiteVisit:
                 message=Message(
                     kind="supervision",
                     subject=f"【现场督办任务】{visit.title}",
-                    body=f"{text.strip()}" + (f"（完成时限：{due:%Y年%m月%d日}）" if due else ""),
+                    body=f"{text.strip()}" + (f"（完成时限：{format_cn_date(due)}）" if due else ""),
                     url=reverse("supervision:visit", args=[visit.pk]),
                     dedupe_key=f"visit:{visit.pk}:task:{unit.pk}",
                 ),

@@ -249,8 +249,8 @@ def test_the_xlsx_and_csv_exports_carry_progress_warning_and_last_report(tmp_pat
     call_command("export_ledger", str(out), "--as-of", "2022-10-08")
     rows = CalamineWorkbook.from_path(str(out)).get_sheet_by_index(0).to_python()
     header = next(r for r in rows if "整改措施" in r)
-    assert header[-5:] == ["整改进度", "完成情况", "预警", "预警原因", "最近报送"]
-    twelve = next(r for r in rows if r and r[0] == "（十二）")
+    assert header[-6:] == ["整改进度", "完成情况", "预警", "预警原因", "最近报送", "销号日期"]
+    twelve = next(r for r in rows if r and r[0] == "（十二）")[:-1]
     assert twelve[-3] == "红色" and "2022-09-30" in twelve[-2] and twelve[-5] == "未报送"
     assert twelve[-4] == "完成0/3项，完成率0%"
     csv = tmp_path / "ledger.csv"

@@ -74,7 +74,7 @@ def test_a_draft_is_written_from_the_data_of_its_measures(users: Any, scanned: N
         notice = draft(users)
     m = red_measures(shuocheng())[0]
     assert notice.title == "关于朔城区政府督察整改任务推进滞后的提醒函"
-    assert f"（{m.problem.number}）{m.label}" in notice.body and "2022年09月30日" in notice.body
+    assert f"（{m.problem.number}）{m.label}" in notice.body and "2022年9月30日" in notice.body
     assert "红色预警" in notice.body and "至今未报送进展" in notice.body
     assert notice.number == "" and notice.response_due == dt.date(2022, 10, 15)
     assert notice.issuer.name == "市生态环境保护督察整改工作领导小组办公室"

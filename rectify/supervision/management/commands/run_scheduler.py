@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections, connection
+from django.utils.module_loading import import_string
 
 from rectify.core import clock
 from rectify.progress.periods import SHANGHAI
@@ -75,4 +76,15 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{run.today:%Y-%m-%d} 扫描完成：新预警 {run.raised} 条，新增未报送 {run.missed}，提醒 {run.reminders} 条。"
         )
+        # The other daily jobs (销号 at the end of 公示, 交账 packages), named in settings so this
+        # command does not import the apps above it; each is idempotent and catches up by itself.
+        for path, label in settings.RECTIFY_DAILY_JOBS:
+            try:
+                done = import_string(path)(today=run.today)
+            except Exception as exc:
+                self.stderr.write(f"{label}失败：{exc}")
+                continue
+            finally:
+                _refresh_connections()
+            self.stdout.write(f"{label}：{len(done)} 项。")
         self.stdout.flush()

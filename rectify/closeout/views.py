@@ -1,0 +1,191 @@
+"""Close-out pages: apply (with evidence), the application with its record, the acceptance
+queue, 会签, objections and reopening; the public 公示/销号 list lives in the portal app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from rectify.audit.selectors import audit_timeline
+from rectify.core.errors import DomainError, Forbidden, NotFound
+from rectify.core.http import business_view, paginate, post_int, query_without_page, stored_file_response
+from rectify.orgs.models import OrgUnit
+from rectify.plans.models import Measure
+from rectify.plans.selectors import problem_get
+from rectify.supervision import selectors as supervision_selectors
+
+from . import policies, selectors, services
+from .models import CloseoutEvidence, CloseoutStatus, Consent, Decision
+
+
+def _files(request: HttpRequest) -> list[tuple[str, bytes]]:
+    return [(f.name or "佐证材料", f.read()) for f in request.FILES.getlist("files")]
+
+
+@login_required
+@business_view
+def application_list(request: HttpRequest) -> HttpResponse:
+    filters = selectors.CloseoutFilters.from_query(request.GET)
+    page = paginate(request, selectors.application_list(viewer=request.user, filters=filters))
+    context = {
+        "page": page,
+        "filters": filters,
+        "statuses": CloseoutStatus.choices,
+        "query": query_without_page(request),
+        "measures": list(selectors.applicable_measures(viewer=request.user)[:300]),
+    }
+    return render(request, "closeout/applications.html", context)
+
+
+@login_required
+@business_view
+def review_queue(request: HttpRequest) -> HttpResponse:
+    page = paginate(request, selectors.review_queue(viewer=request.user))
+    return render(request, "closeout/review.html", {"page": page, "query": ""})
+
+
+@login_required
+@business_view
+def apply(request: HttpRequest) -> HttpResponseBase:
+    """Apply for a measure (?measure=) or a whole problem (?problem=)."""
+    source = request.POST if request.method == "POST" else request.GET
+    measure = problem = None
+    if source.get("measure"):
+        measure = Measure.objects.select_related("problem").filter(pk=post_int_value(source.get("measure"))).first()
+        if measure is None:
+            raise NotFound()
+        problem_get(viewer=request.user, problem_id=measure.problem_id)
+    elif source.get("problem"):
+        problem = problem_get(viewer=request.user, problem_id=post_int_value(source.get("problem")))
+    else:
+        raise NotFound()
+    leads = services.lead_units(measure=measure, problem=problem)
+    mine = [u for u in leads if policies.can_apply_for(request.user, u)]
+    if not mine:
+        raise Forbidden("只有该事项牵头单位的联络员可以申请销号。")
+    if request.method == "POST":
+        unit = next((u for u in mine if u.pk == post_int(request, "unit")), mine[0])
+        try:
+            app = services.closeout_apply(
+                actor=request.user,
+                unit=unit,
+                statement=str(request.POST.get("statement") or ""),
+                measure=measure,
+                problem=problem,
+                files=_files(request),
+            )
+        except (Forbidden, NotFound):
+            raise
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request, "销号申请已提交。" if app.status == "submitted" else "已提交，等待其他牵头单位会签。"
+            )
+            return redirect("closeout:application", pk=app.pk)
+    context = {"measure": measure, "problem": problem, "units": mine, "leads": leads, "typed": request.POST}
+    return render(request, "closeout/apply.html", context)
+
+
+def post_int_value(value: Any) -> int:
+    text = str(value or "")
+    return int(text) if text.isascii() and text.isdigit() else 0
+
+
+@login_required
+@business_view
+def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    app = selectors.application_get(viewer=request.user, pk=pk)
+    consents = list(Consent.objects.filter(application=app).select_related("unit", "agreed_by"))
+    context = {
+        "app": app,
+        "evidence": list(CloseoutEvidence.objects.filter(application=app)),
+        "decisions": list(Decision.objects.filter(application=app).select_related("actor")),
+        "consents": consents,
+        "my_consents": [c for c in consents if c.agreed_at is None and policies.can_apply_for(request.user, c.unit)],
+        "can_review": policies.can_review(request.user, app)
+        and app.status in (CloseoutStatus.SUBMITTED, CloseoutStatus.SITE_CHECK),
+        "can_resubmit": policies.can_apply_for(request.user, app.unit) and app.status == CloseoutStatus.RETURNED,
+        "can_withdraw": policies.can_apply_for(request.user, app.unit)
+        and app.status in (CloseoutStatus.CONSENTING, CloseoutStatus.SUBMITTED, CloseoutStatus.RETURNED),
+        "can_object": (policies.can_manage(request.user, app.unit_id) or policies.can_review(request.user, app))
+        and app.status == CloseoutStatus.PUBLISHED,
+        "can_reopen": policies.can_manage(request.user, app.unit_id) and app.status == CloseoutStatus.CLOSED,
+        "shortfalls": services.indicator_shortfalls(app)
+        if app.status in (CloseoutStatus.SUBMITTED, CloseoutStatus.SITE_CHECK)
+        else [],
+        "visits": list(supervision_selectors.visit_list(viewer=request.user)[:50])
+        if policies.can_review(request.user, app)
+        else [],
+        "timeline": audit_timeline(app),
+        "typed": request.POST if request.method == "POST" else {},
+    }
+    return render(request, "closeout/application.html", context)
+
+
+@login_required
+@require_POST
+@business_view
+def application_action(request: HttpRequest, pk: int, action: str) -> HttpResponseBase:
+    app = selectors.application_get(viewer=request.user, pk=pk)
+    user = request.user
+    text = str(request.POST.get("text") or "")
+    try:
+        if action in ("accept", "return", "site_check"):
+            visit = None
+            if request.POST.get("visit"):
+                visit = supervision_selectors.visit_get(viewer=user, pk=post_int(request, "visit"))
+            services.closeout_decide(
+                actor=user, app=app, decision=action, opinion=text, visit=visit, seen=request.POST.get("seen") or None
+            )
+            messages.success(
+                request, {"accept": "验收通过，已进入公示。", "return": "已退回。"}.get(action, "已要求现场核查。")
+            )
+        elif action == "consent":
+            unit = OrgUnit.objects.filter(pk=post_int(request, "unit")).first()
+            if unit is None:
+                raise NotFound()
+            services.closeout_consent(actor=user, app=app, unit=unit)
+            messages.success(request, "已会签同意。")
+        elif action == "resubmit":
+            services.closeout_resubmit(actor=user, app=app, statement=text, files=_files(request))
+            messages.success(request, "已重新提交。")
+        elif action == "withdraw":
+            services.closeout_withdraw(actor=user, app=app)
+            messages.success(request, "已撤回。")
+        elif action == "object":
+            services.closeout_object(actor=user, app=app, opinion=text)
+            messages.success(request, "已登记异议，重新进入验收。")
+        elif action == "reopen":
+            services.closeout_reopen(actor=user, app=app, reason=text, files=_files(request))
+            messages.success(request, "已重新打开，事项回到整改台账。")
+        else:
+            raise NotFound()
+    except (Forbidden, NotFound):
+        raise
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        if action in ("resubmit", "reopen", "return", "site_check", "object"):
+            return application_detail(request, pk)
+    return redirect("closeout:application", pk=app.pk)
+
+
+@login_required
+@business_view
+def evidence_download(request: HttpRequest, pk: int) -> HttpResponseBase:
+    evidence = CloseoutEvidence.objects.filter(pk=pk).first()
+    if evidence is None:
+        raise NotFound()
+    selectors.application_get(viewer=request.user, pk=evidence.application_id)
+    inline = request.GET.get("inline") == "1" and (evidence.is_image or evidence.content_type == "application/pdf")
+    return stored_file_response(
+        storage_name=evidence.storage_name,
+        filename=evidence.original_name,
+        content_type=evidence.content_type,
+        inline=inline,
+    )

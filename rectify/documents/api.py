@@ -1,0 +1,385 @@
+"""/api/v1/ for documents: 月通报 and 工作简报 (list, detail, generate or draft, edit, issue) and
+the .docx/.pdf of notices, circulars and briefings. Scoped exactly like the pages (same
+selectors and services); serializers live here. Wired into the API by `urlpatterns` below
+(included under /api/v1/ in the "api" namespace by rectify/api/urls.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpResponse
+from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from rectify.core.errors import ConcurrentChange, DomainError, Forbidden, NotFound
+
+from . import compose, selectors, services
+from .models import Briefing, Circular, DocStatus
+from .notice_docs import notice_document, notice_filename
+from .views import CONTENT_TYPES, attachment, render_briefing, render_official
+
+# --- serializers -----------------------------------------------------------------------------
+
+
+class UnitFiguresSerializer(serializers.Serializer):
+    unit_id = serializers.IntegerField()
+    unit = serializers.CharField()
+    rank = serializers.IntegerField()
+    score = serializers.FloatField()
+    assigned = serializers.IntegerField(help_text="承担措施数")
+    completed = serializers.IntegerField(help_text="已完成")
+    on_time = serializers.IntegerField(help_text="按期完成")
+    overdue = serializers.IntegerField(help_text="逾期未完成")
+    red = serializers.IntegerField(help_text="截止日仍为红色预警的措施数")
+    missed_periods = serializers.IntegerField(help_text="当月未按时报送的期次")
+    missed_items = serializers.IntegerField(help_text="未按时报送涉及的措施数")
+    notices = serializers.DictField(child=serializers.IntegerField(), help_text="当月收到的督办文书，按类型")
+    named = serializers.BooleanField(help_text="在“存在的问题”中被点名")
+
+
+class TotalsSerializer(serializers.Serializer):
+    units = serializers.IntegerField()
+    measures = serializers.IntegerField()
+    completed = serializers.IntegerField()
+    on_time = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    red = serializers.IntegerField()
+    missed_units = serializers.IntegerField()
+    missed_periods = serializers.IntegerField()
+    missed_items = serializers.IntegerField()
+    notices = serializers.DictField(child=serializers.IntegerField())
+
+
+class CircularSerializer(serializers.ModelSerializer):
+    issuer_name = serializers.CharField(source="issuer.name", read_only=True)
+    region_name = serializers.CharField(source="region.name", read_only=True)
+
+    class Meta:
+        model = Circular
+        fields = [
+            "id",
+            "issuer",
+            "issuer_name",
+            "region_name",
+            "year",
+            "month",
+            "status",
+            "title",
+            "number",
+            "issued_on",
+            "as_of",
+            "computed_at",
+            "version",
+        ]
+
+
+class CircularDetailSerializer(CircularSerializer):
+    units = serializers.SerializerMethodField()
+    totals = serializers.SerializerMethodField()
+    paragraphs = serializers.SerializerMethodField()
+    scoring_rule = serializers.SerializerMethodField()
+
+    class Meta(CircularSerializer.Meta):
+        fields = [*CircularSerializer.Meta.fields, "intro", "closing", "units", "totals", "paragraphs", "scoring_rule"]
+
+    @extend_schema_field(UnitFiguresSerializer(many=True))
+    def get_units(self, obj: Circular) -> list[dict[str, Any]]:
+        named = {f.unit_id for f in compose.figures_laggards(obj)}
+        return [
+            {**{k: v for k, v in f.as_json().items() if k != "path"}, "named": f.unit_id in named}
+            for f in compose.figures_units(obj)
+        ]
+
+    @extend_schema_field(TotalsSerializer)
+    def get_totals(self, obj: Circular) -> dict[str, Any]:
+        return compose.figures_totals(obj).as_json()
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_paragraphs(self, obj: Circular) -> list[str]:
+        return compose.circular_paragraphs(obj)
+
+    def get_scoring_rule(self, obj: Circular) -> str:
+        return str(obj.figures.get("rule", ""))
+
+
+class CircularGenerateSerializer(serializers.Serializer):
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    month = serializers.IntegerField(min_value=1, max_value=12)
+
+
+class CircularUpdateSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    title = serializers.CharField(max_length=200)
+    intro = serializers.CharField(allow_blank=True)
+    closing = serializers.CharField(allow_blank=True)
+
+
+class IssueSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        min_value=1, required=False, help_text="所见的版本；草稿在此之后已被他人修改时拒绝印发（409）"
+    )
+
+
+class BriefingItemSerializer(serializers.Serializer):
+    title = serializers.CharField(allow_blank=True, max_length=200)
+    paragraphs = serializers.ListField(child=serializers.CharField(allow_blank=True))
+
+
+class BriefingSectionSerializer(serializers.Serializer):
+    heading = serializers.CharField(allow_blank=True, max_length=60, help_text="栏目，如“县区动态”；头条为空")
+    items = BriefingItemSerializer(many=True)
+
+
+class BriefingSerializer(serializers.ModelSerializer):
+    issuer_name = serializers.CharField(source="issuer.name", read_only=True)
+    region_name = serializers.CharField(source="region.name", read_only=True)
+
+    class Meta:
+        model = Briefing
+        fields = [
+            "id",
+            "issuer",
+            "issuer_name",
+            "region_name",
+            "status",
+            "year",
+            "issue_no",
+            "series_title",
+            "date",
+            "editor",
+            "period_start",
+            "period_end",
+            "issued_on",
+            "version",
+        ]
+
+
+class BriefingDetailSerializer(BriefingSerializer):
+    sections = BriefingSectionSerializer(many=True, read_only=True)
+
+    class Meta(BriefingSerializer.Meta):
+        fields = [*BriefingSerializer.Meta.fields, "sections"]
+
+
+class BriefingCreateSerializer(serializers.Serializer):
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+
+
+class BriefingUpdateSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    sections = BriefingSectionSerializer(many=True)
+    series_title = serializers.CharField(max_length=120, required=False)
+    date = serializers.DateField(required=False)
+    editor = serializers.CharField(max_length=60, required=False, allow_blank=True)
+
+
+# --- views -----------------------------------------------------------------------------------
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "已被他人处理，请刷新后重试。"
+    default_code = "conflict"
+
+
+class DocumentsAPIView(GenericAPIView):
+    """Domain errors as the API answers them: NotFound → 404, Forbidden → 403, someone else's
+    change first → 409, any other rule → 400."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, NotFound):
+            exc = Http404(exc.message)
+        elif isinstance(exc, Forbidden):
+            exc = PermissionDenied(exc.message)
+        elif isinstance(exc, ConcurrentChange):
+            exc = Conflict(exc.message)
+        elif isinstance(exc, DomainError):
+            exc = ValidationError({"detail": exc.message})
+        return super().handle_exception(exc)
+
+    def paged(self, queryset: Any, serializer_class: Any) -> Response:
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(serializer_class(page, many=True).data)
+
+
+class CircularList(DocumentsAPIView):
+    serializer_class = CircularSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("year", OpenApiTypes.INT),
+            OpenApiParameter("status", OpenApiTypes.STR, enum=DocStatus.values),
+            OpenApiParameter("page_size", OpenApiTypes.INT),
+        ],
+        operation_id="circulars_list",
+    )
+    def get(self, request: Request) -> Response:
+        qs = selectors.circular_list(viewer=request.user)
+        year = str(request.query_params.get("year", ""))
+        if year.isascii() and year.isdigit():
+            qs = qs.filter(year=int(year))
+        if request.query_params.get("status") in DocStatus.values:
+            qs = qs.filter(status=request.query_params["status"])
+        return self.paged(qs, CircularSerializer)
+
+    @extend_schema(
+        request=CircularGenerateSerializer,
+        responses={201: CircularDetailSerializer, 200: CircularDetailSerializer},
+        description="生成该月的月通报草稿（本整改办）；已有草稿时按最新数据重新统计（200）。",
+    )
+    def post(self, request: Request) -> Response:
+        body = CircularGenerateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        circular, created = services.circular_generate(actor=request.user, **body.validated_data)
+        circular = selectors.circular_get(viewer=request.user, circular_id=circular.pk)
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(CircularDetailSerializer(circular).data, status=code)
+
+
+class CircularDetail(DocumentsAPIView):
+    serializer_class = CircularDetailSerializer
+
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(CircularDetailSerializer(selectors.circular_get(viewer=request.user, circular_id=pk)).data)
+
+    @extend_schema(request=CircularUpdateSerializer, responses={200: CircularDetailSerializer})
+    def patch(self, request: Request, pk: int) -> Response:
+        circular = selectors.circular_get(viewer=request.user, circular_id=pk)
+        body = CircularUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.circular_update(actor=request.user, circular=circular, **body.validated_data)
+        return Response(CircularDetailSerializer(circular).data)
+
+
+class CircularIssue(DocumentsAPIView):
+    serializer_class = CircularDetailSerializer
+
+    @extend_schema(request=IssueSerializer, responses={200: CircularDetailSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        circular = selectors.circular_get(viewer=request.user, circular_id=pk)
+        body = IssueSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.circular_issue(actor=request.user, circular=circular, version=body.validated_data.get("version"))
+        return Response(CircularDetailSerializer(circular).data)
+
+
+class BriefingList(DocumentsAPIView):
+    serializer_class = BriefingSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=DocStatus.values),
+            OpenApiParameter("page_size", OpenApiTypes.INT),
+        ],
+        operation_id="briefings_list",
+    )
+    def get(self, request: Request) -> Response:
+        qs = selectors.briefing_list(viewer=request.user)
+        if request.query_params.get("status") in DocStatus.values:
+            qs = qs.filter(status=request.query_params["status"])
+        return self.paged(qs, BriefingSerializer)
+
+    @extend_schema(
+        request=BriefingCreateSerializer,
+        responses={201: BriefingDetailSerializer},
+        description="按时间范围内的数据起草一期工作简报（本整改办），印发时才编期数。",
+    )
+    def post(self, request: Request) -> Response:
+        body = BriefingCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        briefing = services.briefing_draft(actor=request.user, **body.validated_data)
+        briefing = selectors.briefing_get(viewer=request.user, briefing_id=briefing.pk)
+        return Response(BriefingDetailSerializer(briefing).data, status=status.HTTP_201_CREATED)
+
+
+class BriefingDetail(DocumentsAPIView):
+    serializer_class = BriefingDetailSerializer
+
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(BriefingDetailSerializer(selectors.briefing_get(viewer=request.user, briefing_id=pk)).data)
+
+    @extend_schema(request=BriefingUpdateSerializer, responses={200: BriefingDetailSerializer})
+    def patch(self, request: Request, pk: int) -> Response:
+        briefing = selectors.briefing_get(viewer=request.user, briefing_id=pk)
+        body = BriefingUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.briefing_update(actor=request.user, briefing=briefing, **body.validated_data)
+        return Response(BriefingDetailSerializer(briefing).data)
+
+
+class BriefingIssue(DocumentsAPIView):
+    serializer_class = BriefingDetailSerializer
+
+    @extend_schema(request=IssueSerializer, responses={200: BriefingDetailSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        briefing = selectors.briefing_get(viewer=request.user, briefing_id=pk)
+        body = IssueSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.briefing_issue(actor=request.user, briefing=briefing, version=body.validated_data.get("version"))
+        return Response(BriefingDetailSerializer(briefing).data)
+
+
+FILE_RESPONSES = {
+    (200, CONTENT_TYPES["docx"]): OpenApiTypes.BINARY,
+    (200, CONTENT_TYPES["pdf"]): OpenApiTypes.BINARY,
+}
+
+
+class DocumentFile(DocumentsAPIView):
+    """A generated .docx or .pdf (the `fmt` of the URL pattern)."""
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # The body is a file, not JSON: an Accept of application/pdf must not end in 406.
+        return super().perform_content_negotiation(request, force=True)
+
+
+class NoticeFile(DocumentFile):
+    @extend_schema(responses=FILE_RESPONSES, description="督办文书的 .docx/.pdf（草稿印“草稿”，无文号）。")
+    def get(self, request: Request, pk: int, fmt: str) -> HttpResponse:
+        notice = selectors.notice_get(viewer=request.user, notice_id=pk)
+        content = render_official(notice_document(notice), fmt)
+        return attachment(content, fmt=fmt, filename=notice_filename(notice, fmt), fallback=f"notice-{pk}")
+
+
+class CircularFile(DocumentFile):
+    @extend_schema(responses=FILE_RESPONSES, description="月通报的 .docx/.pdf，附各责任单位排名表。")
+    def get(self, request: Request, pk: int, fmt: str) -> HttpResponse:
+        circular = selectors.circular_get(viewer=request.user, circular_id=pk)
+        content = render_official(compose.circular_document(circular), fmt)
+        return attachment(
+            content, fmt=fmt, filename=compose.circular_filename(circular, fmt), fallback=f"circular-{pk}"
+        )
+
+
+class BriefingFile(DocumentFile):
+    @extend_schema(responses=FILE_RESPONSES, description="工作简报的 .docx/.pdf（第N期；草稿印“草稿”）。")
+    def get(self, request: Request, pk: int, fmt: str) -> HttpResponse:
+        briefing = selectors.briefing_get(viewer=request.user, briefing_id=pk)
+        content = render_briefing(compose.briefing_document(briefing), fmt)
+        return attachment(
+            content, fmt=fmt, filename=compose.briefing_filename(briefing, fmt), fallback=f"briefing-{pk}"
+        )
+
+
+# Included by rectify/api/urls.py under /api/v1/ (namespace "api").
+urlpatterns = [
+    path("circulars/", CircularList.as_view(), name="circulars"),
+    path("circulars/<int:pk>/", CircularDetail.as_view(), name="circular"),
+    path("circulars/<int:pk>/issue/", CircularIssue.as_view(), name="circular_issue"),
+    path("circulars/<int:pk>/docx/", CircularFile.as_view(), {"fmt": "docx"}, name="circular_docx"),
+    path("circulars/<int:pk>/pdf/", CircularFile.as_view(), {"fmt": "pdf"}, name="circular_pdf"),
+    path("briefings/", BriefingList.as_view(), name="briefings"),
+    path("briefings/<int:pk>/", BriefingDetail.as_view(), name="briefing"),
+    path("briefings/<int:pk>/issue/", BriefingIssue.as_view(), name="briefing_issue"),
+    path("briefings/<int:pk>/docx/", BriefingFile.as_view(), {"fmt": "docx"}, name="briefing_docx"),
+    path("briefings/<int:pk>/pdf/", BriefingFile.as_view(), {"fmt": "pdf"}, name="briefing_pdf"),
+    path("notices/<int:pk>/docx/", NoticeFile.as_view(), {"fmt": "docx"}, name="notice_docx"),
+    path("notices/<int:pk>/pdf/", NoticeFile.as_view(), {"fmt": "pdf"}, name="notice_pdf"),
+]

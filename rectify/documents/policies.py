@@ -1,0 +1,45 @@
+"""Who may compile, edit, issue and read 月通报 and 工作简报 (pure decisions from the viewer's scope).
+
+Drafts stay with the office that compiles them and the region's leaders (who read them before
+they go out); an issued document reaches every business user of its region, clerks included.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rectify.orgs.models import OrgUnit, Role
+from rectify.orgs.scope import Scope, viewer_scope
+
+from .models import DocStatus
+
+DRAFT_READERS = {Role.COORDINATOR, Role.LEADER}
+
+
+def can_compile(user: Any) -> bool:
+    """A coordinator (整改办) compiles for its own office."""
+    return Role.COORDINATOR in viewer_scope(user).region_roles
+
+
+def can_edit(user: Any, doc: Any) -> bool:
+    """Edit, refresh, issue, cancel: a coordinator of the issuing office itself."""
+    return any(m.role == Role.COORDINATOR and m.unit_id == doc.issuer_id for m in viewer_scope(user).memberships)
+
+
+def in_audience(scope: Scope, region: OrgUnit) -> bool:
+    """The viewer works inside the region (a unit below it) or watches over it."""
+    return scope.covers_unit(region.pk) or any(m.unit.path.startswith(region.path) for m in scope.memberships)
+
+
+def can_view(user: Any, doc: Any) -> bool:
+    scope = viewer_scope(user)
+    if not scope.is_business_user:
+        return False
+    if doc.status == DocStatus.ISSUED:
+        return in_audience(scope, doc.region)
+    return bool(DRAFT_READERS & scope.region_roles) and scope.covers_unit(doc.region_id)
+
+
+def can_read_documents(user: Any) -> bool:
+    """The lists of 月通报 and 工作简报: every business user (each sees what can_view allows)."""
+    return viewer_scope(user).is_business_user
