@@ -174,7 +174,10 @@ RECTIFY_PUBLIC_NOTICE_DAYS = int(os.environ.get("RECTIFY_PUBLIC_NOTICE_DAYS", 7)
 RECTIFY_CIRCULAR_LAGGARDS = int(os.environ.get("RECTIFY_CIRCULAR_LAGGARDS", 3))
 RECTIFY_BRIEFING_SERIES = os.environ.get("RECTIFY_BRIEFING_SERIES", "")
 # Daily jobs the scheduler runs after the deadline scan: (callable taking today=, label).
-RECTIFY_DAILY_JOBS = [("rectify.closeout.services.closeouts_finish", "公示期满销号")]
+RECTIFY_DAILY_JOBS = [
+    ("rectify.closeout.services.closeouts_finish", "公示期满销号"),
+    ("rectify.documents.handover.handover_due", "交账包"),
+]
 # More new warnings than this for one person in one scan arrive as one list (预警汇总).
 RECTIFY_REMINDER_DIGEST_AFTER = int(os.environ.get("RECTIFY_REMINDER_DIGEST_AFTER", 5))
 # When the scheduler (rectify run_scheduler) runs the daily scan, Asia/Shanghai.

@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from rectify.documents import api as documents_api
 
+from . import closeout_views as cv
 from . import progress_views as pv
 from . import supervision_views as sv
 from . import views
@@ -46,5 +47,17 @@ urlpatterns = [
     path("visits/<int:pk>/photos/", sv.VisitPhotos.as_view(), name="visit_photos"),
     path("flags/", sv.FlagList.as_view(), name="flags"),
     path("flags/<int:pk>/lift/", sv.FlagLift.as_view(), name="flag_lift"),
+]
+urlpatterns += [
+    path("closeouts/", cv.ApplicationList.as_view(), name="closeouts"),
+    path("closeouts/<int:pk>/", cv.ApplicationDetail.as_view(), name="closeout"),
+    path("closeouts/<int:pk>/decide/", cv.ApplicationDecide.as_view(), name="closeout_decide"),
+    path("closeouts/<int:pk>/consent/", cv.ApplicationConsent.as_view(), name="closeout_consent"),
+    path("closeouts/<int:pk>/resubmit/", cv.ApplicationText.as_view(action="resubmit"), name="closeout_resubmit"),
+    path("closeouts/<int:pk>/object/", cv.ApplicationText.as_view(action="object"), name="closeout_object"),
+    path("closeouts/<int:pk>/reopen/", cv.ApplicationText.as_view(action="reopen"), name="closeout_reopen"),
+    path("closeouts/<int:pk>/withdraw/", cv.ApplicationText.as_view(action="withdraw"), name="closeout_withdraw"),
+    path("indicators/", cv.IndicatorList.as_view(), name="indicators"),
+    path("indicators/<int:pk>/value/", cv.IndicatorValue.as_view(), name="indicator_value"),
 ]
 urlpatterns += documents_api.urlpatterns

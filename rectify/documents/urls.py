@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import dossier_views, views
 
 app_name = "documents"
 urlpatterns = [
@@ -22,4 +22,5 @@ urlpatterns = [
     path("briefings/<int:briefing_id>/cancel/", views.briefing_action, {"action": "cancel"}, name="briefing_cancel"),
     path("briefings/<int:briefing_id>.docx", views.briefing_file, {"fmt": "docx"}, name="briefing_docx"),
     path("briefings/<int:briefing_id>.pdf", views.briefing_file, {"fmt": "pdf"}, name="briefing_pdf"),
+    *dossier_views.urlpatterns,
 ]

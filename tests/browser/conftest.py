@@ -21,6 +21,17 @@ ARTIFACTS = ROOT / "artifacts" / "screenshots"
 PASSWORD = "Browser-Passw0rd-2022"
 
 
+# The test server's environment, for commands a test runs against its database (the nightly jobs).
+SERVER_ENV: dict[str, str] = {}
+
+
+def rectify_command(*args: str) -> str:
+    """Run `rectify <args>` against the test server's database; returns its output."""
+    rectify = str(Path(sys.executable).parent / "rectify")
+    done = subprocess.run([rectify, *args], env=SERVER_ENV, check=True, cwd=ROOT, capture_output=True, text=True)
+    return done.stdout
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -32,6 +43,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("server")
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'browser.sqlite3'}", "RECTIFY_VAR_DIR": str(tmp)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    SERVER_ENV.update(env)
     rectify = str(Path(sys.executable).parent / "rectify")
     subprocess.run([rectify, "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)
     subprocess.run([rectify, "load_demo", "--password", PASSWORD], env=env, check=True, cwd=ROOT, capture_output=True)

@@ -144,7 +144,7 @@ def test_weekly_report_is_filed_returned_resubmitted_and_accepted(page: Any, coo
     page.goto("/progress/")
     unread = int(page.locator("[data-testid=bell] .bell-count").inner_text())
     assert unread > 0
-    returned = page.locator(".card.border-danger")
+    returned = page.locator("[data-testid=returned-reports]")
     assert reason in returned.inner_text()
     shoot(page, "15-todo")
     with page.expect_navigation():

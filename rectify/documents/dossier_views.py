@@ -1,0 +1,145 @@
+"""Downloads of 一案一档 (a problem's dossier) and the 交账 page: the packages made, their
+downloads, the schedule form and "make this period's package now" for the city office.
+
+`urlpatterns` is included into the documents app's urls (namespace "documents")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.views.decorators.http import require_POST
+
+from rectify.closeout import policies as closeout_policies
+from rectify.closeout.models import HandoverPackage
+from rectify.core import clock
+from rectify.core.errors import Forbidden
+from rectify.core.http import business_view, errors_as_messages, paginate, stored_file_response
+from rectify.orgs.scope import viewer_scope
+from rectify.plans.selectors import problem_get
+
+from . import handover as handover_services
+from .dossier import build_dossier, dossier_filename
+
+ZIP = "application/zip"
+
+
+def zip_attachment(content: bytes, *, filename: str, fallback: str) -> HttpResponse:
+    """A .zip download with its Chinese name (RFC 6266/5987) and an ASCII name for old clients."""
+    response = HttpResponse(content, content_type=ZIP)
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@business_view
+def dossier_problem(request: HttpRequest, problem_id: int) -> HttpResponse:
+    if not viewer_scope(request.user).is_business_user:
+        raise Forbidden("您的账号没有业务数据的查看权限。")
+    problem = problem_get(viewer=request.user, problem_id=problem_id)
+    content = build_dossier(problem, viewer=request.user)
+    return zip_attachment(content, filename=dossier_filename(problem), fallback=f"problem-{problem.pk}-dossier.zip")
+
+
+# --- 交账 -------------------------------------------------------------------------------------------
+
+
+def _require_handover_viewer(request: HttpRequest) -> None:
+    if not handover_services.can_view_handover(request.user):
+        raise Forbidden("交账由市整改办办理，只有市整改办和市领导可以查看。")
+
+
+def _next_day(days: list[int], today: dt.date) -> dt.date | None:
+    for i in range(1, 62):
+        day = today + dt.timedelta(days=i)
+        if day.day in days:
+            return day
+    return None
+
+
+@login_required
+@business_view
+def handover(request: HttpRequest) -> HttpResponse:
+    _require_handover_viewer(request)
+    schedule = handover_services.schedule_get()
+    today = clock.today()
+    packages = HandoverPackage.objects.select_related("created_by").order_by("-period_end", "-pk")
+    last = packages.first()
+    context = {
+        "page": paginate(request, packages),
+        "schedule": schedule,
+        "days_text": "、".join(str(d) for d in schedule.days),
+        "next_day": _next_day(schedule.days, today),
+        "can_manage": closeout_policies.can_set_handover(request.user),
+        "now_start": (last.period_end + dt.timedelta(days=1)) if last else None,
+        "today": today,
+    }
+    return render(request, "documents/handover.html", context)
+
+
+@login_required
+@require_POST
+@business_view
+def handover_schedule(request: HttpRequest) -> HttpResponseBase:
+    _require_handover_viewer(request)
+    with errors_as_messages(request):
+        days = handover_services.parse_days(str(request.POST.get("days") or ""))
+        handover_services.schedule_update(
+            actor=request.user, days=days, recipient=str(request.POST.get("recipient") or "")
+        )
+        messages.success(request, "交账日程已保存。")
+    return redirect("documents:handover")
+
+
+@login_required
+@require_POST
+@business_view
+def handover_make(request: HttpRequest) -> HttpResponseBase:
+    _require_handover_viewer(request)
+    before = HandoverPackage.objects.count()
+    with errors_as_messages(request):
+        package = handover_services.handover_now(actor=request.user)
+        if HandoverPackage.objects.count() > before:
+            messages.success(
+                request,
+                f"已生成 {package.period_start:%Y-%m-%d} 至 {package.period_end:%Y-%m-%d} 的交账包，"
+                f"含销号事项 {package.items} 项。",
+            )
+        else:
+            messages.info(request, f"截至 {package.period_end:%Y-%m-%d} 的交账包已生成，无需重复生成。")
+    return redirect("documents:handover")
+
+
+@login_required
+@business_view
+def handover_download(request: HttpRequest, package_id: int) -> HttpResponseBase:
+    _require_handover_viewer(request)
+    package = HandoverPackage.objects.filter(pk=package_id).first()
+    if package is None:
+        raise Http404("未找到该交账包。")
+    try:
+        return stored_file_response(
+            storage_name=package.storage_name,
+            filename=handover_services.package_filename(package),
+            content_type=ZIP,
+            inline=False,
+        )
+    except OSError as exc:
+        raise Http404("交账包文件缺失，请联系系统管理员。") from exc
+
+
+urlpatterns = [
+    path("dossiers/problems/<int:problem_id>.zip", dossier_problem, name="dossier_problem"),
+    path("handover/", handover, name="handover"),
+    path("handover/schedule/", handover_schedule, name="handover_schedule"),
+    path("handover/make/", handover_make, name="handover_make"),
+    path("handover/<int:package_id>.zip", handover_download, name="handover_download"),
+]

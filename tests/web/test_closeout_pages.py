@@ -1,0 +1,241 @@
+"""Close-out pages and API: the permission matrix, the journey through the forms (apply with a
+photo → return → re-apply → accept → 公示 on the public page → 销号 → reopen), the public page
+without a login, 会签, and the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from rectify.closeout import services
+from rectify.closeout.models import CloseoutApplication, CloseoutStatus
+from rectify.plans.models import ItemStatus, Measure
+from tests.domain.test_closeout import clerk_for, photo, single_lead_measure
+from tests.web.test_weekly_loop import BUSINESS, MISSING, NO_BUSINESS, api, png
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media(tmp_path: Path, settings: Any) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def at(day: str) -> Any:
+    return time_machine.travel(dt.datetime.fromisoformat(day + "T02:00:00+00:00"), tick=False)
+
+
+def upload() -> SimpleUploadedFile:
+    return SimpleUploadedFile("完成照片.png", png(), content_type="image/png")
+
+
+def logged_in(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def applied(measure: Measure | None = None) -> CloseoutApplication:
+    measure = measure or single_lead_measure()
+    unit = services.lead_units(measure=measure)[0]
+    return services.closeout_apply(
+        actor=clerk_for(unit), unit=unit, statement="已完成。", measure=measure, files=[photo()]
+    )
+
+
+@pytest.mark.parametrize("name", ["closeout:applications"])
+@pytest.mark.parametrize("role", BUSINESS + NO_BUSINESS)
+def test_the_list_is_for_business_roles(client_for: Any, role: str, name: str) -> None:
+    assert client_for(role).get(reverse(name)).status_code == (200 if role in BUSINESS else 403)
+
+
+@pytest.mark.parametrize("role", BUSINESS + NO_BUSINESS)
+def test_the_review_queue_is_for_the_acceptance_group(client_for: Any, role: str) -> None:
+    assert client_for(role).get(reverse("closeout:review")).status_code == (200 if role == "acceptance" else 403)
+
+
+@pytest.mark.parametrize("role", BUSINESS + NO_BUSINESS)
+def test_an_application_own_other_missing(client_for: Any, role: str) -> None:
+    app = applied()  # 市生态环境局's or another department's: city-wide roles see it, counties do not
+    client = client_for(role)
+    city_wide = {"city_office", "acceptance", "leader"}
+    own = app.unit.name == "市生态环境局" and role == "dept_clerk"
+    expected = 200 if role in city_wide or own else 403 if role in NO_BUSINESS else 404
+    assert client.get(reverse("closeout:application", args=[app.pk])).status_code == expected
+    if role in BUSINESS:
+        assert client.get(reverse("closeout:application", args=[MISSING])).status_code == 404
+
+
+def test_the_journey_through_the_forms_and_the_public_page(client_for: Any, users: Any) -> None:
+    measure = single_lead_measure()
+    unit = services.lead_units(measure=measure)[0]
+    clerk = logged_in(clerk_for(unit))
+    reviewer = client_for("acceptance")
+    with at("2022-11-01"):
+        form = clerk.get(reverse("closeout:apply") + f"?measure={measure.pk}")
+        assert form.status_code == 200 and "提交销号申请" in form.content.decode()
+        assert client_for("county_clerk").get(reverse("closeout:apply") + f"?measure={measure.pk}").status_code in {
+            403,
+            404,
+        }
+        missing = clerk.post(reverse("closeout:apply"), {"measure": measure.pk, "statement": "已完成整治"})
+        assert "请上传佐证材料" in missing.content.decode() and "已完成整治" in missing.content.decode()
+        done = clerk.post(
+            reverse("closeout:apply"), {"measure": measure.pk, "statement": "已完成整治", "files": [upload()]}
+        )
+        app = CloseoutApplication.objects.get(measure=measure)
+        assert done.url == reverse("closeout:application", args=[app.pk])
+        queue = reviewer.get(reverse("closeout:review")).content.decode()
+        assert app.item_label in queue
+        refused = reviewer.post(reverse("closeout:action", args=[app.pk, "return"]), {"text": "", "seen": "submitted"})
+        assert "请填写验收意见" in refused.content.decode()
+        reviewer.post(reverse("closeout:action", args=[app.pk, "return"]), {"text": "缺检测报告", "seen": "submitted"})
+        app.refresh_from_db()
+        assert app.status == CloseoutStatus.RETURNED
+        page = clerk.get(reverse("closeout:application", args=[app.pk])).content.decode()
+        assert "缺检测报告" in page and 'data-testid="resubmit"' in page
+        clerk.post(
+            reverse("closeout:action", args=[app.pk, "resubmit"]), {"text": "已补充检测报告", "files": [upload()]}
+        )
+        # A second reviewer's page still shows 待验收: the first decision wins, the second is told.
+        reviewer.post(reverse("closeout:action", args=[app.pk, "accept"]), {"text": "整改到位", "seen": "submitted"})
+        late = client_for("acceptance").post(
+            reverse("closeout:action", args=[app.pk, "return"]),
+            {"text": "迟到的意见", "seen": "submitted"},
+            follow=True,
+        )
+        assert "已被他人处理" in late.content.decode()
+    app.refresh_from_db()
+    assert app.status == CloseoutStatus.PUBLISHED
+    public = Client().get(reverse("portal:closeouts")).content.decode()
+    assert app.item_label in public and "公示中" in public and "整改到位" in public
+    with at("2022-11-09"):
+        services.closeouts_finish()
+    measure.refresh_from_db()
+    assert measure.status == ItemStatus.CLOSED
+    public = Client().get(reverse("portal:closeouts")).content.decode()
+    assert "2022-11-09" in public and "已销号" in public
+    ledger = client_for("city_office").get(reverse("plans:problem", args=[measure.problem_id])).content.decode()
+    assert "2022-11-09 已销号" in ledger
+    with at("2022-12-01"):
+        assert clerk.post(reverse("closeout:action", args=[app.pk, "reopen"]), {"text": "x"}).status_code == 403
+        client_for("city_office").post(reverse("closeout:action", args=[app.pk, "reopen"]), {"text": "新的群众举报"})
+    app.refresh_from_db()
+    measure.refresh_from_db()
+    assert app.status == CloseoutStatus.REOPENED and measure.status == ItemStatus.IN_PROGRESS
+    timeline = client_for("city_office").get(reverse("closeout:application", args=[app.pk])).content.decode()
+    for step in ["申请销号", "退回销号申请", "重新申请销号", "验收通过", "销号", "反弹重开"]:
+        assert step in timeline, step
+
+
+def test_the_api_journey(users: Any) -> None:
+    measure = single_lead_measure()
+    unit = services.lead_units(measure=measure)[0]
+    from rectify.accounts.services import token_issue
+
+    _, raw = token_issue(actor=clerk_for(unit), name="测试")
+    clerk = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    reviewer = api(users, "acceptance")
+    with at("2022-11-01"):
+        created = clerk.post(
+            "/api/v1/closeouts/", {"measure": measure.pk, "unit": unit.pk, "statement": "已完成", "files": [upload()]}
+        )
+        assert created.status_code == 201, created.json()
+        app = created.json()
+        assert app["status"] == "submitted" and app["evidence"][0]["type_label"]
+        denied = api(users, "city_office").post(
+            f"/api/v1/closeouts/{app['id']}/decide/", {"decision": "accept"}, content_type="application/json"
+        )
+        assert denied.status_code == 403
+        accepted = reviewer.post(
+            f"/api/v1/closeouts/{app['id']}/decide/",
+            {"decision": "accept", "opinion": "到位", "seen": "submitted"},
+            content_type="application/json",
+        )
+        assert accepted.json()["status"] == "published"
+        again = reviewer.post(
+            f"/api/v1/closeouts/{app['id']}/decide/",
+            {"decision": "return", "opinion": "晚了", "seen": "submitted"},
+            content_type="application/json",
+        )
+        assert again.status_code == 400 and "已被他人处理" in again.json()["detail"]
+        objected = api(users, "city_office").post(
+            f"/api/v1/closeouts/{app['id']}/object/", {"text": "群众异议"}, content_type="application/json"
+        )
+        assert objected.json()["status"] == "submitted"
+    listing = api(users, "leader").get("/api/v1/closeouts/?status=submitted").json()
+    assert listing["count"] == 1
+    assert api(users, "sysadmin").get("/api/v1/closeouts/").status_code == 403
+    indicator = api(users, "city_office").post(
+        "/api/v1/indicators/",
+        {"problem": measure.problem_id, "name": "合格率", "comparator": "ge", "target": 95, "unit": "%"},
+        content_type="application/json",
+    )
+    assert indicator.status_code == 201
+    value = api(users, "city_office").post(
+        f"/api/v1/indicators/{indicator.json()['id']}/value/",
+        {"version": 1, "value": 97},
+        content_type="application/json",
+    )
+    assert value.json()["met"] is True
+
+
+def test_page_query_budget(client_for: Any) -> None:
+    for m in Measure.objects.order_by("pk")[:40]:
+        if len(services.lead_units(measure=m)) == 1:
+            applied(m)
+    client = client_for("city_office")
+    client.get(reverse("closeout:applications"))
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("closeout:applications")).status_code == 200
+    assert len(ctx.captured_queries) <= 14, [q["sql"][:100] for q in ctx.captured_queries]
+
+
+@pytest.mark.parametrize("role", BUSINESS + NO_BUSINESS)
+def test_the_indicator_page_matrix(client_for: Any, role: str) -> None:
+    measure = next(
+        m
+        for m in Measure.objects.order_by("pk")
+        if [u.name for u in services.lead_units(measure=m)] == ["市生态环境局"]
+    )  # 问题（十八）: 市生态环境局 alone
+    response = client_for(role).get(reverse("indicators:problem", args=[measure.problem_id]))
+    sees = {"city_office", "acceptance", "leader", "dept_clerk"}
+    if role in NO_BUSINESS:
+        assert response.status_code == 403
+    else:
+        assert response.status_code == (200 if role in sees else 404)
+
+
+def test_targets_and_values_through_the_page_block_and_then_allow_acceptance(client_for: Any, users: Any) -> None:
+    measure = single_lead_measure()
+    url = reverse("indicators:problem", args=[measure.problem_id])
+    office = client_for("city_office")
+    assert "设定指标" in office.get(url).content.decode()
+    bad = office.post(url, {"action": "define", "name": "办结率", "comparator": "ge", "target": "九十五"})
+    assert bad.status_code == 400 and "目标值须为数字" in bad.content.decode()
+    office.post(url, {"action": "define", "name": "办结率", "comparator": "ge", "target": "95", "unit": "%"})
+    app = applied(measure)
+    page = client_for("acceptance").get(reverse("closeout:application", args=[app.pk])).content.decode()
+    assert "量化指标尚未达标" in page and "办结率" in page
+    from rectify.indicators.models import Indicator
+
+    indicator = Indicator.objects.get(problem=measure.problem)
+    unit_clerk = logged_in(clerk_for(app.unit))
+    unit_clerk.post(url, {"indicator": indicator.pk, "version": indicator.version, "value": "96.4", "source": "台账"})
+    indicator.refresh_from_db()
+    assert indicator.value == 96.4 and indicator.met
+    assert 'data-testid="met"><span class="badge text-bg-success">达标' in office.get(url).content.decode()
+    client_for("acceptance").post(
+        reverse("closeout:action", args=[app.pk, "accept"]), {"text": "", "seen": "submitted"}
+    )
+    app.refresh_from_db()
+    assert app.status == CloseoutStatus.PUBLISHED
