@@ -18,6 +18,7 @@ Rules (the page footnote and the document print the scoring rule; tests hold the
 - missed reports: MissedReport rows of the unit whose deadline fell in the month: the periods
   (期次) and the measures they lacked.
 - notices: supervision notices issued (not drafts or cancelled) to the unit in the month, by kind.
+- reopened: the unit's closed items reopened on relapse (问题反弹) in the month; each deducts too.
 - score = max(0, 100 × on-schedule rate − 2 × missed periods − 5 × notices), one decimal, where
   the on-schedule rate is (assigned − overdue) / assigned: a share, so a unit with 70 measures
   and one with 3 compare fairly, while missed reports and notices are deductions for discipline.
@@ -37,6 +38,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, Min, Q, Sum
 
+from rectify.closeout.models import Decision
 from rectify.core import clock
 from rectify.core.formats import format_percent
 from rectify.orgs.models import OrgUnit
@@ -49,8 +51,10 @@ DONE_STATUSES = {ItemStatus.COMPLETED, ItemStatus.ONGOING, ItemStatus.CLOSED}
 BASE_SCORE = 100
 MISSED_POINTS = 2
 NOTICE_POINTS = 5
+REOPEN_POINTS = 5
 SCORING_RULE = (
-    f"评分办法：得分＝按期推进率×{BASE_SCORE}－未按时报送期次×{MISSED_POINTS}－当月收到督办文书份数×{NOTICE_POINTS}，"
+    f"评分办法：得分＝按期推进率×{BASE_SCORE}－未按时报送期次×{MISSED_POINTS}－当月收到督办文书份数×{NOTICE_POINTS}"
+    f"－当月反弹重开事项数×{REOPEN_POINTS}，"
     "最低0分，保留一位小数；按期推进率＝（承担措施数－逾期未完成措施数）÷承担措施数。得分相同的并列。"
     "逾期、完成情况按数据截止日统计，完成日期以首次报送完成进度100%的日期为准。"
 )
@@ -72,6 +76,7 @@ class UnitFigures:
     missed_periods: int = 0
     missed_items: int = 0
     notices: dict[str, int] = field(default_factory=dict)
+    reopened: int = 0  # close-outs of the unit reopened (问题反弹) in the month
     score: float = BASE_SCORE
     rank: int = 0
     path: str = ""
@@ -125,7 +130,7 @@ def format_score(score: float) -> str:
 
 def score_of(f: UnitFigures) -> float:
     rate = (f.assigned - f.overdue) / f.assigned if f.assigned else 1.0
-    deductions = MISSED_POINTS * f.missed_periods + NOTICE_POINTS * f.notices_total
+    deductions = MISSED_POINTS * f.missed_periods + NOTICE_POINTS * f.notices_total + REOPEN_POINTS * f.reopened
     return max(0.0, round(BASE_SCORE * rate - deductions, 1))
 
 
@@ -277,6 +282,15 @@ def month_figures(
         .annotate(n=Count("id"))
     ):
         units[row["unit_id"]].notices[row["kind"]] = row["n"]
+    for row in (
+        Decision.objects.filter(
+            kind=Decision.Kind.REOPEN, application__unit_id__in=list(units), at__gte=start_at, at__lte=end_at
+        )
+        .order_by()
+        .values("application__unit_id")
+        .annotate(n=Count("id"))
+    ):
+        units[row["application__unit_id"]].reopened = row["n"]
     rows = rank(list(units.values()))
     notices: dict[str, int] = defaultdict(int)
     for f in rows:

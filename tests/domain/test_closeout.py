@@ -328,3 +328,22 @@ def test_assignments_are_untouched_by_closing(users: Any) -> None:
     before = Assignment.objects.count()
     apply(users, single_lead_measure())
     assert Assignment.objects.count() == before
+
+
+def test_a_reopened_item_counts_against_its_unit_in_the_month_s_ranking(users: Any) -> None:
+    from rectify.documents.figures import REOPEN_POINTS, month_figures
+
+    measure = single_lead_measure()
+    with at(dt.date(2022, 11, 1)):
+        app = apply(users, measure)
+        services.closeout_decide(actor=users["acceptance"], app=app, decision="accept", opinion="")
+    with at(dt.date(2022, 11, 9)):
+        services.closeouts_finish()
+    before = next(f for f in month_figures(2022, 12, today=dt.date(2022, 12, 31)).units if f.unit_id == app.unit_id)
+    with at(dt.date(2022, 12, 5)):
+        services.closeout_reopen(actor=users["city_office"], app=app, reason="反弹")
+    after = next(f for f in month_figures(2022, 12, today=dt.date(2022, 12, 31)).units if f.unit_id == app.unit_id)
+    assert (before.reopened, after.reopened) == (0, 1)
+    overdue_change = after.overdue - before.overdue  # the reopened measure may count as overdue again
+    rate_loss = 100 * overdue_change / after.assigned
+    assert after.score == pytest.approx(max(0.0, round(before.score - rate_loss - REOPEN_POINTS, 1)), abs=0.11)

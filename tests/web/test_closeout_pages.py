@@ -239,3 +239,23 @@ def test_targets_and_values_through_the_page_block_and_then_allow_acceptance(cli
     )
     app.refresh_from_db()
     assert app.status == CloseoutStatus.PUBLISHED
+
+
+def test_a_whole_problem_is_applied_for_from_its_page(users: Any) -> None:
+    from rectify.plans.models import Assignment
+
+    lead = Assignment.objects.filter(measure__isnull=True, role="lead", unit__name="市生态环境局").first()
+    problem = lead.problem
+    clerk = client_for_user = logged_in(users["dept_clerk"])
+    page = client_for_user.get(reverse("plans:problem", args=[problem.pk])).content.decode()
+    assert f"?problem={problem.pk}" in page
+    leads = services.lead_units(problem=problem)
+    response = clerk.post(
+        reverse("closeout:apply"),
+        {"problem": problem.pk, "unit": lead.unit_id, "statement": "问题整改全部完成", "files": [upload()]},
+    )
+    app = CloseoutApplication.objects.get(problem=problem)
+    assert response.status_code == 302 and app.measure is None
+    assert app.status == (CloseoutStatus.SUBMITTED if len(leads) == 1 else CloseoutStatus.CONSENTING)
+    measures = set(problem.measures.values_list("status", flat=True))
+    assert measures == ({ItemStatus.COMPLETED} if len(leads) == 1 else {ItemStatus.IN_PROGRESS})
