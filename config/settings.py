@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "rectify.supervision",
     "rectify.indicators",
     "rectify.closeout",
+    "rectify.complaints",
     "rectify.documents",
     "rectify.portal",
     "rectify.api",
@@ -177,6 +178,7 @@ RECTIFY_BRIEFING_SERIES = os.environ.get("RECTIFY_BRIEFING_SERIES", "")
 RECTIFY_DAILY_JOBS = [
     ("rectify.closeout.services.closeouts_finish", "公示期满销号"),
     ("rectify.documents.handover.handover_due", "交账包"),
+    ("rectify.complaints.services.cases_scan", "交办件预警"),
 ]
 # More new warnings than this for one person in one scan arrive as one list (预警汇总).
 RECTIFY_REMINDER_DIGEST_AFTER = int(os.environ.get("RECTIFY_REMINDER_DIGEST_AFTER", 5))
@@ -231,6 +233,9 @@ SPECTACULAR_SETTINGS = {
         "ExtensionStatusEnum": "rectify.supervision.models.ExtensionStatus",
         "FlagKindEnum": "rectify.plans.models.FlagKind",
         "DocStatusEnum": "rectify.documents.models.DocStatus",
+        "CaseStatusEnum": "rectify.complaints.models.CaseStatus",
+        "VerdictEnum": "rectify.complaints.models.Verdict",
+        "CloseoutStatusEnum": "rectify.closeout.models.CloseoutStatus",
     },
 }
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("progress/", include("rectify.progress.urls")),
     path("", include("rectify.supervision.urls")),
     path("closeout/", include("rectify.closeout.urls")),
+    path("complaints/", include("rectify.complaints.urls")),
     path("public/", include("rectify.portal.urls")),
     path("indicators/", include("rectify.indicators.urls")),
     path("notifications/", include("rectify.notifications.urls")),

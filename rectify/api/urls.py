@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rectify.documents import api as documents_api
 
 from . import closeout_views as cv
+from . import complaints_views as kv
 from . import progress_views as pv
 from . import supervision_views as sv
 from . import views
@@ -59,5 +60,13 @@ urlpatterns += [
     path("closeouts/<int:pk>/withdraw/", cv.ApplicationText.as_view(action="withdraw"), name="closeout_withdraw"),
     path("indicators/", cv.IndicatorList.as_view(), name="indicators"),
     path("indicators/<int:pk>/value/", cv.IndicatorValue.as_view(), name="indicator_value"),
+]
+urlpatterns += [
+    path("complaint-batches/", kv.BatchList.as_view(), name="complaint_batches"),
+    path("complaint-batches/<int:pk>/public/", kv.PublicList.as_view(), name="complaint_public"),
+    path("complaints/", kv.CaseList.as_view(), name="complaints"),
+    path("complaints/<int:pk>/", kv.CaseDetail.as_view(), name="complaint"),
+    path("complaint-imports/", kv.ImportCreate.as_view(), name="complaint_imports"),
+    path("complaint-imports/<int:pk>/commit/", kv.ImportCommit.as_view(), name="complaint_import_commit"),
 ]
 urlpatterns += documents_api.urlpatterns

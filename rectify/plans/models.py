@@ -158,6 +158,9 @@ class Problem(TimestampedModel, DeadlineFields, TrackedFields):
     status = models.CharField("状态", max_length=20, choices=ItemStatus.choices, default=ItemStatus.IN_PROGRESS)
     # 挂牌督办 / 约谈 while in force, kept by supervision.services so every list can show them.
     flags = models.JSONField("督办标记", default=list, blank=True)
+    # 交办件 attached to the problem (as （十八） tracks 140 群众举报), kept by complaints.services.
+    cases_total = models.PositiveIntegerField("交办件数", default=0)
+    cases_closed = models.PositiveIntegerField("交办件办结数", default=0)
 
     class Meta:
         ordering = ["plan", "index"]

@@ -1,0 +1,241 @@
+"""/api/v1/ for complaint cases: batches, cases (the masked text — never personal data), the
+lead unit's handling update, import (parse → review → commit) and the public 一览表."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from rectify.complaints import selectors, services
+from rectify.complaints.models import CaseImport, CaseStatus, ComplaintBatch, ComplaintCase, Verdict
+from rectify.core.errors import DomainError, NotFound
+from rectify.ingestion.services import too_large_message
+from rectify.plans.models import Problem
+
+from .views import ScopedView
+
+
+class BatchSerializer(serializers.ModelSerializer):
+    total = serializers.IntegerField(read_only=True)
+    closed = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = ComplaintBatch
+        fields = ["id", "source", "batch_no", "title", "received_on", "reply_days", "problem", "total", "closed"]
+        read_only_fields = fields
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    """Personal data is not a field here at all; the free text is the viewer's masked view."""
+
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    verdict_label = serializers.CharField(source="get_verdict_display", read_only=True)
+    lead_unit_name = serializers.CharField(source="lead_unit.name", read_only=True, default=None)
+    content = serializers.SerializerMethodField()
+    investigation = serializers.SerializerMethodField()
+    handling = serializers.SerializerMethodField()
+    accountability = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ComplaintCase
+        fields = [
+            "id", "batch", "seq", "code", "assigned_on", "region", "region_text", "types", "content", "investigation",
+            "verdict", "verdict_label", "handling", "accountability", "ordered", "filed", "fine", "detained",
+            "interviewed", "held_accountable", "status", "status_label", "next_step", "next_step_due", "due_on",
+            "closed_on", "lead_unit", "lead_unit_name", "problem", "repeat_of", "revisit_on", "revisit_result",
+            "satisfaction", "warning_level", "version",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def _view(self, obj: ComplaintCase) -> Any:
+        # Masked for every caller, the city office too: personal data never leaves by the API.
+        cache = self.context.setdefault("views", {})
+        if obj.pk not in cache:
+            cache[obj.pk] = selectors.masked_view(obj)
+        return cache[obj.pk]
+
+    def get_content(self, obj: ComplaintCase) -> str:
+        return str(self._view(obj).content)
+
+    def get_investigation(self, obj: ComplaintCase) -> str:
+        return str(self._view(obj).investigation)
+
+    def get_handling(self, obj: ComplaintCase) -> str:
+        return str(self._view(obj).handling)
+
+    def get_accountability(self, obj: ComplaintCase) -> str:
+        return str(self._view(obj).accountability)
+
+
+class CaseUpdateSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    investigation = serializers.CharField(required=False, allow_blank=True, default="")
+    verdict = serializers.ChoiceField(choices=[("", "核查中"), *Verdict.choices], required=False, default="")
+    handling = serializers.CharField(required=False, allow_blank=True, default="")
+    accountability = serializers.CharField(required=False, allow_blank=True, default="")
+    ordered = serializers.IntegerField(min_value=0, required=False, default=0)
+    filed = serializers.IntegerField(min_value=0, required=False, default=0)
+    fine = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal(0), required=False, default=Decimal(0)
+    )
+    detained = serializers.IntegerField(min_value=0, required=False, default=0)
+    interviewed = serializers.IntegerField(min_value=0, required=False, default=0)
+    held_accountable = serializers.IntegerField(min_value=0, required=False, default=0)
+    status = serializers.ChoiceField(choices=CaseStatus.choices)
+    next_step = serializers.CharField(required=False, allow_blank=True, default="")
+    next_step_due = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class ImportSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CaseImport
+        fields = ["id", "status", "filename", "source", "batch_no", "title", "warnings", "headers", "summary"]
+        read_only_fields = fields
+
+
+class ImportCommitSerializer(serializers.Serializer):
+    batch_no = serializers.IntegerField(required=False, allow_null=True, default=None)
+    problem = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class PublicRowSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    region = serializers.CharField()
+    types = serializers.CharField()
+    content = serializers.CharField()
+    verdict = serializers.CharField()
+    handling = serializers.CharField()
+    accountability = serializers.CharField()
+    status = serializers.CharField()
+
+
+CASE_FILTERS = [
+    OpenApiParameter("batch", OpenApiTypes.INT),
+    OpenApiParameter("status", OpenApiTypes.STR, description="可多值：" + ", ".join(CaseStatus.values)),
+    OpenApiParameter("region", OpenApiTypes.INT),
+    OpenApiParameter("unit", OpenApiTypes.INT, description="牵头单位"),
+    OpenApiParameter("problem", OpenApiTypes.INT),
+    OpenApiParameter("overdue", OpenApiTypes.BOOL),
+    OpenApiParameter("q", OpenApiTypes.STR),
+    OpenApiParameter("page_size", OpenApiTypes.INT),
+]
+
+
+class BatchList(ScopedView):
+    serializer_class = BatchSerializer
+
+    @extend_schema(operation_id="complaint_batches_list")
+    def get(self, request: Request) -> Response:
+        return self.paged(selectors.batch_list(viewer=request.user), BatchSerializer)
+
+
+class CaseList(ScopedView):
+    serializer_class = CaseSerializer
+
+    @extend_schema(parameters=CASE_FILTERS, operation_id="complaint_cases_list")
+    def get(self, request: Request) -> Response:
+        filters = selectors.CaseFilters.from_query(request.query_params)
+        qs = selectors.case_list(viewer=request.user, filters=filters)
+        page = self.paginate_queryset(qs)
+        data = CaseSerializer(page, many=True, context={"request": request}).data
+        return self.get_paginated_response(data)
+
+
+class CaseDetail(ScopedView):
+    serializer_class = CaseSerializer
+
+    def get(self, request: Request, pk: int) -> Response:
+        case = selectors.case_get(viewer=request.user, pk=pk)
+        return Response(CaseSerializer(case, context={"request": request}).data)
+
+    @extend_schema(request=CaseUpdateSerializer, responses={200: CaseSerializer})
+    def patch(self, request: Request, pk: int) -> Response:
+        case = selectors.case_get(viewer=request.user, pk=pk)
+        body = CaseUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        version = data.pop("version")
+        data["fine"] = str(data["fine"])
+        services.case_update(actor=request.user, case=case, version=version, data=services.CaseInput(**data))
+        case.refresh_from_db()
+        return Response(CaseSerializer(case, context={"request": request}).data)
+
+
+class ImportCreate(ScopedView):
+    serializer_class = ImportSerializer
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "source": {"type": "string"},
+                    "batch_no": {"type": "integer"},
+                },
+                "required": ["file"],
+            }
+        },
+        responses={201: ImportSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise DomainError("请上传交办件文件（.xlsx 或 .csv）。")
+        too_large = too_large_message(upload.size or 0)
+        if too_large:
+            raise DomainError(too_large)
+        number = str(request.data.get("batch_no") or "")
+        job = services.case_import_prepare(
+            actor=request.user,
+            data=upload.read(),
+            filename=upload.name or "交办件.xlsx",
+            source=str(request.data.get("source") or ""),
+            batch_no=int(number) if number.isdigit() else None,
+        )
+        return Response(ImportSerializer(job).data, status=status.HTTP_201_CREATED)
+
+
+class ImportCommit(ScopedView):
+    serializer_class = BatchSerializer
+
+    @extend_schema(request=ImportCommitSerializer, responses={201: BatchSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        job = selectors.import_get(viewer=request.user, pk=pk)
+        body = ImportCommitSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if body.validated_data["batch_no"]:
+            CaseImport.objects.filter(pk=job.pk).update(batch_no=body.validated_data["batch_no"])
+            job.refresh_from_db()
+        problem = None
+        if body.validated_data["problem"]:
+            problem = Problem.objects.filter(pk=body.validated_data["problem"]).first()
+            if problem is None:
+                raise NotFound()
+        batch = services.case_import_commit(actor=request.user, job=job, problem=problem)
+        return Response(BatchSerializer(selectors.batch_get(viewer=request.user, pk=batch.pk)).data, status=201)
+
+
+class PublicList(ScopedView):
+    """The published 一览表 of a batch; no login needed, like the public page."""
+
+    serializer_class = PublicRowSerializer
+    queryset = ComplaintBatch.objects.none()  # for the schema generator only
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(responses={200: PublicRowSerializer(many=True)}, operation_id="public_complaints_list")
+    def get(self, request: Request, pk: int) -> Response:
+        batch = selectors.published_batches().filter(pk=pk).first()
+        if batch is None:
+            raise NotFound("该批次的办理结果尚未公开。")
+        return Response(PublicRowSerializer(selectors.public_rows(batch), many=True).data)

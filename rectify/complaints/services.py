@@ -1,0 +1,609 @@
+"""Complaint-case writes: import a batch (parse → review → commit; a re-import updates), enter a
+case by hand, assign, record handling (versioned), move the status (guarded), 回访, attach to a
+plan problem, publish a batch (masked, scanned), the daily scan (levels, reminders), and a
+supervision notice about cases. Personal data goes to `Complainant` only."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.urls import reverse
+
+from rectify.audit.services import record
+from rectify.core import clock
+from rectify.core.errors import DomainError, Forbidden
+from rectify.core.transitions import transition, versioned_update
+from rectify.notifications.services import Message, notify_many
+from rectify.orgs.models import OrgUnit, UnitKind
+from rectify.plans.models import Problem, WarningLevel
+from rectify.progress import services as progress
+from rectify.supervision import notices as supervision
+
+from . import policies, privacy
+from .models import (
+    CASE_TRANSITIONS,
+    CaseImport,
+    CaseStatus,
+    Complainant,
+    ComplaintBatch,
+    ComplaintCase,
+    Verdict,
+)
+from .parsers import BatchError, parse_batch
+
+RACE = "该交办件已被他人处理，请刷新页面后查看最新状态。"
+EDIT_RACE = "该交办件已被他人修改，请刷新页面后重新填写（您填写的内容已保留在下方）。"
+PUBLIC_FIELDS = ("content", "investigation", "handling", "accountability")
+
+
+# --- regions and units ------------------------------------------------------------------------
+
+
+def region_units() -> dict[str, OrgUnit]:
+    """Region names (and short forms: 朔城 for 朔城区) → the region unit."""
+    out: dict[str, OrgUnit] = {}
+    for region in OrgUnit.objects.filter(kind=UnitKind.REGION, is_active=True):
+        for name in [region.name, *region.aliases]:
+            out[name] = region
+            if len(name) > 2 and name[-1] in "区县市":
+                out.setdefault(name[:-1], region)
+    return out
+
+
+def resolve_region(text: str, regions: dict[str, OrgUnit] | None = None) -> OrgUnit | None:
+    regions = regions if regions is not None else region_units()
+    text = text.strip()
+    if text in regions:
+        return regions[text]
+    for name, region in sorted(regions.items(), key=lambda kv: -len(kv[0])):
+        if name and name in text:
+            return region
+    return None
+
+
+def default_lead(region: OrgUnit | None) -> OrgUnit | None:
+    """The region's government (朔城区 → 朔城区政府) handles its cases unless reassigned."""
+    if region is None:
+        return None
+    return (
+        OrgUnit.objects.filter(parent=region, kind=UnitKind.GOVERNMENT, is_active=True).order_by("path").first()
+        or region
+    )
+
+
+# --- import -----------------------------------------------------------------------------------
+
+
+def _row_dict(row: Any) -> dict[str, Any]:
+    d = dataclasses.asdict(row)
+    d["assigned_on"] = row.assigned_on.isoformat() if row.assigned_on else None
+    d["types"] = list(row.types)
+    return d
+
+
+@transaction.atomic
+def case_import_prepare(
+    *, actor: Any, data: bytes, filename: str, source: str = "", batch_no: int | None = None
+) -> CaseImport:
+    if not policies.can_manage(actor):
+        raise Forbidden("只有市整改办可以导入交办件。")
+    try:
+        parsed = parse_batch(data, filename)
+    except BatchError as exc:
+        raise DomainError(exc.message) from exc
+    number = batch_no or parsed.batch_no
+    if not parsed.rows:
+        raise DomainError("文件中没有可导入的交办件。")
+    job = CaseImport.objects.create(
+        filename=filename[:255],
+        source=(source or "中央生态环境保护督察组")[:120],
+        batch_no=number,
+        title=parsed.title[:200],
+        rows=[_row_dict(r) for r in parsed.rows],
+        warnings=[[line, message] for line, message in parsed.warnings],
+        headers=parsed.headers,
+        created_by=actor,
+    )
+    record(actor=actor, action="complaints.parsed", obj=job, after={"rows": len(parsed.rows), "batch": number})
+    return job
+
+
+@dataclasses.dataclass
+class ReviewRow:
+    row: dict[str, Any]
+    region: OrgUnit | None
+    lead: OrgUnit | None
+    existing: ComplaintCase | None
+    repeat_of: ComplaintCase | None
+
+
+def import_review(job: CaseImport) -> list[ReviewRow]:
+    """What committing will do, row by row: new or updating, the region and lead unit it maps
+    to, and an earlier case it repeats (same place or party)."""
+    regions = region_units()
+    codes = [r["code"] for r in job.rows if r["code"]]
+    existing = {c.code: c for c in ComplaintCase.objects.filter(code__in=codes)}
+    out = []
+    earlier: dict[str, ComplaintCase] = {}  # places met higher up in the same file
+    for r in job.rows:
+        region = resolve_region(r["region"], regions)
+        place = place_of(r["content"])
+        repeat = None
+        if r["code"] not in existing:
+            repeat = earlier.get(place) or find_repeat(r["content"], exclude_code=r["code"])
+        if len(place) >= 6 and place not in earlier:
+            earlier[place] = ComplaintCase(code=r["code"], place=place)
+        out.append(
+            ReviewRow(
+                row=r, region=region, lead=default_lead(region), existing=existing.get(r["code"]), repeat_of=repeat
+            )
+        )
+    return out
+
+
+def place_of(content: str) -> str:
+    """The place or party a complaint is about: its leading clause up to the first verb-ish
+    break, enough to match a later complaint about the same 企业/村/饭店."""
+    head = privacy.mask_text(content).replace("\n", "")
+    for stop in ("，", "。", "；", ",", "存在", "长期", "违规", "非法", "私自", "未经"):
+        if stop in head[4:]:
+            head = head[: head.index(stop, 4)]
+    return head[:60].strip()
+
+
+def find_repeat(content: str, *, exclude_code: str = "") -> ComplaintCase | None:
+    place = place_of(content)
+    if len(place) < 6:
+        return None
+    return (
+        ComplaintCase.objects.filter(Q(place=place) | Q(place__startswith=place[:12]))
+        .exclude(code=exclude_code)
+        .order_by("assigned_on", "pk")
+        .first()
+    )
+
+
+_PENALTIES = [
+    ("ordered", re.compile(r"责令(?:限期)?整改(\d+)(?:家|户|个)")),
+    ("filed", re.compile(r"立案(?:处罚|查处)?(\d+)起")),
+    ("fine", re.compile(r"罚款(?:共计|合计)?(\d+(?:\.\d+)?)万元")),
+    ("detained", re.compile(r"(?:行政|刑事)?拘留(\d+)人")),
+    ("interviewed", re.compile(r"约谈(\d+)人")),
+    ("held_accountable", re.compile(r"问责(\d+)人")),
+]
+
+
+def penalties_from_text(*texts: str) -> dict[str, Any]:
+    """The counts the team's 问责情况/处理情况 columns write in words (约谈2人、立案处罚1起罚款5万元),
+    summed, so a batch's statistics are right from the import on."""
+    out: dict[str, Any] = {"fine": Decimal(0)}
+    for name, pattern in _PENALTIES:
+        for text in texts:
+            for value in pattern.findall(text or ""):
+                if name == "fine":
+                    out["fine"] += Decimal(value)
+                else:
+                    out[name] = out.get(name, 0) + int(value)
+    return out
+
+
+def _verdict(value: str) -> str:
+    return value if value in Verdict.values else ""
+
+
+def _status(value: str) -> str:
+    return value if value in CaseStatus.values else CaseStatus.OPEN
+
+
+@transaction.atomic
+def case_import_commit(*, actor: Any, job: CaseImport, problem: Problem | None = None) -> ComplaintBatch:
+    if not policies.can_manage(actor):
+        raise Forbidden("只有市整改办可以导入交办件。")
+    if job.batch_no is None:
+        raise DomainError("未能识别批次，请在确认页填写“第几批”。")
+    transition(job, table=CaseImport.TRANSITIONS, target="committed", message="该导入已被处理（已导入或已放弃）。")
+    batch, _ = ComplaintBatch.objects.get_or_create(
+        source=job.source,
+        batch_no=job.batch_no,
+        defaults={"title": job.title, "received_on": clock.today(), "problem": problem, "created_by": actor},
+    )
+    if problem is not None and batch.problem_id != problem.pk:
+        ComplaintBatch.objects.filter(pk=batch.pk).update(problem=problem)
+        batch.refresh_from_db()
+    new = updated = 0
+    for review in import_review(job):
+        r = review.row
+        if not r["code"]:
+            continue
+        assigned = dt.date.fromisoformat(r["assigned_on"]) if r["assigned_on"] else batch.received_on
+        values = {
+            "batch": batch,
+            "seq": r["seq"][:20],
+            "assigned_on": assigned,
+            "region": review.region,
+            "region_text": r["region"][:60],
+            "types": r["types"],
+            "content": r["content"],
+            "place": place_of(r["content"]),
+            "investigation": r["investigation"],
+            "verdict": _verdict(r["verdict"]),
+            "handling": r["handling"],
+            "accountability": r["accountability"],
+            "status": _status(r["status"]),
+            **penalties_from_text(r["accountability"], r["handling"]),
+        }
+        case = review.existing
+        if case is None:
+            due = (assigned or clock.today()) + dt.timedelta(days=batch.reply_days)
+            case = ComplaintCase.objects.create(
+                code=r["code"],
+                lead_unit=review.lead,
+                due_on=due,
+                problem=batch.problem,
+                # Looked up now: an earlier case of the same file has just been created.
+                repeat_of=find_repeat(r["content"], exclude_code=r["code"]) if review.repeat_of else None,
+                closed_on=clock.today() if values["status"] == CaseStatus.CLOSED else None,
+                **values,
+            )
+            new += 1
+        else:
+            # A re-imported batch updates the team's columns; the unit's own entries stay.
+            keep = {k: v for k, v in values.items() if v not in ("", [], None) or k in ("types",)}
+            ComplaintCase.objects.filter(pk=case.pk).update(**keep, updated_at=clock.now())
+            updated += 1
+        personal = {k: str(v)[:200] for k, v in (r.get("personal") or {}).items() if v}
+        if personal:
+            Complainant.objects.update_or_create(case=case, defaults=personal)
+    _problem_counts([batch.problem_id])
+    summary = {"new": new, "updated": updated, "batch": batch.pk}
+    CaseImport.objects.filter(pk=job.pk).update(batch=batch, summary=summary)
+    record(
+        actor=actor,
+        action="complaints.imported",
+        obj=batch,
+        after={"file": job.filename, **summary},
+        note=f"新增 {new} 件，更新 {updated} 件",
+    )
+    return batch
+
+
+@transaction.atomic
+def case_import_discard(*, actor: Any, job: CaseImport) -> None:
+    if not policies.can_manage(actor):
+        raise Forbidden("只有市整改办可以导入交办件。")
+    transition(job, table=CaseImport.TRANSITIONS, target="discarded", message="该导入已被处理（已导入或已放弃）。")
+    record(actor=actor, action="complaints.discarded", obj=job)
+
+
+# --- one case ---------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class CaseInput:
+    """The fields a person types for a case (manual entry or the unit's handling form)."""
+
+    investigation: str = ""
+    verdict: str = ""
+    handling: str = ""
+    accountability: str = ""
+    ordered: int = 0
+    filed: int = 0
+    fine: str = "0"
+    detained: int = 0
+    interviewed: int = 0
+    held_accountable: int = 0
+    status: str = CaseStatus.OPEN
+    next_step: str = ""
+    next_step_due: dt.date | None = None
+
+    def cleaned(self) -> dict[str, Any]:
+        errors = []
+        if self.verdict and self.verdict not in Verdict.values:
+            errors.append("请选择是否属实。")
+        if self.status not in CaseStatus.values:
+            errors.append("请选择办理状态。")
+        try:
+            fine = Decimal(str(self.fine or "0").strip() or "0")
+            if fine < 0:
+                raise InvalidOperation
+        except InvalidOperation:
+            errors.append("罚款金额须为不小于 0 的数字（万元）。")
+            fine = Decimal(0)
+        counts = [self.ordered, self.filed, self.detained, self.interviewed, self.held_accountable]
+        if any(not isinstance(n, int) or n < 0 for n in counts):
+            errors.append("处罚、约谈、问责人数须为不小于 0 的整数。")
+        if self.status in (CaseStatus.CLOSED, CaseStatus.STAGE_CLOSED):
+            if not self.verdict:
+                errors.append("办结前请填写是否属实。")
+            if not self.investigation.strip():
+                errors.append("办结前请填写调查核实情况。")
+        if self.status == CaseStatus.STAGE_CLOSED and (not self.next_step.strip() or self.next_step_due is None):
+            errors.append("阶段性办结须填写下一步工作及完成时限。")
+        if errors:
+            raise DomainError(" ".join(errors))
+        return {
+            "investigation": self.investigation.strip(),
+            "verdict": self.verdict,
+            "handling": self.handling.strip(),
+            "accountability": self.accountability.strip(),
+            "ordered": self.ordered,
+            "filed": self.filed,
+            "fine": fine,
+            "detained": self.detained,
+            "interviewed": self.interviewed,
+            "held_accountable": self.held_accountable,
+            "next_step": self.next_step.strip(),
+            "next_step_due": self.next_step_due,
+        }
+
+
+@transaction.atomic
+def case_create(
+    *,
+    actor: Any,
+    batch: ComplaintBatch,
+    code: str,
+    content: str,
+    region: OrgUnit | None,
+    types: Sequence[str] = (),
+    assigned_on: dt.date | None = None,
+    personal: dict[str, str] | None = None,
+) -> ComplaintCase:
+    """A case entered by hand (e.g. one passed on by phone)."""
+    if not policies.can_manage(actor):
+        raise Forbidden("只有市整改办可以登记交办件。")
+    code = code.strip()
+    if not code or not content.strip():
+        raise DomainError("请填写受理编号和举报内容。")
+    if ComplaintCase.objects.filter(code=code).exists():
+        raise DomainError(f"受理编号 {code} 已存在。")
+    assigned_on = assigned_on or clock.today()
+    case = ComplaintCase.objects.create(
+        batch=batch,
+        code=code[:60],
+        content=content.strip(),
+        place=place_of(content),
+        region=region,
+        region_text=region.name if region else "",
+        types=[t for t in types if t],
+        assigned_on=assigned_on,
+        due_on=assigned_on + dt.timedelta(days=batch.reply_days),
+        lead_unit=default_lead(region),
+        problem=batch.problem,
+        repeat_of=find_repeat(content, exclude_code=code),
+    )
+    if personal and any(personal.values()):
+        Complainant.objects.create(case=case, **{k: v[:200] for k, v in personal.items() if v})
+    _problem_counts([case.problem_id])
+    record(actor=actor, action="complaint.created", obj=case, parent=batch)
+    return case
+
+
+@transaction.atomic
+def case_assign(
+    *,
+    actor: Any,
+    case: ComplaintCase,
+    lead: OrgUnit,
+    support: Iterable[OrgUnit] = (),
+    due_on: dt.date | None = None,
+) -> ComplaintCase:
+    if not (policies.can_manage(actor) or policies.can_coordinate(actor, lead.pk)):
+        raise Forbidden("只有整改办可以分派交办件。")
+    before = {"lead": case.lead_unit.name if case.lead_unit else None, "due_on": str(case.due_on)}
+    ComplaintCase.objects.filter(pk=case.pk).update(lead_unit=lead, due_on=due_on or case.due_on)
+    case.support_units.set([u for u in support if u.pk != lead.pk])
+    case.refresh_from_db()
+    record(
+        actor=actor,
+        action="complaint.assigned",
+        obj=case,
+        parent=case.batch,
+        before=before,
+        after={"lead": lead.name, "due_on": str(case.due_on), "support": [u.name for u in case.support_units.all()]},
+    )
+    _remind(
+        [case],
+        subject=f"【交办件】{case.code} 请于{case.due_on}前办理",
+        key="assigned",
+    )
+    return case
+
+
+@transaction.atomic
+def case_update(*, actor: Any, case: ComplaintCase, version: int, data: CaseInput) -> ComplaintCase:
+    """The lead unit records what it found and did; the status moves with it (guarded)."""
+    if not (policies.can_handle(actor, case.lead_unit) or policies.can_manage(actor)):
+        raise Forbidden("只有牵头单位的联络员可以填报办理情况。")
+    values = data.cleaned()
+    target = data.status
+    if target != case.status and target not in CASE_TRANSITIONS[case.status]:
+        raise DomainError("办理状态不能这样变更。")
+    if target == CaseStatus.OPEN and case.status == CaseStatus.CLOSED and not policies.can_manage(actor):
+        raise Forbidden("已办结的交办件只能由整改办重新打开。")
+    before = {"status": case.status, "verdict": case.verdict}
+    values["status"] = target
+    values["closed_on"] = clock.today() if target == CaseStatus.CLOSED else None
+    versioned_update(case, version=version, values=values, message=EDIT_RACE, status=case.status)
+    record(
+        actor=actor,
+        action="complaint.closed"
+        if target == CaseStatus.CLOSED and before["status"] != target
+        else "complaint.updated",
+        obj=case,
+        parent=case.batch,
+        before=before,
+        after={"status": target, "verdict": case.verdict},
+    )
+    _problem_counts([case.problem_id])
+    return case
+
+
+@transaction.atomic
+def case_revisit(
+    *, actor: Any, case: ComplaintCase, result: str, satisfaction: str, on: dt.date | None = None
+) -> ComplaintCase:
+    if not policies.can_manage(actor):
+        raise Forbidden("只有市整改办可以登记回访。")
+    if not result.strip() or satisfaction not in ("satisfied", "fairly", "dissatisfied"):
+        raise DomainError("请填写回访情况并选择满意度。")
+    ComplaintCase.objects.filter(pk=case.pk).update(
+        revisit_on=on or clock.today(), revisit_result=result.strip(), satisfaction=satisfaction
+    )
+    case.refresh_from_db()
+    record(actor=actor, action="complaint.revisited", obj=case, parent=case.batch, note=result.strip())
+    return case
+
+
+@transaction.atomic
+def batch_attach(*, actor: Any, batch: ComplaintBatch, problem: Problem | None) -> ComplaintBatch:
+    """Attach a batch (and its cases) to a plan problem, as （十八） tracks its 群众举报."""
+    if not policies.can_manage(actor):
+        raise Forbidden("只有市整改办可以关联整改问题。")
+    old = batch.problem_id
+    ComplaintBatch.objects.filter(pk=batch.pk).update(problem=problem)
+    batch.cases.update(problem=problem)
+    batch.refresh_from_db()
+    _problem_counts([old, problem.pk if problem else None])
+    record(actor=actor, action="complaints.attached", obj=batch, note=str(problem) if problem else "取消关联")
+    return batch
+
+
+def _problem_counts(problem_ids: Iterable[int | None]) -> None:
+    for pid in {p for p in problem_ids if p}:
+        counts = ComplaintCase.objects.filter(problem_id=pid).aggregate(
+            total=Count("pk"), closed=Count("pk", filter=Q(status=CaseStatus.CLOSED))
+        )
+        Problem.objects.filter(pk=pid).update(cases_total=counts["total"], cases_closed=counts["closed"])
+
+
+# --- publication ------------------------------------------------------------------------------
+
+
+def public_fields(case: ComplaintCase, complainant: Complainant | None) -> dict[str, str]:
+    """The case's free text as it may be shown outside the office: the complainant's own
+    details removed wherever they appear, then every phone, ID number and named person masked."""
+    known = [v for v in ((complainant.name, complainant.phone, complainant.id_number, complainant.address)
+             if complainant else ()) if v and len(v) >= 2]  # fmt: skip
+    out = {}
+    for name in PUBLIC_FIELDS:
+        text = getattr(case, name) or ""
+        for value in known:
+            text = text.replace(value, "***")
+        out[name] = privacy.mask_text(text)
+    return out
+
+
+@transaction.atomic
+def batch_publish(*, actor: Any, batch: ComplaintBatch) -> list[tuple[str, str]]:
+    """Freeze each case's masked public text; returns what the scan still finds (should be none)."""
+    if not policies.can_manage(actor):
+        raise Forbidden("只有市整改办可以公开交办件办理结果。")
+    leftovers: list[tuple[str, str]] = []
+    for case in batch.cases.select_related("complainant").all():
+        complainant = getattr(case, "complainant", None)
+        fields = public_fields(case, complainant)
+        for value in fields.values():
+            leftovers += [(case.code, kind) for kind, _ in privacy.find_personal(value)]
+        ComplaintCase.objects.filter(pk=case.pk).update(public_text=fields)
+    ComplaintBatch.objects.filter(pk=batch.pk).update(updated_at=clock.now())
+    record(actor=actor, action="complaints.published", obj=batch, after={"cases": batch.cases.count()})
+    return leftovers
+
+
+# --- the daily scan ---------------------------------------------------------------------------
+
+
+def _level(case: ComplaintCase, today: dt.date) -> str:
+    if case.status == CaseStatus.CLOSED:
+        return WarningLevel.GREEN
+    due = case.next_step_due if case.status == CaseStatus.STAGE_CLOSED and case.next_step_due else case.due_on
+    if due is None:
+        return WarningLevel.YELLOW
+    if due < today:
+        return WarningLevel.RED
+    if (due - today).days <= 2:
+        return WarningLevel.YELLOW
+    return WarningLevel.GREEN
+
+
+def _remind(cases: Sequence[ComplaintCase], *, subject: str, key: str) -> int:
+    units = {c.lead_unit_id for c in cases if c.lead_unit_id}
+    clerks = progress.unit_clerks(units)
+    batch = []
+    for c in cases:
+        if not c.lead_unit_id:
+            continue
+        body = (
+            f"交办件 {c.code}（{c.region_text or '—'}，{c.types_text or '—'}）："
+            f"{privacy.mask_text(c.content)[:80]}……\n办理时限：{c.due_on or '—'}；当前状态：{c.get_status_display()}。"
+        )
+        message = Message(
+            kind="warning",
+            subject=subject if len(cases) == 1 else subject.replace("{code}", c.code),
+            body=body,
+            url=reverse("complaints:case", args=[c.pk]),
+            dedupe_key=f"case:{c.pk}:{key}",
+        )
+        batch.append((clerks.get(c.lead_unit_id, []), message))
+    return notify_many(batch)
+
+
+def cases_scan(*, today: dt.date | None = None) -> list[ComplaintCase]:
+    """Levels for every open case (red past its due date or its 阶段性办结 next-step date, yellow
+    within 2 days) and one reminder per case and level and date; catch-up safe (ranges)."""
+    today = today or clock.today()
+    changed = []
+    for case in ComplaintCase.objects.exclude(status=CaseStatus.CLOSED, warning_level=WarningLevel.GREEN):
+        level = _level(case, today)
+        if level != case.warning_level:
+            ComplaintCase.objects.filter(pk=case.pk).update(warning_level=level)
+            case.warning_level = level
+            changed.append(case)
+    red = [c for c in changed if c.warning_level == WarningLevel.RED]
+    yellow = [c for c in changed if c.warning_level == WarningLevel.YELLOW]
+    for case in red:
+        _remind([case], subject=f"【交办件逾期】{case.code} 已超过办理时限", key=f"red:{case.due_on}")
+    for case in yellow:
+        _remind([case], subject=f"【交办件临期】{case.code} 即将到期", key=f"yellow:{case.due_on}")
+    return changed
+
+
+# --- a supervision notice about cases ---------------------------------------------------------
+
+
+@transaction.atomic
+def cases_notice(*, actor: Any, cases: Sequence[ComplaintCase], kind: str = "reminder") -> Any:
+    """A 提醒函 (or the next rung) to the lead unit about overdue cases: a draft to edit and issue."""
+    units = {c.lead_unit_id for c in cases}
+    if len(units) != 1 or None in units:
+        raise DomainError("请选择同一牵头单位的交办件。")
+    unit = cases[0].lead_unit
+    assert unit is not None
+    lines = [
+        f"{n}．交办件{c.code}（{c.region_text}，{c.types_text}）：{privacy.mask_text(c.content)[:60]}……"
+        f"办理时限{c.due_on}，目前{c.get_status_display()}。"
+        for n, c in enumerate(cases, start=1)
+    ]
+    body = (
+        "你单位牵头办理的以下群众举报交办件未按时办结，现予以提醒：\n"
+        + "\n".join(lines)
+        + "\n请你单位高度重视，依法依规查处，尽快办结并按要求反馈办理结果。"
+    )
+    draft = supervision.notice_draft(
+        actor=actor,
+        data=supervision.NoticeInput(
+            kind=kind, unit=unit, measures=[], title=f"关于{unit.name}加快办理群众举报交办件的提醒函", body=body
+        ),
+    )
+    for case in cases:
+        case.notices.add(draft)
+        record(actor=actor, action="complaint.noticed", obj=case, note=f"{draft.get_kind_display()}（草稿）")
+    return draft
