@@ -477,11 +477,13 @@ def batch_attach(*, actor: Any, batch: ComplaintBatch, problem: Problem | None) 
 
 
 def _problem_counts(problem_ids: Iterable[int | None]) -> None:
-    for pid in {p for p in problem_ids if p}:
+    problem_ids_set = {p for p in problem_ids if p}
+    for pid in problem_ids_set:
         counts = ComplaintCase.objects.filter(problem_id=pid).aggregate(
             total=Count("pk"), closed=Count("pk", filter=Q(status=CaseStatus.CLOSED))
         )
         Problem.objects.filter(pk=pid).update(cases_total=counts["total"], cases_closed=counts["closed"])
+    progress.problem_rollup([p for p in problem_ids_set if p])
 
 
 # --- publication ------------------------------------------------------------------------------

@@ -512,10 +512,20 @@ def measure_rollup(measure_ids: Iterable[int]) -> None:
             progress=mean_progress([u[1] for u in lead or units]),
             last_report_at=max((u[2] for u in units if u[2]), default=None),
         )
-    for problem_id in problem_ids:
+    problem_rollup(problem_ids)
+
+
+def problem_rollup(problem_ids: Iterable[int]) -> None:
+    """A problem's progress: the mean of its measures', and — when 交办件 are attached to it (as
+    （十八） tracks its 群众举报) — the share of them closed counts as one more part."""
+    for problem_id in set(problem_ids):
         measures = list(Measure.objects.filter(problem_id=problem_id).values_list("progress", "last_report_at"))
+        parts: list[float | int | None] = [m[0] for m in measures]
+        total, closed = Problem.objects.values_list("cases_total", "cases_closed").get(pk=problem_id)
+        if total:
+            parts.append(100 * closed / total)
         Problem.objects.filter(pk=problem_id).update(
-            progress=mean_progress([m[0] for m in measures]),
+            progress=mean_progress(parts),
             last_report_at=max((m[1] for m in measures if m[1]), default=None),
         )
 

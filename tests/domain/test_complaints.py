@@ -203,3 +203,18 @@ def test_the_demo_batch_loads_once_published_and_attached(capsys: Any) -> None:
     batch = ComplaintBatch.objects.get(batch_no=3)
     assert batch.cases.count() == 120 and batch.problem.number == "十八"
     assert not batch.cases.filter(public_text={}).exists()
+
+
+def test_attached_cases_count_in_the_problem_s_progress(users: Any) -> None:
+    from rectify.progress.services import mean_progress
+
+    batch = imported(users, n=10)
+    problem = Problem.objects.get(number="十八")
+    closed = batch.cases.filter(status=CaseStatus.CLOSED).count()
+    measures = list(problem.measures.values_list("progress", flat=True))
+    problem.refresh_from_db()
+    assert problem.cases_total == 10 and problem.cases_closed == closed
+    assert problem.progress == mean_progress([*measures, 100 * closed / 10])
+    services.batch_attach(actor=users["city_office"], batch=batch, problem=None)
+    problem.refresh_from_db()
+    assert problem.cases_total == 0 and problem.progress == mean_progress(measures)
