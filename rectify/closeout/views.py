@@ -3,8 +3,6 @@ queue, 会签, objections and reopening; the public 公示/销号 list lives in 
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -13,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from rectify.audit.selectors import audit_timeline
 from rectify.core.errors import DomainError, Forbidden, NotFound
-from rectify.core.http import business_view, paginate, post_int, query_without_page, stored_file_response
+from rectify.core.http import business_view, int_or_zero, paginate, post_int, query_without_page, stored_file_response
 from rectify.orgs.models import OrgUnit
 from rectify.plans.models import Measure
 from rectify.plans.selectors import problem_get
@@ -56,12 +54,12 @@ def apply(request: HttpRequest) -> HttpResponseBase:
     source = request.POST if request.method == "POST" else request.GET
     measure = problem = None
     if source.get("measure"):
-        measure = Measure.objects.select_related("problem").filter(pk=post_int_value(source.get("measure"))).first()
+        measure = Measure.objects.select_related("problem").filter(pk=int_or_zero(source.get("measure"))).first()
         if measure is None:
             raise NotFound()
         problem_get(viewer=request.user, problem_id=measure.problem_id)
     elif source.get("problem"):
-        problem = problem_get(viewer=request.user, problem_id=post_int_value(source.get("problem")))
+        problem = problem_get(viewer=request.user, problem_id=int_or_zero(source.get("problem")))
     else:
         raise NotFound()
     leads = services.lead_units(measure=measure, problem=problem)
@@ -90,11 +88,6 @@ def apply(request: HttpRequest) -> HttpResponseBase:
             return redirect("closeout:application", pk=app.pk)
     context = {"measure": measure, "problem": problem, "units": mine, "leads": leads, "typed": request.POST}
     return render(request, "closeout/apply.html", context)
-
-
-def post_int_value(value: Any) -> int:
-    text = str(value or "")
-    return int(text) if text.isascii() and text.isdigit() else 0
 
 
 @login_required

@@ -3,7 +3,6 @@ assignment and a notice about overdue cases. Personal data only on the city offi
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -14,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from rectify.audit.selectors import audit_timeline
 from rectify.core.errors import DomainError, Forbidden, NotFound
-from rectify.core.http import business_view, paginate, post_int, query_without_page
+from rectify.core.http import business_view, date_or_none, int_or_zero, paginate, post_int, query_without_page
 from rectify.ingestion.services import too_large_message
 from rectify.orgs.models import OrgUnit, UnitKind
 from rectify.orgs.scope import viewer_scope
@@ -22,18 +21,6 @@ from rectify.plans.models import Problem
 
 from . import policies, selectors, services
 from .models import CaseStatus, Satisfaction, Verdict
-
-
-def _int(value: Any) -> int:
-    text = str(value or "")
-    return int(text) if text.isascii() and text.isdigit() else 0
-
-
-def _date(value: Any) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(str(value or "").strip())
-    except ValueError:
-        return None
 
 
 @login_required
@@ -72,7 +59,7 @@ def import_upload(request: HttpRequest) -> HttpResponseBase:
                     data=uploaded.read(),
                     filename=uploaded.name or "交办件.xlsx",
                     source=str(request.POST.get("source") or ""),
-                    batch_no=_int(request.POST.get("batch_no")) or None,
+                    batch_no=int_or_zero(request.POST.get("batch_no")) or None,
                 )
             except (Forbidden, NotFound):
                 raise
@@ -96,9 +83,9 @@ def import_review(request: HttpRequest, pk: int) -> HttpResponseBase:
                 messages.success(request, "已放弃本次导入。")
                 return redirect("complaints:cases")
             if request.POST.get("batch_no"):
-                job.batch_no = _int(request.POST.get("batch_no")) or None
+                job.batch_no = int_or_zero(request.POST.get("batch_no")) or None
                 job.save(update_fields=["batch_no"])
-            problem = Problem.objects.filter(pk=_int(request.POST.get("problem"))).first()
+            problem = Problem.objects.filter(pk=int_or_zero(request.POST.get("problem"))).first()
             batch = services.case_import_commit(actor=request.user, job=job, problem=problem)
             job.refresh_from_db()
             messages.success(request, f"已导入：新增 {job.summary['new']} 件，更新 {job.summary['updated']} 件。")
@@ -144,7 +131,7 @@ def batch_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     batch = selectors.batch_get(viewer=request.user, pk=pk)
     try:
         if action == "attach":
-            problem = Problem.objects.filter(pk=_int(request.POST.get("problem"))).first()
+            problem = Problem.objects.filter(pk=int_or_zero(request.POST.get("problem"))).first()
             services.batch_attach(actor=request.user, batch=batch, problem=problem)
             messages.success(request, f"已关联：{problem}" if problem else "已取消关联。")
         elif action == "publish":
@@ -154,7 +141,7 @@ def batch_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             else:
                 messages.success(request, "已公开办理结果（个人信息已脱敏）。")
         elif action == "case":
-            region = OrgUnit.objects.filter(pk=_int(request.POST.get("region")), kind=UnitKind.REGION).first()
+            region = OrgUnit.objects.filter(pk=int_or_zero(request.POST.get("region")), kind=UnitKind.REGION).first()
             case = services.case_create(
                 actor=request.user,
                 batch=batch,
@@ -162,7 +149,7 @@ def batch_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 content=str(request.POST.get("content") or ""),
                 region=region,
                 types=[t.strip() for t in str(request.POST.get("types") or "").replace("，", "、").split("、")],
-                assigned_on=_date(request.POST.get("assigned_on")),
+                assigned_on=date_or_none(request.POST.get("assigned_on")),
                 personal={k: str(request.POST.get(k) or "").strip() for k in ("name", "phone", "id_number", "address")},
             )
             messages.success(request, f"已登记交办件 {case.code}。")
@@ -182,15 +169,15 @@ def _case_input(request: HttpRequest) -> services.CaseInput:
         verdict=str(p.get("verdict") or ""),
         handling=str(p.get("handling") or ""),
         accountability=str(p.get("accountability") or ""),
-        ordered=_int(p.get("ordered")),
-        filed=_int(p.get("filed")),
+        ordered=int_or_zero(p.get("ordered")),
+        filed=int_or_zero(p.get("filed")),
         fine=str(p.get("fine") or "0"),
-        detained=_int(p.get("detained")),
-        interviewed=_int(p.get("interviewed")),
-        held_accountable=_int(p.get("held_accountable")),
+        detained=int_or_zero(p.get("detained")),
+        interviewed=int_or_zero(p.get("interviewed")),
+        held_accountable=int_or_zero(p.get("held_accountable")),
         status=str(p.get("status") or CaseStatus.OPEN),
         next_step=str(p.get("next_step") or ""),
-        next_step_due=_date(p.get("next_step_due")),
+        next_step_due=date_or_none(p.get("next_step_due")),
     )
 
 
@@ -243,12 +230,16 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     case = selectors.case_get(viewer=request.user, pk=pk)
     try:
         if action == "assign":
-            lead = OrgUnit.objects.filter(pk=_int(request.POST.get("lead")), is_active=True).first()
+            lead = OrgUnit.objects.filter(pk=int_or_zero(request.POST.get("lead")), is_active=True).first()
             if lead is None:
                 raise DomainError("请选择牵头单位。")
-            support = OrgUnit.objects.filter(pk__in=[_int(v) for v in request.POST.getlist("support")])
+            support = OrgUnit.objects.filter(pk__in=[int_or_zero(v) for v in request.POST.getlist("support")])
             services.case_assign(
-                actor=request.user, case=case, lead=lead, support=support, due_on=_date(request.POST.get("due_on"))
+                actor=request.user,
+                case=case,
+                lead=lead,
+                support=support,
+                due_on=date_or_none(request.POST.get("due_on")),
             )
             messages.success(request, "已分派。")
         elif action == "revisit":
@@ -257,7 +248,7 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 case=case,
                 result=str(request.POST.get("result") or ""),
                 satisfaction=str(request.POST.get("satisfaction") or ""),
-                on=_date(request.POST.get("revisit_on")),
+                on=date_or_none(request.POST.get("revisit_on")),
             )
             messages.success(request, "已登记回访。")
         elif action == "notice":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
@@ -71,5 +72,18 @@ def stored_file_response(*, storage_name: str, filename: str, content_type: str,
 
 def post_int(request: HttpRequest, name: str) -> int:
     """An integer form field; anything else (missing, "abc", "²") is 0, which no row has."""
-    value = str(request.POST.get(name) or "")
-    return int(value) if value.isascii() and value.isdigit() else 0
+    return int_or_zero(request.POST.get(name))
+
+
+def int_or_zero(value: Any) -> int:
+    """A form or query value as a non-negative integer; anything else is 0, which no row has."""
+    text = str(value or "")
+    return int(text) if text.isascii() and text.isdigit() else 0
+
+
+def date_or_none(value: Any) -> dt.date | None:
+    """A YYYY-MM-DD form value, or None for blank or malformed input."""
+    try:
+        return dt.date.fromisoformat(str(value or "").strip())
+    except ValueError:
+        return None

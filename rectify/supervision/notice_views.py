@@ -3,7 +3,6 @@ notice with its reply and actions, extension requests, on-site records, 挂牌�
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -19,7 +18,9 @@ from rectify.core import clock
 from rectify.core.errors import DomainError, Forbidden, NotFound
 from rectify.core.http import (
     business_view,
+    date_or_none,
     errors_as_messages,
+    int_or_zero,
     paginate,
     post_int,
     query_without_page,
@@ -51,18 +52,6 @@ def business_only(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRe
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def _int(value: Any) -> int:
-    text = str(value or "")
-    return int(text) if text.isascii() and text.isdigit() else 0
-
-
-def _date(value: Any) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(str(value or "").strip())
-    except ValueError:
-        return None
 
 
 def _units_in_scope(user: Any) -> Any:
@@ -154,10 +143,10 @@ def proposal_confirm(request: HttpRequest) -> HttpResponse:
 @business_only
 def notice_new(request: HttpRequest) -> HttpResponse:
     _require_coordinator(request.user)
-    unit_id = post_int(request, "unit") if request.method == "POST" else _int(request.GET.get("unit"))
+    unit_id = post_int(request, "unit") if request.method == "POST" else int_or_zero(request.GET.get("unit"))
     unit = _units_in_scope(request.user).filter(pk=unit_id).first() if unit_id else None
     measures = _unit_measures(unit) if unit else []
-    chosen = {_int(v) for v in (request.POST.getlist("measure") or request.GET.getlist("measure"))}
+    chosen = {int_or_zero(v) for v in (request.POST.getlist("measure") or request.GET.getlist("measure"))}
     kind = str(request.POST.get("kind") or request.GET.get("kind") or NoticeKind.REMINDER)
     if request.method == "POST" and unit is not None:
         data = notices.NoticeInput(
@@ -166,7 +155,7 @@ def notice_new(request: HttpRequest) -> HttpResponse:
             measures=[m for m in measures if m.pk in chosen],
             title=str(request.POST.get("title") or ""),
             body=str(request.POST.get("body") or ""),
-            response_due=_date(request.POST.get("response_due")),
+            response_due=date_or_none(request.POST.get("response_due")),
         )
         try:
             draft = notices.notice_draft(actor=request.user, data=data)
@@ -262,14 +251,14 @@ def notice_action(request: HttpRequest, pk: int, action: str) -> HttpResponseBas
 
 
 def notice_action_edit(request: HttpRequest, notice: Any) -> None:
-    chosen = {_int(v) for v in request.POST.getlist("measure")}
+    chosen = {int_or_zero(v) for v in request.POST.getlist("measure")}
     data = notices.NoticeInput(
         kind=notice.kind,
         unit=notice.unit,
         measures=[m for m in _unit_measures(notice.unit) if m.pk in chosen],
         title=str(request.POST.get("title") or ""),
         body=str(request.POST.get("body") or ""),
-        response_due=_date(request.POST.get("response_due")),
+        response_due=date_or_none(request.POST.get("response_due")),
         skip_reason=str(request.POST.get("skip_reason") or ""),
     )
     notices.notice_update(actor=request.user, notice=notice, version=post_int(request, "version"), data=data)
@@ -318,7 +307,7 @@ def extension_list(request: HttpRequest) -> HttpResponse:
 @business_view
 @business_only
 def extension_new(request: HttpRequest) -> HttpResponse:
-    measure_id = post_int(request, "measure") if request.method == "POST" else _int(request.GET.get("measure"))
+    measure_id = post_int(request, "measure") if request.method == "POST" else int_or_zero(request.GET.get("measure"))
     measure = Measure.objects.select_related("problem").filter(pk=measure_id).first()
     if measure is None:
         raise NotFound()
@@ -333,7 +322,7 @@ def extension_new(request: HttpRequest) -> HttpResponse:
         raise Forbidden("只有该措施责任单位的联络员可以申请延期。")
     if request.method == "POST":
         unit = next((u for u in units if u.pk == post_int(request, "unit")), units[0])
-        due = _date(request.POST.get("requested_due"))
+        due = date_or_none(request.POST.get("requested_due"))
         with errors_as_messages(request):
             if due is None:
                 raise DomainError("请填写申请延至的日期。")
@@ -363,7 +352,7 @@ def extension_decide(request: HttpRequest, pk: int) -> HttpResponse:
             ext=ext,
             approve=approve,
             note=str(request.POST.get("note") or ""),
-            approved_due=_date(request.POST.get("approved_due")),
+            approved_due=date_or_none(request.POST.get("approved_due")),
         )
         messages.success(request, "已批准延期，整改时限已更新，预警已重新评估。" if approve else "已不予批准。")
     return redirect("supervision:extensions")
@@ -406,12 +395,12 @@ def visit_new(request: HttpRequest) -> HttpResponse:
             p.getlist("task_unit"), p.getlist("task_text"), p.getlist("task_due"), strict=False
         ):
             if text.strip() and unit_id.isdigit() and int(unit_id) in unit_map:
-                tasks.append((unit_map[int(unit_id)], text, _date(due)))
+                tasks.append((unit_map[int(unit_id)], text, date_or_none(due)))
         chosen = {int(v) for v in p.getlist("problem") if v.isdigit()}
         try:
             if region is None:
                 raise DomainError("请选择县区。")
-            visited_on = _date(p.get("visited_on"))
+            visited_on = date_or_none(p.get("visited_on"))
             if visited_on is None:
                 raise DomainError("请填写督办日期。")
             visit = notices.visit_record(
