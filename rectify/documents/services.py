@@ -14,10 +14,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 from django.urls import reverse
 
 from rectify.audit.services import record
+from rectify.complaints.models import CaseStatus, ComplaintCase
 from rectify.core import clock
 from rectify.core.errors import ConcurrentChange, DomainError, Forbidden
 from rectify.core.numbering import next_number
@@ -316,7 +317,16 @@ def lead_item(region: OrgUnit, start: dt.date, end: dt.date) -> dict[str, Any]:
     follow_up = []
     if missed["periods"]:
         follow_up.append(f"期间{missed['units']}个单位共{missed['periods']}期次未按时报送工作进展。")
-    # 交办件 (complaint cases) handled in the period belong here once the complaints app exists.
+    cases = ComplaintCase.objects.filter(
+        Q(region__path__startswith=region.path) | Q(lead_unit__path__startswith=region.path)
+    ).distinct()
+    received = cases.filter(assigned_on__gte=start, assigned_on__lte=end).count()
+    closed = cases.filter(closed_on__gte=start, closed_on__lte=end, status=CaseStatus.CLOSED).count()
+    if received or closed:
+        open_total = cases.exclude(status=CaseStatus.CLOSED).count()
+        done = [f"受理群众举报交办件{received}件"] if received else []
+        done += [f"办结交办件{closed}件"] if closed else []
+        follow_up.append(f"期间{'，'.join(done)}，目前尚有{open_total}件正在办理。")
     visits = SiteVisit.objects.filter(region__path__startswith=region.path, visited_on__gte=start, visited_on__lte=end)
     if count := visits.count():
         follow_up.append(f"期间开展现场督办{count}次，详见县区动态。")

@@ -218,3 +218,15 @@ def test_attached_cases_count_in_the_problem_s_progress(users: Any) -> None:
     services.batch_attach(actor=users["city_office"], batch=batch, problem=None)
     problem.refresh_from_db()
     assert problem.cases_total == 0 and problem.progress == mean_progress(measures)
+
+
+def test_a_briefing_drafted_for_the_period_reports_the_cases(users: Any) -> None:
+    from rectify.documents import services as documents
+
+    with at(dt.date(2022, 10, 10)):
+        imported(users, n=12)
+    region = OrgUnit.objects.get(depth=0)
+    days = sorted(ComplaintCase.objects.values_list("assigned_on", flat=True))
+    closed = ComplaintCase.objects.filter(status=CaseStatus.CLOSED).count()
+    text = "".join(documents.lead_item(region, days[0], dt.date(2022, 10, 31))["paragraphs"])
+    assert f"期间受理群众举报交办件12件，办结交办件{closed}件，目前尚有{12 - closed}件正在办理。" in text
