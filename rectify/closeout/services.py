@@ -18,6 +18,7 @@ from django.urls import reverse
 from rectify.audit.services import record
 from rectify.core import clock
 from rectify.core.errors import ConcurrentChange, DomainError, Forbidden
+from rectify.core.files import file_store
 from rectify.core.transitions import transition
 from rectify.indicators import services as indicator_services
 from rectify.notifications.services import Message, notify
@@ -66,7 +67,7 @@ def _problem(app: CloseoutApplication) -> Problem:
 def _store(app: CloseoutApplication, actor: Any, files: Iterable[tuple[str, bytes]]) -> list[str]:
     names = []
     for name, content in files:
-        stored = progress.file_store(name, content)
+        stored = file_store(name, content)
         CloseoutEvidence.objects.create(application=app, uploaded_by=actor, round=app.rounds, **stored.fields())
         names.append(stored.original_name)
     return names
@@ -441,7 +442,7 @@ def closeout_reopen(
         raise Forbidden("只有整改办可以重新打开已销号事项。")
     if not reason.strip():
         raise DomainError("请填写反弹情况（如新的群众举报）。")
-    stored = [progress.file_store(name, content) for name, content in files]
+    stored = [file_store(name, content) for name, content in files]
     transition(
         app, table=CLOSEOUT_TRANSITIONS, target=CloseoutStatus.REOPENED, message=RACE, source=CloseoutStatus.CLOSED
     )

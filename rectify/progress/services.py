@@ -7,17 +7,12 @@ event in the same transaction and notifies on commit.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePath
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -25,12 +20,12 @@ from django.urls import reverse
 from rectify.audit.services import record
 from rectify.core import clock
 from rectify.core.errors import ConcurrentChange, DomainError, Forbidden
+from rectify.core.files import file_refusal, file_store
 from rectify.core.transitions import transition, versioned_update
 from rectify.notifications.services import Message, notify
 from rectify.orgs.models import Membership, OrgUnit, Role
 from rectify.plans.models import Assignment, ItemStatus, Measure, Milestone, Problem
 
-from . import filetypes
 from .models import (
     COUNTED_STATUSES,
     EDITABLE_STATUSES,
@@ -148,21 +143,10 @@ def validate(kind: str, data: ReportInput, *, submit: bool) -> bool:
         if percent is None:
             data.errors.append("请填写完成进度。")
     for name, content in data.files:
-        refusal = evidence_refusal(name, content)
+        refusal = file_refusal(name, content)
         if refusal:
             data.errors.append(f"{name}：{refusal}")
     return not data.errors
-
-
-def evidence_refusal(name: str, content: bytes) -> str | None:
-    limit = settings.RECTIFY_MAX_EVIDENCE_BYTES
-    if len(content) > limit:
-        return f"文件过大（{len(content) / 1024 / 1024:.1f} MB），单个佐证材料上限为 {limit // 1024 // 1024} MB。"
-    try:
-        filetypes.sniff(content, name)
-    except filetypes.Rejected as exc:
-        return exc.message
-    return None
 
 
 def _values(kind: str, data: ReportInput) -> dict[str, Any]:
@@ -424,36 +408,6 @@ def evidence_add(*, actor: Any, report: ProgressReport, filename: str, content: 
         after={"file": stored.original_name, "sha256": stored.sha256, "size": stored.size, "type": stored.type_label},
     )
     return evidence
-
-
-@dataclass(frozen=True)
-class StoredFile:
-    sha256: str
-    size: int
-    content_type: str
-    type_label: str
-    original_name: str
-    storage_name: str
-
-    def fields(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-def file_store(filename: str, content: bytes) -> StoredFile:
-    """Check a 佐证材料 file by its content and store it once under its SHA-256 (never
-    overwritten); other apps' attachments (notice replies, on-site photos) use it too."""
-    refusal = evidence_refusal(filename, content)
-    if refusal:
-        raise DomainError(refusal)
-    kind = filetypes.sniff(content, filename)
-    digest = hashlib.sha256(content).hexdigest()
-    storage_name = f"evidence/{digest[:2]}/{digest}{kind.extension}"
-    if not default_storage.exists(storage_name):
-        saved = default_storage.save(storage_name, ContentFile(content))
-        if saved != storage_name:
-            raise DomainError("文件保存失败，请重试。")
-    name = PurePath(filename.replace("\\", "/")).name[:200] or f"佐证材料{kind.extension}"
-    return StoredFile(digest, len(content), kind.mime, kind.label, name, storage_name)
 
 
 @transaction.atomic

@@ -24,6 +24,7 @@ from django.urls import reverse
 from rectify.audit.services import record
 from rectify.core import clock
 from rectify.core.errors import ConcurrentChange, DomainError, Forbidden
+from rectify.core.files import file_store
 from rectify.core.formats import format_cn_date
 from rectify.core.numbering import next_number
 from rectify.core.transitions import transition, versioned_update
@@ -340,7 +341,7 @@ def notice_reply(
     text = text.strip()
     if not text:
         raise DomainError("请填写整改落实情况后再回复。")
-    stored = [progress.file_store(name, content) for name, content in files]
+    stored = [file_store(name, content) for name, content in files]
     transition(
         notice,
         table=NOTICE_TRANSITIONS,
@@ -786,7 +787,7 @@ def visit_record(*, actor: Any, data: VisitInput) -> SiteVisit:
         raise DomainError("请填写：" + "、".join(missing) + "。")
     if data.visited_on > clock.today():
         raise DomainError("督办日期不能晚于今天。")
-    stored = [progress.file_store(name, content) for name, content in data.files]
+    stored = [file_store(name, content) for name, content in data.files]
     visit = SiteVisit.objects.create(
         visited_on=data.visited_on,
         region=data.region,
@@ -831,7 +832,7 @@ def visit_record(*, actor: Any, data: VisitInput) -> SiteVisit:
 def visit_photo_add(*, actor: Any, visit: SiteVisit, filename: str, content: bytes) -> Attachment:
     if not policies.can_record_visit(actor, visit.region):
         raise Forbidden("只有整改办可以上传现场照片。")
-    stored = progress.file_store(filename, content)
+    stored = file_store(filename, content)
     photo = Attachment.objects.create(visit=visit, uploaded_by=actor, **stored.fields())
     record(
         actor=actor,

@@ -14,10 +14,11 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from rectify.audit.models import AuditEvent
+from rectify.core import filetypes
 from rectify.core.errors import ConcurrentChange, DomainError, Forbidden
 from rectify.orgs.models import OrgUnit
 from rectify.plans.models import Assignment, Measure, Milestone, Problem
-from rectify.progress import filetypes, periods, services
+from rectify.progress import periods, services
 from rectify.progress.models import REPORT_TRANSITIONS, Evidence, ProgressReport, ReportStatus
 
 from .test_state_machines import documented
