@@ -19,7 +19,7 @@ from rectify.orgs.models import OrgUnit
 from rectify.orgs.scope import viewer_scope
 from rectify.plans.models import FlagKind, Measure, Problem
 from rectify.plans.selectors import problem_get
-from rectify.supervision import notices, selectors
+from rectify.supervision import extensions, flags, notices, selectors, visits
 from rectify.supervision.models import (
     Attachment,
     ExtensionRequest,
@@ -377,7 +377,7 @@ class ExtensionList(ScopedView):
         if measure is None:
             raise NotFound()
         problem_get(viewer=request.user, problem_id=measure.problem_id)
-        ext = notices.extension_request(
+        ext = extensions.extension_request(
             actor=request.user,
             measure=measure,
             unit=_unit(request, data["unit"]),
@@ -397,7 +397,7 @@ class ExtensionDecide(ScopedView):
         body = ExtensionDecideSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        notices.extension_decide(
+        extensions.extension_decide(
             actor=request.user, ext=ext, approve=data["approve"], note=data["note"], approved_due=data["approved_due"]
         )
         return Response(ExtensionSerializer(selectors.extension_get(viewer=request.user, pk=pk)).data)
@@ -426,9 +426,9 @@ class VisitList(ScopedView):
         tasks: list[tuple[OrgUnit, str, dt.date | None]] = [
             (_unit(request, t["unit"]), t["text"], t["due_on"]) for t in data["tasks"]
         ]
-        visit = notices.visit_record(
+        visit = visits.visit_record(
             actor=request.user,
-            data=notices.VisitInput(
+            data=visits.VisitInput(
                 visited_on=data["visited_on"],
                 region=_unit(request, data["region"]),
                 title=data["title"],
@@ -467,7 +467,7 @@ class VisitPhotos(ScopedView):
         upload = request.FILES.get("file")
         if upload is None:
             raise DomainError("请选择要上传的照片。")
-        photo = notices.visit_photo_add(
+        photo = visits.visit_photo_add(
             actor=request.user, visit=visit, filename=upload.name or "照片", content=upload.read()
         )
         return Response(AttachmentSerializer(photo).data, status=status.HTTP_201_CREATED)
@@ -493,9 +493,7 @@ class FlagList(ScopedView):
         data = body.validated_data
         problem = problem_get(viewer=request.user, problem_id=data["problem"]) if data["problem"] else None
         unit = _unit(request, data["unit"]) if data["unit"] else None
-        flag = notices.flag_set(
-            actor=request.user, kind=data["kind"], reason=data["reason"], problem=problem, unit=unit
-        )
+        flag = flags.flag_set(actor=request.user, kind=data["kind"], reason=data["reason"], problem=problem, unit=unit)
         return Response(FlagSerializer(flag).data, status=status.HTTP_201_CREATED)
 
 
@@ -508,5 +506,5 @@ class FlagLift(ScopedView):
         flag = selectors.flag_list(viewer=request.user).filter(pk=pk).first()
         if flag is None:
             raise NotFound()
-        flag = notices.flag_lift(actor=request.user, flag=flag, reason=str(request.data.get("text") or ""))
+        flag = flags.flag_lift(actor=request.user, flag=flag, reason=str(request.data.get("text") or ""))
         return Response(FlagSerializer(flag).data)

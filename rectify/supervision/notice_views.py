@@ -31,7 +31,7 @@ from rectify.orgs.scope import viewer_scope
 from rectify.plans.models import Assignment, ItemStatus, Measure, Problem
 from rectify.plans.selectors import problem_get
 
-from . import notices, policies, selectors
+from . import extensions, flags, notices, policies, selectors, visits
 from .models import (
     Attachment,
     ExtensionStatus,
@@ -326,7 +326,7 @@ def extension_new(request: HttpRequest) -> HttpResponse:
         with errors_as_messages(request):
             if due is None:
                 raise DomainError("请填写申请延至的日期。")
-            notices.extension_request(
+            extensions.extension_request(
                 actor=request.user,
                 measure=measure,
                 unit=unit,
@@ -347,7 +347,7 @@ def extension_decide(request: HttpRequest, pk: int) -> HttpResponse:
     ext = selectors.extension_get(viewer=request.user, pk=pk)
     approve = request.POST.get("decision") == "approve"
     with errors_as_messages(request):
-        notices.extension_decide(
+        extensions.extension_decide(
             actor=request.user,
             ext=ext,
             approve=approve,
@@ -403,9 +403,9 @@ def visit_new(request: HttpRequest) -> HttpResponse:
             visited_on = date_or_none(p.get("visited_on"))
             if visited_on is None:
                 raise DomainError("请填写督办日期。")
-            visit = notices.visit_record(
+            visit = visits.visit_record(
                 actor=request.user,
-                data=notices.VisitInput(
+                data=visits.VisitInput(
                     visited_on=visited_on,
                     region=region,
                     title=str(p.get("title") or ""),
@@ -467,7 +467,7 @@ def visit_task_done(request: HttpRequest, pk: int) -> HttpResponse:
         raise NotFound()
     selectors.visit_get(viewer=request.user, pk=task.visit_id)
     with errors_as_messages(request):
-        notices.visit_task_done(actor=request.user, task=task)
+        visits.visit_task_done(actor=request.user, task=task)
         messages.success(request, "任务已标记完成。")
     return redirect("supervision:visit", pk=task.visit_id)
 
@@ -508,7 +508,7 @@ def flag_set(request: HttpRequest) -> HttpResponse:
     else:
         unit = _unit_or_404(request.user, post_int(request, "unit"))
     with errors_as_messages(request):
-        flag = notices.flag_set(
+        flag = flags.flag_set(
             actor=request.user,
             kind=str(request.POST.get("kind") or ""),
             reason=str(request.POST.get("reason") or ""),
@@ -528,6 +528,6 @@ def flag_lift(request: HttpRequest, pk: int) -> HttpResponse:
     if flag is None:
         raise NotFound()
     with errors_as_messages(request):
-        notices.flag_lift(actor=request.user, flag=flag, reason=str(request.POST.get("reason") or ""))
+        flags.flag_lift(actor=request.user, flag=flag, reason=str(request.POST.get("reason") or ""))
         messages.success(request, f"已解除{flag.get_kind_display()}。")
     return redirect("supervision:flags")

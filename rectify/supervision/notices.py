@@ -1,7 +1,7 @@
-"""Services for the supervision workflow: notices on the escalation ladder (提醒函 → 督办通知 →
-通报 → 专题报告 → 问责移交, and 约谈), their replies and escalation, the proposals Rectify makes
-from the warning history, 挂牌督办/约谈 flags, extension requests (延期申请) and on-site
-supervision records (现场督办).
+"""Services for supervision notices on the escalation ladder (提醒函 → 督办通知 → 通报 → 专题报告 →
+问责移交, and 约谈): drafting, issuing with a gapless number, replies, escalation, and the
+proposals Rectify makes from the warning history. Flags, extensions and on-site records have
+their own modules (flags.py, extensions.py, visits.py).
 
 Nothing reaches a unit without a person: proposals only prefill a draft, and a draft becomes a
 numbered document when a coordinator issues it. A notice can never be more than one rung above
@@ -31,30 +31,24 @@ from rectify.core.transitions import transition, versioned_update
 from rectify.notifications.services import Message, notify
 from rectify.orgs.models import Membership, OrgUnit, Role
 from rectify.orgs.scope import viewer_scope
-from rectify.plans.models import Assignment, ItemStatus, Measure, Problem, WarningLevel
+from rectify.plans.models import Assignment, Measure, WarningLevel
 from rectify.progress import services as progress
 
 from . import policies
+from .flags import flag_mark
 from .models import (
-    EXTENSION_TRANSITIONS,
     LADDER,
     NOTICE_TRANSITIONS,
     Attachment,
-    ExtensionRequest,
-    ExtensionStatus,
     FlagKind,
     NoticeKind,
     NoticeStatus,
-    SiteVisit,
-    SupervisionFlag,
     SupervisionNotice,
-    VisitTask,
     Warning,
     rung,
 )
 
 RACE = "该督办文书已被他人处理，请刷新页面后查看最新状态。"
-EXTENSION_RACE = "该延期申请已被他人处理，请刷新页面后查看最新状态。"
 
 # 发文字号的类别字: 朔整改办函〔2022〕12号, 朔整改办督〔2022〕3号 …
 NUMBER_WORDS = {
@@ -301,7 +295,7 @@ def notice_issue(*, actor: Any, notice: SupervisionNotice, skip_reason: str = ""
     for m in measures:
         record(actor=actor, action="notice.issued", obj=m.problem, note=f"{number}（{notice.get_kind_display()}）")
     if notice.kind == NoticeKind.INTERVIEW:
-        _flag(actor=actor, kind=FlagKind.INTERVIEW, unit=notice.unit, reason=notice.title, notice=notice)
+        flag_mark(actor=actor, kind=FlagKind.INTERVIEW, unit=notice.unit, reason=notice.title, notice=notice)
     _tell(
         notice,
         to="unit",
@@ -572,283 +566,3 @@ def proposal_confirm(
     if notice is not None:
         return notice_escalate(actor=actor, notice=notice, proposal=reason)
     return notice_draft(actor=actor, data=NoticeInput(kind=kind, unit=unit, measures=measures), proposal=reason)
-
-
-# --- 挂牌督办 / 约谈 flags ------------------------------------------------------------------------
-
-
-def _sync_flags(*, problem: Problem | None = None, unit: OrgUnit | None = None) -> None:
-    if problem is not None:
-        kinds = sorted(
-            set(SupervisionFlag.objects.filter(problem=problem, lifted_on__isnull=True).values_list("kind", flat=True))
-        )
-        Problem.objects.filter(pk=problem.pk).update(flags=kinds)
-    if unit is not None:
-        kinds = sorted(
-            set(SupervisionFlag.objects.filter(unit=unit, lifted_on__isnull=True).values_list("kind", flat=True))
-        )
-        OrgUnit.objects.filter(pk=unit.pk).update(flags=kinds)
-
-
-def _flag(
-    *,
-    actor: Any,
-    kind: str,
-    reason: str,
-    problem: Problem | None = None,
-    unit: OrgUnit | None = None,
-    notice: SupervisionNotice | None = None,
-) -> SupervisionFlag:
-    existing = SupervisionFlag.objects.filter(kind=kind, problem=problem, unit=unit, lifted_on__isnull=True).first()
-    if existing:
-        return existing
-    flag = SupervisionFlag.objects.create(
-        kind=kind, problem=problem, unit=unit, reason=reason, notice=notice, set_on=clock.today(), set_by=actor
-    )
-    _sync_flags(problem=problem, unit=unit)
-    record(
-        actor=actor,
-        action="flag.set",
-        obj=problem or unit,  # type: ignore[arg-type]
-        after={"kind": kind, "reason": reason},
-        note=f"{FlagKind(kind).label}：{reason}",
-    )
-    return flag
-
-
-@transaction.atomic
-def flag_set(
-    *, actor: Any, kind: str, reason: str, problem: Problem | None = None, unit: OrgUnit | None = None
-) -> SupervisionFlag:
-    if kind not in FlagKind.values:
-        raise DomainError("请选择挂牌督办或约谈。")
-    if (problem is None) == (unit is None):
-        raise DomainError("请选择一个问题或一个单位。")
-    if not policies.can_flag(actor, problem=problem, unit=unit):
-        raise Forbidden("只有整改办可以挂牌督办或约谈。")
-    if not reason.strip():
-        raise DomainError("请填写挂牌督办（约谈）的理由。")
-    return _flag(actor=actor, kind=kind, reason=reason.strip(), problem=problem, unit=unit)
-
-
-@transaction.atomic
-def flag_lift(*, actor: Any, flag: SupervisionFlag, reason: str) -> SupervisionFlag:
-    if not policies.can_flag(actor, problem=flag.problem, unit=flag.unit):
-        raise Forbidden("只有整改办可以解除挂牌督办（约谈）。")
-    if not reason.strip():
-        raise DomainError("请填写解除理由。")
-    updated = SupervisionFlag.objects.filter(pk=flag.pk, lifted_on__isnull=True).update(
-        lifted_on=clock.today(), lift_reason=reason.strip(), lifted_by=actor
-    )
-    if updated != 1:
-        raise ConcurrentChange("该标记已被他人解除。")
-    flag.refresh_from_db()
-    _sync_flags(problem=flag.problem, unit=flag.unit)
-    record(
-        actor=actor,
-        action="flag.lifted",
-        obj=flag.problem or flag.unit,  # type: ignore[arg-type]
-        note=f"解除{flag.get_kind_display()}：{reason.strip()}",
-    )
-    return flag
-
-
-# --- 延期申请 ------------------------------------------------------------------------------------
-
-EXTENSIBLE_KINDS = {"date", "range", "external"}
-
-
-@transaction.atomic
-def extension_request(
-    *, actor: Any, measure: Measure, unit: OrgUnit, reason: str, requested_due: dt.date
-) -> ExtensionRequest:
-    assigned = Assignment.objects.filter(measure=measure, unit=unit).exists()
-    if not policies.can_request_extension(actor, unit, assigned=assigned):
-        raise Forbidden("只有该措施责任单位的联络员可以申请延期。")
-    today = clock.today()
-    if measure.status not in (ItemStatus.IN_PROGRESS,):
-        raise DomainError("该措施不在整改中，无需申请延期。")
-    if measure.deadline_kind not in EXTENSIBLE_KINDS or measure.due_on is None:
-        raise DomainError("该措施没有明确的整改时限（如立行立改、长期坚持），不适用延期申请。")
-    if today > measure.due_on:
-        raise DomainError(f"整改时限（{format_cn_date(measure.due_on)}）已过，延期须在到期前申请；请与整改办联系。")
-    if requested_due <= measure.due_on:
-        raise DomainError("申请延至的日期须晚于现整改时限。")
-    if not reason.strip():
-        raise DomainError("请填写延期理由。")
-    if ExtensionRequest.objects.filter(measure=measure, status=ExtensionStatus.PENDING).exists():
-        raise DomainError("该措施已有一份待审批的延期申请。")
-    ext = ExtensionRequest.objects.create(
-        measure=measure,
-        unit=unit,
-        reason=reason.strip(),
-        old_due=measure.due_on,
-        requested_due=requested_due,
-        requested_by=actor,
-    )
-    record(
-        actor=actor,
-        action="extension.requested",
-        obj=measure.problem,
-        after={"measure": measure.pk, "old_due": ext.old_due.isoformat(), "requested_due": requested_due.isoformat()},
-        note=reason.strip(),
-    )
-    return ext
-
-
-@transaction.atomic
-def extension_decide(
-    *, actor: Any, ext: ExtensionRequest, approve: bool, note: str, approved_due: dt.date | None = None
-) -> ExtensionRequest:
-    if not policies.can_decide_extension(actor, ext):
-        raise Forbidden("只有整改办可以审批延期申请。")
-    note = note.strip()
-    if not approve and not note:
-        raise DomainError("不予批准时请填写理由。")
-    measure = ext.measure
-    values: dict[str, Any] = {"decision_note": note, "decided_by": actor, "decided_at": clock.now()}
-    if approve:
-        due = approved_due or ext.requested_due
-        if due <= ext.old_due:
-            raise DomainError("批准的日期须晚于原整改时限。")
-        values["approved_due"] = due
-    transition(
-        ext,
-        table=EXTENSION_TRANSITIONS,
-        target=ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED,
-        message=EXTENSION_RACE,
-        source=ExtensionStatus.PENDING,
-        values=values,
-    )
-    if approve:
-        before = measure.due_on
-        Measure.objects.filter(pk=measure.pk).update(due_on=ext.approved_due, updated_at=clock.now())
-        record(
-            actor=actor,
-            action="extension.approved",
-            obj=measure.problem,
-            before={"measure": measure.pk, "due_on": before.isoformat() if before else None},
-            after={"measure": measure.pk, "due_on": ext.approved_due.isoformat() if ext.approved_due else None},
-            note=note,
-        )
-        from .services import warnings_refresh  # the scan module imports this one's models only
-
-        warnings_refresh(measure_ids=[measure.pk])
-    else:
-        record(actor=actor, action="extension.refused", obj=measure.problem, after={"measure": measure.pk}, note=note)
-    recipients = [ext.requested_by] if ext.requested_by else []
-    verdict = f"已批准，整改时限延至{format_cn_date(ext.approved_due)}" if approve and ext.approved_due else "未获批准"
-    notify(
-        recipients=recipients + progress.unit_clerks([ext.unit_id]).get(ext.unit_id, []),
-        message=Message(
-            kind="supervision",
-            subject=f"【延期申请】（{measure.problem.number}）{measure.label}{verdict}",
-            body=f"原整改时限：{format_cn_date(ext.old_due)}；申请延至：{format_cn_date(ext.requested_due)}。"
-            f"审批意见：{note or '同意'}",
-            url=reverse("supervision:extensions"),
-            dedupe_key=f"extension:{ext.pk}:decided",
-        ),
-    )
-    return ext
-
-
-# --- 现场督办 ------------------------------------------------------------------------------------
-
-
-@dataclass
-class VisitInput:
-    visited_on: dt.date
-    region: OrgUnit
-    title: str
-    leaders: str
-    places: str
-    findings: str
-    problems: Sequence[Problem] = ()
-    cases: str = ""
-    tasks: Sequence[tuple[OrgUnit, str, dt.date | None]] = ()
-    files: Sequence[tuple[str, bytes]] = ()
-
-
-@transaction.atomic
-def visit_record(*, actor: Any, data: VisitInput) -> SiteVisit:
-    if not policies.can_record_visit(actor, data.region):
-        raise Forbidden("只有整改办可以登记现场督办。")
-    missing = [
-        label
-        for label, value in (
-            ("标题", data.title),
-            ("带队领导", data.leaders),
-            ("地点", data.places),
-            ("发现问题及督办要求", data.findings),
-        )
-        if not value.strip()
-    ]
-    if missing:
-        raise DomainError("请填写：" + "、".join(missing) + "。")
-    if data.visited_on > clock.today():
-        raise DomainError("督办日期不能晚于今天。")
-    stored = [file_store(name, content) for name, content in data.files]
-    visit = SiteVisit.objects.create(
-        visited_on=data.visited_on,
-        region=data.region,
-        title=data.title.strip()[:200],
-        leaders=data.leaders.strip()[:500],
-        places=data.places.strip()[:500],
-        cases=data.cases.strip(),
-        findings=data.findings.strip(),
-        created_by=actor,
-    )
-    visit.problems.set(data.problems)
-    for unit, text, due in data.tasks:
-        if text.strip():
-            VisitTask.objects.create(visit=visit, unit=unit, text=text.strip(), due_on=due)
-    for s in stored:
-        Attachment.objects.create(visit=visit, uploaded_by=actor, **s.fields())
-    record(
-        actor=actor,
-        action="visit.recorded",
-        obj=visit,
-        parent=data.region,
-        after={"title": visit.title, "date": visit.visited_on.isoformat(), "photos": len(stored)},
-    )
-    for problem in data.problems:
-        record(actor=actor, action="visit.recorded", obj=problem, note=f"{visit.visited_on:%Y-%m-%d} {visit.title}")
-    for unit, text, due in data.tasks:
-        if text.strip():
-            notify(
-                recipients=progress.unit_clerks([unit.pk]).get(unit.pk, []),
-                message=Message(
-                    kind="supervision",
-                    subject=f"【现场督办任务】{visit.title}",
-                    body=f"{text.strip()}" + (f"（完成时限：{format_cn_date(due)}）" if due else ""),
-                    url=reverse("supervision:visit", args=[visit.pk]),
-                    dedupe_key=f"visit:{visit.pk}:task:{unit.pk}",
-                ),
-            )
-    return visit
-
-
-@transaction.atomic
-def visit_photo_add(*, actor: Any, visit: SiteVisit, filename: str, content: bytes) -> Attachment:
-    if not policies.can_record_visit(actor, visit.region):
-        raise Forbidden("只有整改办可以上传现场照片。")
-    stored = file_store(filename, content)
-    photo = Attachment.objects.create(visit=visit, uploaded_by=actor, **stored.fields())
-    record(
-        actor=actor,
-        action="visit.photo_added",
-        obj=visit,
-        after={"file": stored.original_name, "sha256": stored.sha256},
-    )
-    return photo
-
-
-@transaction.atomic
-def visit_task_done(*, actor: Any, task: VisitTask) -> VisitTask:
-    if not (policies.can_record_visit(actor, task.visit.region) or policies.can_file(actor, task.unit)):
-        raise Forbidden("只有整改办或该任务的责任单位可以标记完成。")
-    if VisitTask.objects.filter(pk=task.pk, done_on__isnull=True).update(done_on=clock.today()) != 1:
-        raise ConcurrentChange("该任务已被标记完成。")
-    task.refresh_from_db()
-    record(actor=actor, action="visit.task_done", obj=task.visit, note=task.text[:100])
-    return task

@@ -32,7 +32,7 @@ from rectify.plans.models import Assignment, Measure, Problem
 from rectify.progress import periods
 from rectify.progress import services as progress
 from rectify.progress.periods import SHANGHAI
-from rectify.supervision import notices
+from rectify.supervision import notices, visits
 from rectify.supervision.models import NoticeKind, SiteVisit
 
 pytestmark = pytest.mark.django_db
@@ -101,9 +101,9 @@ def build_history(users: Any) -> History:
             files=[("整改后.png", reply_file)],
         )
     with at(dt.date(2022, 10, 13)):
-        notices.visit_record(
+        visits.visit_record(
             actor=users["city_office"],
-            data=notices.VisitInput(
+            data=visits.VisitInput(
                 visited_on=dt.date(2022, 10, 13),
                 region=OrgUnit.objects.get(depth=0),
                 title="市领导现场督导群众举报问题整改",

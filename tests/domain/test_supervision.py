@@ -20,7 +20,7 @@ from rectify.notifications.models import Notification
 from rectify.orgs.models import OrgUnit
 from rectify.plans.models import Measure, Problem
 from rectify.progress.periods import SHANGHAI
-from rectify.supervision import notices
+from rectify.supervision import extensions, flags, notices, visits
 from rectify.supervision.models import (
     EXTENSION_TRANSITIONS,
     NOTICE_TRANSITIONS,
@@ -206,7 +206,7 @@ def test_extension_is_asked_before_the_deadline_and_keeps_the_old_date(users: An
     assert measure is not None
     with at(dt.date(2023, 1, 2)):
         with pytest.raises(DomainError, match="已过，延期须在到期前申请"):
-            notices.extension_request(
+            extensions.extension_request(
                 actor=users["county_clerk"],
                 measure=measure,
                 unit=unit,
@@ -215,10 +215,10 @@ def test_extension_is_asked_before_the_deadline_and_keeps_the_old_date(users: An
             )
     with at(dt.date(2022, 12, 1)):
         with pytest.raises(Forbidden):
-            notices.extension_request(
+            extensions.extension_request(
                 actor=users["dept_clerk"], measure=measure, unit=unit, reason="x", requested_due=dt.date(2023, 6, 30)
             )
-        ext = notices.extension_request(
+        ext = extensions.extension_request(
             actor=users["county_clerk"],
             measure=measure,
             unit=unit,
@@ -226,7 +226,7 @@ def test_extension_is_asked_before_the_deadline_and_keeps_the_old_date(users: An
             requested_due=dt.date(2023, 6, 30),
         )
         with pytest.raises(DomainError, match="待审批"):
-            notices.extension_request(
+            extensions.extension_request(
                 actor=users["county_clerk"],
                 measure=measure,
                 unit=unit,
@@ -234,12 +234,12 @@ def test_extension_is_asked_before_the_deadline_and_keeps_the_old_date(users: An
                 requested_due=dt.date(2023, 5, 1),
             )
         with pytest.raises(Forbidden):
-            notices.extension_decide(actor=users["county_clerk"], ext=ext, approve=True, note="")
-        notices.extension_decide(
+            extensions.extension_decide(actor=users["county_clerk"], ext=ext, approve=True, note="")
+        extensions.extension_decide(
             actor=users["city_office"], ext=ext, approve=True, note="同意", approved_due=dt.date(2023, 3, 31)
         )
         with pytest.raises(ConcurrentChange, match="已被他人处理"):
-            notices.extension_decide(actor=users["city_office"], ext=ext, approve=False, note="不同意")
+            extensions.extension_decide(actor=users["city_office"], ext=ext, approve=False, note="不同意")
     measure.refresh_from_db()
     ext.refresh_from_db()
     assert measure.due_on == dt.date(2023, 3, 31) and ext.old_due == dt.date(2022, 12, 31)
@@ -250,15 +250,15 @@ def test_extension_is_asked_before_the_deadline_and_keeps_the_old_date(users: An
 def test_flags_show_on_the_problem_and_are_lifted_with_a_reason(users: Any) -> None:
     problem = Problem.objects.get(number="十二")
     with pytest.raises(Forbidden):
-        notices.flag_set(actor=users["county_office"], kind="listed", reason="进展缓慢", problem=problem)
-    flag = notices.flag_set(actor=users["city_office"], kind="listed", reason="进展缓慢", problem=problem)
-    again = notices.flag_set(actor=users["city_office"], kind="listed", reason="重复", problem=problem)
+        flags.flag_set(actor=users["county_office"], kind="listed", reason="进展缓慢", problem=problem)
+    flag = flags.flag_set(actor=users["city_office"], kind="listed", reason="进展缓慢", problem=problem)
+    again = flags.flag_set(actor=users["city_office"], kind="listed", reason="重复", problem=problem)
     assert again.pk == flag.pk
     problem.refresh_from_db()
     assert problem.flags == ["listed"]
     with pytest.raises(DomainError, match="解除理由"):
-        notices.flag_lift(actor=users["city_office"], flag=flag, reason="")
-    notices.flag_lift(actor=users["city_office"], flag=flag, reason="整改到位")
+        flags.flag_lift(actor=users["city_office"], flag=flag, reason="")
+    flags.flag_lift(actor=users["city_office"], flag=flag, reason="整改到位")
     problem.refresh_from_db()
     assert problem.flags == []
 
@@ -269,9 +269,9 @@ def test_an_on_site_visit_records_tasks_and_photos_and_tells_the_units(users: An
     region = OrgUnit.objects.get(name="平鲁区")
     unit = OrgUnit.objects.get(name="平鲁区政府")
     with at(dt.date(2022, 10, 20)):
-        visit = notices.visit_record(
+        visit = visits.visit_record(
             actor=users["city_office"],
-            data=notices.VisitInput(
+            data=visits.VisitInput(
                 visited_on=dt.date(2022, 10, 19),
                 region=region,
                 title="平鲁区区长深入现场督导交办案件整改工作",
@@ -284,14 +284,14 @@ def test_an_on_site_visit_records_tasks_and_photos_and_tells_the_units(users: An
             ),
         )
         with pytest.raises(DomainError, match="请填写：标题"):
-            notices.visit_record(
+            visits.visit_record(
                 actor=users["city_office"],
-                data=notices.VisitInput(dt.date(2022, 10, 19), region, "", "x", "y", "z"),
+                data=visits.VisitInput(dt.date(2022, 10, 19), region, "", "x", "y", "z"),
             )
     assert visit.tasks.get().unit == unit and visit.photos.get().is_image
     with pytest.raises(Forbidden):
-        notices.visit_record(
-            actor=users["county_office"], data=notices.VisitInput(dt.date(2022, 10, 19), region, "t", "l", "p", "f")
+        visits.visit_record(
+            actor=users["county_office"], data=visits.VisitInput(dt.date(2022, 10, 19), region, "t", "l", "p", "f")
         )
 
 
