@@ -14,7 +14,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from rectify.complaints import selectors, services
+from rectify.complaints import importing, selectors, services
 from rectify.complaints.models import CaseImport, CaseStatus, ComplaintBatch, ComplaintCase, Verdict
 from rectify.core.errors import DomainError, NotFound
 from rectify.ingestion.services import too_large_message
@@ -195,7 +195,7 @@ class ImportCreate(ScopedView):
         if too_large:
             raise DomainError(too_large)
         number = str(request.data.get("batch_no") or "")
-        job = services.case_import_prepare(
+        job = importing.case_import_prepare(
             actor=request.user,
             data=upload.read(),
             filename=upload.name or "交办件.xlsx",
@@ -221,7 +221,7 @@ class ImportCommit(ScopedView):
             problem = Problem.objects.filter(pk=body.validated_data["problem"]).first()
             if problem is None:
                 raise NotFound()
-        batch = services.case_import_commit(actor=request.user, job=job, problem=problem)
+        batch = importing.case_import_commit(actor=request.user, job=job, problem=problem)
         return Response(BatchSerializer(selectors.batch_get(viewer=request.user, pk=batch.pk)).data, status=201)
 
 

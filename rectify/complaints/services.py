@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -19,7 +18,7 @@ from django.urls import reverse
 from rectify.audit.services import record
 from rectify.core import clock
 from rectify.core.errors import DomainError, Forbidden
-from rectify.core.transitions import transition, versioned_update
+from rectify.core.transitions import versioned_update
 from rectify.notifications.services import Message, notify_many
 from rectify.orgs.models import OrgUnit, UnitKind
 from rectify.plans.models import Problem, WarningLevel
@@ -29,14 +28,12 @@ from rectify.supervision import notices as supervision
 from . import policies, privacy
 from .models import (
     CASE_TRANSITIONS,
-    CaseImport,
     CaseStatus,
     Complainant,
     ComplaintBatch,
     ComplaintCase,
     Verdict,
 )
-from .parsers import BatchError, parse_batch
 
 RACE = "该交办件已被他人处理，请刷新页面后查看最新状态。"
 EDIT_RACE = "该交办件已被他人修改，请刷新页面后重新填写（您填写的内容已保留在下方）。"
@@ -78,74 +75,7 @@ def default_lead(region: OrgUnit | None) -> OrgUnit | None:
     )
 
 
-# --- import -----------------------------------------------------------------------------------
-
-
-def _row_dict(row: Any) -> dict[str, Any]:
-    d = dataclasses.asdict(row)
-    d["assigned_on"] = row.assigned_on.isoformat() if row.assigned_on else None
-    d["types"] = list(row.types)
-    return d
-
-
-@transaction.atomic
-def case_import_prepare(
-    *, actor: Any, data: bytes, filename: str, source: str = "", batch_no: int | None = None
-) -> CaseImport:
-    if not policies.can_manage(actor):
-        raise Forbidden("只有市整改办可以导入交办件。")
-    try:
-        parsed = parse_batch(data, filename)
-    except BatchError as exc:
-        raise DomainError(exc.message) from exc
-    number = batch_no or parsed.batch_no
-    if not parsed.rows:
-        raise DomainError("文件中没有可导入的交办件。")
-    job = CaseImport.objects.create(
-        filename=filename[:255],
-        source=(source or "中央生态环境保护督察组")[:120],
-        batch_no=number,
-        title=parsed.title[:200],
-        rows=[_row_dict(r) for r in parsed.rows],
-        warnings=[[line, message] for line, message in parsed.warnings],
-        headers=parsed.headers,
-        created_by=actor,
-    )
-    record(actor=actor, action="complaints.parsed", obj=job, after={"rows": len(parsed.rows), "batch": number})
-    return job
-
-
-@dataclasses.dataclass
-class ReviewRow:
-    row: dict[str, Any]
-    region: OrgUnit | None
-    lead: OrgUnit | None
-    existing: ComplaintCase | None
-    repeat_of: ComplaintCase | None
-
-
-def import_review(job: CaseImport) -> list[ReviewRow]:
-    """What committing will do, row by row: new or updating, the region and lead unit it maps
-    to, and an earlier case it repeats (same place or party)."""
-    regions = region_units()
-    codes = [r["code"] for r in job.rows if r["code"]]
-    existing = {c.code: c for c in ComplaintCase.objects.filter(code__in=codes)}
-    out = []
-    earlier: dict[str, ComplaintCase] = {}  # places met higher up in the same file
-    for r in job.rows:
-        region = resolve_region(r["region"], regions)
-        place = place_of(r["content"])
-        repeat = None
-        if r["code"] not in existing:
-            repeat = earlier.get(place) or find_repeat(r["content"], exclude_code=r["code"])
-        if len(place) >= 6 and place not in earlier:
-            earlier[place] = ComplaintCase(code=r["code"], place=place)
-        out.append(
-            ReviewRow(
-                row=r, region=region, lead=default_lead(region), existing=existing.get(r["code"]), repeat_of=repeat
-            )
-        )
-    return out
+# --- repeats ----------------------------------------------------------------------------------
 
 
 def place_of(content: str) -> str:
@@ -168,118 +98,6 @@ def find_repeat(content: str, *, exclude_code: str = "") -> ComplaintCase | None
         .order_by("assigned_on", "pk")
         .first()
     )
-
-
-_PENALTIES = [
-    ("ordered", re.compile(r"责令(?:限期)?整改(\d+)(?:家|户|个)")),
-    ("filed", re.compile(r"立案(?:处罚|查处)?(\d+)起")),
-    ("fine", re.compile(r"罚款(?:共计|合计)?(\d+(?:\.\d+)?)万元")),
-    ("detained", re.compile(r"(?:行政|刑事)?拘留(\d+)人")),
-    ("interviewed", re.compile(r"约谈(\d+)人")),
-    ("held_accountable", re.compile(r"问责(\d+)人")),
-]
-
-
-def penalties_from_text(*texts: str) -> dict[str, Any]:
-    """The counts the team's 问责情况/处理情况 columns write in words (约谈2人、立案处罚1起罚款5万元),
-    summed, so a batch's statistics are right from the import on."""
-    out: dict[str, Any] = {"fine": Decimal(0)}
-    for name, pattern in _PENALTIES:
-        for text in texts:
-            for value in pattern.findall(text or ""):
-                if name == "fine":
-                    out["fine"] += Decimal(value)
-                else:
-                    out[name] = out.get(name, 0) + int(value)
-    return out
-
-
-def _verdict(value: str) -> str:
-    return value if value in Verdict.values else ""
-
-
-def _status(value: str) -> str:
-    return value if value in CaseStatus.values else CaseStatus.OPEN
-
-
-@transaction.atomic
-def case_import_commit(*, actor: Any, job: CaseImport, problem: Problem | None = None) -> ComplaintBatch:
-    if not policies.can_manage(actor):
-        raise Forbidden("只有市整改办可以导入交办件。")
-    if job.batch_no is None:
-        raise DomainError("未能识别批次，请在确认页填写“第几批”。")
-    transition(job, table=CaseImport.TRANSITIONS, target="committed", message="该导入已被处理（已导入或已放弃）。")
-    batch, _ = ComplaintBatch.objects.get_or_create(
-        source=job.source,
-        batch_no=job.batch_no,
-        defaults={"title": job.title, "received_on": clock.today(), "problem": problem, "created_by": actor},
-    )
-    if problem is not None and batch.problem_id != problem.pk:
-        ComplaintBatch.objects.filter(pk=batch.pk).update(problem=problem)
-        batch.refresh_from_db()
-    new = updated = 0
-    for review in import_review(job):
-        r = review.row
-        if not r["code"]:
-            continue
-        assigned = dt.date.fromisoformat(r["assigned_on"]) if r["assigned_on"] else batch.received_on
-        values = {
-            "batch": batch,
-            "seq": r["seq"][:20],
-            "assigned_on": assigned,
-            "region": review.region,
-            "region_text": r["region"][:60],
-            "types": r["types"],
-            "content": r["content"],
-            "place": place_of(r["content"]),
-            "investigation": r["investigation"],
-            "verdict": _verdict(r["verdict"]),
-            "handling": r["handling"],
-            "accountability": r["accountability"],
-            "status": _status(r["status"]),
-            **penalties_from_text(r["accountability"], r["handling"]),
-        }
-        case = review.existing
-        if case is None:
-            due = (assigned or clock.today()) + dt.timedelta(days=batch.reply_days)
-            case = ComplaintCase.objects.create(
-                code=r["code"],
-                lead_unit=review.lead,
-                due_on=due,
-                problem=batch.problem,
-                # Looked up now: an earlier case of the same file has just been created.
-                repeat_of=find_repeat(r["content"], exclude_code=r["code"]) if review.repeat_of else None,
-                closed_on=clock.today() if values["status"] == CaseStatus.CLOSED else None,
-                **values,
-            )
-            new += 1
-        else:
-            # A re-imported batch updates the team's columns; the unit's own entries stay.
-            keep = {k: v for k, v in values.items() if v not in ("", [], None) or k in ("types",)}
-            ComplaintCase.objects.filter(pk=case.pk).update(**keep, updated_at=clock.now())
-            updated += 1
-        personal = {k: str(v)[:200] for k, v in (r.get("personal") or {}).items() if v}
-        if personal:
-            Complainant.objects.update_or_create(case=case, defaults=personal)
-    _problem_counts([batch.problem_id])
-    summary = {"new": new, "updated": updated, "batch": batch.pk}
-    CaseImport.objects.filter(pk=job.pk).update(batch=batch, summary=summary)
-    record(
-        actor=actor,
-        action="complaints.imported",
-        obj=batch,
-        after={"file": job.filename, **summary},
-        note=f"新增 {new} 件，更新 {updated} 件",
-    )
-    return batch
-
-
-@transaction.atomic
-def case_import_discard(*, actor: Any, job: CaseImport) -> None:
-    if not policies.can_manage(actor):
-        raise Forbidden("只有市整改办可以导入交办件。")
-    transition(job, table=CaseImport.TRANSITIONS, target="discarded", message="该导入已被处理（已导入或已放弃）。")
-    record(actor=actor, action="complaints.discarded", obj=job)
 
 
 # --- one case ---------------------------------------------------------------------------------
@@ -381,7 +199,7 @@ def case_create(
     )
     if personal and any(personal.values()):
         Complainant.objects.create(case=case, **{k: v[:200] for k, v in personal.items() if v})
-    _problem_counts([case.problem_id])
+    problem_counts([case.problem_id])
     record(actor=actor, action="complaint.created", obj=case, parent=batch)
     return case
 
@@ -409,11 +227,7 @@ def case_assign(
         before=before,
         after={"lead": lead.name, "due_on": str(case.due_on), "support": [u.name for u in case.support_units.all()]},
     )
-    _remind(
-        [case],
-        subject=f"【交办件】{case.code} 请于{case.due_on}前办理",
-        key="assigned",
-    )
+    _remind([(case, f"【交办件】{case.code} 请于{case.due_on}前办理", f"assigned:{case.lead_unit_id}")])
     return case
 
 
@@ -442,7 +256,7 @@ def case_update(*, actor: Any, case: ComplaintCase, version: int, data: CaseInpu
         before=before,
         after={"status": target, "verdict": case.verdict},
     )
-    _problem_counts([case.problem_id])
+    problem_counts([case.problem_id])
     return case
 
 
@@ -471,12 +285,12 @@ def batch_attach(*, actor: Any, batch: ComplaintBatch, problem: Problem | None) 
     ComplaintBatch.objects.filter(pk=batch.pk).update(problem=problem)
     batch.cases.update(problem=problem)
     batch.refresh_from_db()
-    _problem_counts([old, problem.pk if problem else None])
+    problem_counts([old, problem.pk if problem else None])
     record(actor=actor, action="complaints.attached", obj=batch, note=str(problem) if problem else "取消关联")
     return batch
 
 
-def _problem_counts(problem_ids: Iterable[int | None]) -> None:
+def problem_counts(problem_ids: Iterable[int | None]) -> None:
     problem_ids_set = {p for p in problem_ids if p}
     for pid in problem_ids_set:
         counts = ComplaintCase.objects.filter(problem_id=pid).aggregate(
@@ -536,11 +350,11 @@ def _level(case: ComplaintCase, today: dt.date) -> str:
     return WarningLevel.GREEN
 
 
-def _remind(cases: Sequence[ComplaintCase], *, subject: str, key: str) -> int:
-    units = {c.lead_unit_id for c in cases if c.lead_unit_id}
-    clerks = progress.unit_clerks(units)
+def _remind(reminders: Sequence[tuple[ComplaintCase, str, str]]) -> int:
+    """(case, subject, dedupe key) → one message to each lead unit's clerks, in one batch."""
+    clerks = progress.unit_clerks({c.lead_unit_id for c, _, _ in reminders if c.lead_unit_id})
     batch = []
-    for c in cases:
+    for c, subject, key in reminders:
         if not c.lead_unit_id:
             continue
         body = (
@@ -549,7 +363,7 @@ def _remind(cases: Sequence[ComplaintCase], *, subject: str, key: str) -> int:
         )
         message = Message(
             kind="warning",
-            subject=subject if len(cases) == 1 else subject.replace("{code}", c.code),
+            subject=subject,
             body=body,
             url=reverse("complaints:case", args=[c.pk]),
             dedupe_key=f"case:{c.pk}:{key}",
@@ -562,20 +376,19 @@ def cases_scan(*, today: dt.date | None = None) -> list[ComplaintCase]:
     """Levels for every open case (red past its due date or its 阶段性办结 next-step date, yellow
     within 2 days) and one reminder per case and level and date; catch-up safe (ranges)."""
     today = today or clock.today()
-    changed = []
+    changed: dict[str, list[ComplaintCase]] = {}
     for case in ComplaintCase.objects.exclude(status=CaseStatus.CLOSED, warning_level=WarningLevel.GREEN):
         level = _level(case, today)
         if level != case.warning_level:
-            ComplaintCase.objects.filter(pk=case.pk).update(warning_level=level)
             case.warning_level = level
-            changed.append(case)
-    red = [c for c in changed if c.warning_level == WarningLevel.RED]
-    yellow = [c for c in changed if c.warning_level == WarningLevel.YELLOW]
-    for case in red:
-        _remind([case], subject=f"【交办件逾期】{case.code} 已超过办理时限", key=f"red:{case.due_on}")
-    for case in yellow:
-        _remind([case], subject=f"【交办件临期】{case.code} 即将到期", key=f"yellow:{case.due_on}")
-    return changed
+            changed.setdefault(level, []).append(case)
+    for level, cases in changed.items():
+        ComplaintCase.objects.filter(pk__in=[c.pk for c in cases]).update(warning_level=level)
+    _remind(
+        [(c, f"【交办件逾期】{c.code} 已超过办理时限", f"red:{c.due_on}") for c in changed.get(WarningLevel.RED, [])]
+        + [(c, f"【交办件临期】{c.code} 即将到期", f"yellow:{c.due_on}") for c in changed.get(WarningLevel.YELLOW, [])]
+    )
+    return [c for cases in changed.values() for c in cases]
 
 
 # --- a supervision notice about cases ---------------------------------------------------------

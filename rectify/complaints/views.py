@@ -19,7 +19,7 @@ from rectify.orgs.models import OrgUnit, UnitKind
 from rectify.orgs.scope import viewer_scope
 from rectify.plans.models import Problem
 
-from . import policies, selectors, services
+from . import importing, policies, selectors, services
 from .models import CaseStatus, Satisfaction, Verdict
 
 
@@ -54,7 +54,7 @@ def import_upload(request: HttpRequest) -> HttpResponseBase:
             error = too_large_message(uploaded.size or 0) or ""
         else:
             try:
-                job = services.case_import_prepare(
+                job = importing.case_import_prepare(
                     actor=request.user,
                     data=uploaded.read(),
                     filename=uploaded.name or "交办件.xlsx",
@@ -79,14 +79,14 @@ def import_review(request: HttpRequest, pk: int) -> HttpResponseBase:
         action = request.POST.get("action")
         try:
             if action == "discard":
-                services.case_import_discard(actor=request.user, job=job)
+                importing.case_import_discard(actor=request.user, job=job)
                 messages.success(request, "已放弃本次导入。")
                 return redirect("complaints:cases")
             if request.POST.get("batch_no"):
                 job.batch_no = int_or_zero(request.POST.get("batch_no")) or None
                 job.save(update_fields=["batch_no"])
             problem = Problem.objects.filter(pk=int_or_zero(request.POST.get("problem"))).first()
-            batch = services.case_import_commit(actor=request.user, job=job, problem=problem)
+            batch = importing.case_import_commit(actor=request.user, job=job, problem=problem)
             job.refresh_from_db()
             messages.success(request, f"已导入：新增 {job.summary['new']} 件，更新 {job.summary['updated']} 件。")
             return redirect("complaints:batch", pk=batch.pk)
@@ -94,7 +94,7 @@ def import_review(request: HttpRequest, pk: int) -> HttpResponseBase:
             raise
         except DomainError as exc:
             messages.error(request, exc.message)
-    rows = services.import_review(job)
+    rows = importing.import_review(job)
     context = {
         "job": job,
         "rows": rows,

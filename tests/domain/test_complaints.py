@@ -5,13 +5,14 @@ the problem's counts and publication with masking."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 import time_machine
 
-from rectify.complaints import services
+from rectify.complaints import importing, services
 from rectify.complaints.models import CaseImport, CaseStatus, Complainant, ComplaintBatch, ComplaintCase
 from rectify.complaints.synthetic import batch_file, repeat_pairs
 from rectify.core.errors import ConcurrentChange, DomainError, Forbidden
@@ -36,24 +37,24 @@ def imported(
     users: Any, *, n: int = 120, batch_no: int = 3, fmt: str = "xlsx", seed: int = 7, **kw: Any
 ) -> ComplaintBatch:
     name, data = batch_file(n, seed=seed, batch_no=batch_no, fmt=fmt, **kw)
-    job = services.case_import_prepare(actor=users["city_office"], data=data, filename=name)
-    return services.case_import_commit(actor=users["city_office"], job=job, problem=Problem.objects.get(number="十八"))
+    job = importing.case_import_prepare(actor=users["city_office"], data=data, filename=name)
+    return importing.case_import_commit(actor=users["city_office"], job=job, problem=Problem.objects.get(number="十八"))
 
 
 def test_a_messy_batch_of_120_imports_through_review(users: Any) -> None:
     name, data = batch_file(120, batch_no=3)
     with pytest.raises(Forbidden):
-        services.case_import_prepare(actor=users["county_clerk"], data=data, filename=name)
-    job = services.case_import_prepare(actor=users["city_office"], data=data, filename=name)
+        importing.case_import_prepare(actor=users["county_clerk"], data=data, filename=name)
+    job = importing.case_import_prepare(actor=users["city_office"], data=data, filename=name)
     assert job.batch_no == 3 and len(job.rows) == 120
-    review = services.import_review(job)
+    review = importing.import_review(job)
     assert all(r.existing is None for r in review)
     assert sum(1 for r in review if r.region is not None) >= 115
     assert ComplaintCase.objects.count() == 0  # nothing before the confirmation
-    batch = services.case_import_commit(actor=users["city_office"], job=job, problem=None)
+    batch = importing.case_import_commit(actor=users["city_office"], job=job, problem=None)
     assert batch.cases.count() == 120
     with pytest.raises(ConcurrentChange):
-        services.case_import_commit(actor=users["city_office"], job=job)
+        importing.case_import_commit(actor=users["city_office"], job=job)
     shuocheng = batch.cases.filter(region__name="朔城区").first()
     assert shuocheng.lead_unit.name == "朔城区政府" and shuocheng.due_on == shuocheng.assigned_on + dt.timedelta(days=7)
     assert {s for c in batch.cases.all() for s in [c.status]} <= set(CaseStatus.values)
@@ -183,14 +184,14 @@ def test_the_case_and_import_tables_match_the_document() -> None:
 
 
 def test_penalty_counts_are_read_from_the_team_s_words() -> None:
-    counts = services.penalties_from_text(
+    counts = importing.penalties_from_text(
         "约谈2人、问责1人，立案处罚1起罚款5万元", "责令整改3家，行政拘留1人，罚款0.5万元"
     )
     assert counts == {
-        "interviewed": 2, "held_accountable": 1, "filed": 1, "fine": services.Decimal("5.5"), "ordered": 3,
+        "interviewed": 2, "held_accountable": 1, "filed": 1, "fine": Decimal("5.5"), "ordered": 3,
         "detained": 1,
     }  # fmt: skip
-    assert services.penalties_from_text("2018年11月20日核查") == {"fine": 0}
+    assert importing.penalties_from_text("2018年11月20日核查") == {"fine": 0}
 
 
 def test_the_demo_batch_loads_once_published_and_attached(capsys: Any) -> None:

@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from python_calamine import CalamineWorkbook
 
-from rectify.complaints import services
+from rectify.complaints import importing, services
 from rectify.complaints.models import CaseStatus, ComplaintBatch, ComplaintCase
 from rectify.complaints.synthetic import batch_file
 from rectify.orgs.models import OrgUnit
@@ -41,8 +41,8 @@ def media(tmp_path: Path, settings: Any) -> None:
 @pytest.fixture
 def batch(users: Any) -> ComplaintBatch:
     name, data = batch_file(30, batch_no=5)
-    job = services.case_import_prepare(actor=users["city_office"], data=data, filename=name)
-    return services.case_import_commit(actor=users["city_office"], job=job, problem=Problem.objects.get(number="十八"))
+    job = importing.case_import_prepare(actor=users["city_office"], data=data, filename=name)
+    return importing.case_import_commit(actor=users["city_office"], job=job, problem=Problem.objects.get(number="十八"))
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
-from rectify.complaints import services
+from rectify.complaints import importing, services
 from rectify.complaints.models import ComplaintBatch
 from rectify.complaints.synthetic import batch_file
 from rectify.plans.models import Problem
@@ -25,8 +25,8 @@ class Command(BaseCommand):
         if office is None:
             raise CommandError("请先运行 rectify load_demo。")
         name, data = batch_file(120, batch_no=3)
-        job = services.case_import_prepare(actor=office, data=data, filename=name)
-        batch = services.case_import_commit(
+        job = importing.case_import_prepare(actor=office, data=data, filename=name)
+        batch = importing.case_import_commit(
             actor=office, job=job, problem=Problem.objects.filter(number="十八").first()
         )
         services.batch_publish(actor=office, batch=batch)
