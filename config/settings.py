@@ -211,7 +211,11 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Rectify 督察整改调度平台 API",
-    "DESCRIPTION": "整改台账、单位与导入的 JSON API。认证：会话或 `Authorization: Bearer <token>`。",
+    "DESCRIPTION": (
+        "督察整改调度平台的 JSON API。认证：会话或 `Authorization: Bearer <token>`。"
+        "错误：404 不存在或无权查看；403 角色无权操作；409 已被他人处理或修改（请刷新后重试）；"
+        "400 其他业务规则，`detail` 为中文说明。"
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

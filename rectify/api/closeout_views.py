@@ -15,14 +15,13 @@ from rest_framework.response import Response
 
 from rectify.closeout import selectors, services
 from rectify.closeout.models import CloseoutApplication, CloseoutEvidence, CloseoutStatus, Consent, Decision
+from rectify.core.api import ScopedView
 from rectify.core.errors import DomainError, NotFound
 from rectify.indicators import services as indicator_services
 from rectify.indicators.models import Comparator, Indicator
 from rectify.orgs.models import OrgUnit
 from rectify.plans.models import Measure
 from rectify.plans.selectors import problem_get
-
-from .views import ScopedView
 
 FILES_BODY = {
     "multipart/form-data": {

@@ -16,11 +16,10 @@ from rest_framework.response import Response
 
 from rectify.complaints import importing, selectors, services
 from rectify.complaints.models import CaseImport, CaseStatus, ComplaintBatch, ComplaintCase, Verdict
+from rectify.core.api import ScopedView
 from rectify.core.errors import DomainError, NotFound
 from rectify.ingestion.services import too_large_message
 from rectify.plans.models import Problem
-
-from .views import ScopedView
 
 
 class BatchSerializer(serializers.ModelSerializer):

@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from rectify.core import clock
+from rectify.core.api import ScopedView
 from rectify.core.errors import Forbidden, NotFound
 from rectify.notifications import selectors as notification_selectors
 from rectify.notifications import services as notification_services
@@ -32,7 +33,7 @@ from rectify.supervision import selectors as warning_selectors
 from rectify.supervision.services import warnings_refresh
 
 from . import serializers as s
-from .views import LEDGER_FILTERS, ScopedView
+from .views import LEDGER_FILTERS
 
 REPORT_FILTERS = [
     OpenApiParameter("unit", OpenApiTypes.INT, description="责任单位（单位编号）"),

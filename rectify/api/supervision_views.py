@@ -14,6 +14,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from rectify.core.api import ScopedView
 from rectify.core.errors import DomainError, Forbidden, NotFound
 from rectify.orgs.models import OrgUnit
 from rectify.orgs.scope import viewer_scope
@@ -29,8 +30,6 @@ from rectify.supervision.models import (
     SupervisionFlag,
     SupervisionNotice,
 )
-
-from .views import ScopedView
 
 
 def _business(request: Request) -> None:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.generics import GenericAPIView
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from rectify.core.errors import DomainError, Forbidden, NotFound
+from rectify.core.api import ScopedView
+from rectify.core.errors import Forbidden
 from rectify.orgs import selectors as org_selectors
 from rectify.orgs import services as org_services
 from rectify.orgs.models import OrgUnit
@@ -35,23 +32,6 @@ LEDGER_FILTERS = [
     OpenApiParameter("q", OpenApiTypes.STR),
     OpenApiParameter("page_size", OpenApiTypes.INT),
 ]
-
-
-class ScopedView(GenericAPIView):
-    """Maps domain errors to the API's answers: NotFound → 404, Forbidden → 403."""
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, NotFound):
-            exc = Http404(exc.message)
-        elif isinstance(exc, Forbidden):
-            exc = PermissionDenied(exc.message)
-        elif isinstance(exc, DomainError):
-            exc = ValidationError({"detail": exc.message})
-        return super().handle_exception(exc)
-
-    def paged(self, queryset: Any, serializer_class: Any) -> Response:
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(serializer_class(page, many=True).data)
 
 
 class PlanList(ScopedView):

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
-from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from rectify.core.errors import ConcurrentChange, DomainError, Forbidden, NotFound
+from rectify.core.api import ScopedView
 
 from . import compose, selectors, services
 from .models import Briefing, Circular, DocStatus
@@ -183,33 +181,7 @@ class BriefingUpdateSerializer(serializers.Serializer):
 # --- views -----------------------------------------------------------------------------------
 
 
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "已被他人处理，请刷新后重试。"
-    default_code = "conflict"
-
-
-class DocumentsAPIView(GenericAPIView):
-    """Domain errors as the API answers them: NotFound → 404, Forbidden → 403, someone else's
-    change first → 409, any other rule → 400."""
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, NotFound):
-            exc = Http404(exc.message)
-        elif isinstance(exc, Forbidden):
-            exc = PermissionDenied(exc.message)
-        elif isinstance(exc, ConcurrentChange):
-            exc = Conflict(exc.message)
-        elif isinstance(exc, DomainError):
-            exc = ValidationError({"detail": exc.message})
-        return super().handle_exception(exc)
-
-    def paged(self, queryset: Any, serializer_class: Any) -> Response:
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(serializer_class(page, many=True).data)
-
-
-class CircularList(DocumentsAPIView):
+class CircularList(ScopedView):
     serializer_class = CircularSerializer
 
     @extend_schema(
@@ -243,7 +215,7 @@ class CircularList(DocumentsAPIView):
         return Response(CircularDetailSerializer(circular).data, status=code)
 
 
-class CircularDetail(DocumentsAPIView):
+class CircularDetail(ScopedView):
     serializer_class = CircularDetailSerializer
 
     def get(self, request: Request, pk: int) -> Response:
@@ -258,7 +230,7 @@ class CircularDetail(DocumentsAPIView):
         return Response(CircularDetailSerializer(circular).data)
 
 
-class CircularIssue(DocumentsAPIView):
+class CircularIssue(ScopedView):
     serializer_class = CircularDetailSerializer
 
     @extend_schema(request=IssueSerializer, responses={200: CircularDetailSerializer})
@@ -270,7 +242,7 @@ class CircularIssue(DocumentsAPIView):
         return Response(CircularDetailSerializer(circular).data)
 
 
-class BriefingList(DocumentsAPIView):
+class BriefingList(ScopedView):
     serializer_class = BriefingSerializer
 
     @extend_schema(
@@ -299,7 +271,7 @@ class BriefingList(DocumentsAPIView):
         return Response(BriefingDetailSerializer(briefing).data, status=status.HTTP_201_CREATED)
 
 
-class BriefingDetail(DocumentsAPIView):
+class BriefingDetail(ScopedView):
     serializer_class = BriefingDetailSerializer
 
     def get(self, request: Request, pk: int) -> Response:
@@ -314,7 +286,7 @@ class BriefingDetail(DocumentsAPIView):
         return Response(BriefingDetailSerializer(briefing).data)
 
 
-class BriefingIssue(DocumentsAPIView):
+class BriefingIssue(ScopedView):
     serializer_class = BriefingDetailSerializer
 
     @extend_schema(request=IssueSerializer, responses={200: BriefingDetailSerializer})
@@ -332,7 +304,7 @@ FILE_RESPONSES = {
 }
 
 
-class DocumentFile(DocumentsAPIView):
+class DocumentFile(ScopedView):
     """A generated .docx or .pdf (the `fmt` of the URL pattern)."""
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:

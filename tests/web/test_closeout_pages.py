@@ -167,7 +167,7 @@ def test_the_api_journey(users: Any) -> None:
             {"decision": "return", "opinion": "晚了", "seen": "submitted"},
             content_type="application/json",
         )
-        assert again.status_code == 400 and "已被他人处理" in again.json()["detail"]
+        assert again.status_code == 409 and "已被他人处理" in again.json()["detail"]
         objected = api(users, "city_office").post(
             f"/api/v1/closeouts/{app['id']}/object/", {"text": "群众异议"}, content_type="application/json"
         )

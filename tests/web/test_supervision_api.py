@@ -74,7 +74,7 @@ def test_a_notice_is_drafted_issued_replied_escalated_and_closed(users: Any, fro
         {"version": urge.json()["version"], "title": "旧", "body": "旧"},
         content_type="application/json",
     )
-    assert stale.status_code == 400 and "已被他人修改" in stale.json()["detail"]
+    assert stale.status_code == 409 and "已被他人修改" in stale.json()["detail"]
     issued = office.post(f"/api/v1/notices/{urge.json()['id']}/issue/", {}, content_type="application/json")
     assert issued.json()["number"] == "朔整改办督〔2022〕1号"
     assert office.get(f"/api/v1/notices/{notice['id']}/").json()["status"] == "escalated"
