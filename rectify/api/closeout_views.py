@@ -17,6 +17,7 @@ from rectify.closeout import selectors, services
 from rectify.closeout.models import CloseoutApplication, CloseoutEvidence, CloseoutStatus, Consent, Decision
 from rectify.core.api import ScopedView
 from rectify.core.errors import DomainError, NotFound
+from rectify.core.files import uploaded_files
 from rectify.indicators import services as indicator_services
 from rectify.indicators.models import Comparator, Indicator
 from rectify.orgs.models import OrgUnit
@@ -120,10 +121,6 @@ def _app_response(request: Request, pk: int, code: int = status.HTTP_200_OK) -> 
     return Response(ApplicationSerializer(app).data, status=code)
 
 
-def _files(request: Request) -> list[tuple[str, bytes]]:
-    return [(f.name or "佐证材料", f.read()) for f in request.FILES.getlist("files")]
-
-
 def _int(value: Any) -> int | None:
     text = str(value or "")
     return int(text) if text.isascii() and text.isdigit() else None
@@ -174,7 +171,7 @@ class ApplicationList(ScopedView):
             statement=str(request.data.get("statement") or ""),
             measure=measure,
             problem=problem,
-            files=_files(request),
+            files=uploaded_files(request.FILES),
         )
         return _app_response(request, app.pk, status.HTTP_201_CREATED)
 
@@ -228,11 +225,11 @@ class ApplicationText(ScopedView):
         app = selectors.application_get(viewer=request.user, pk=pk)
         text = str(request.data.get("text") or "")
         if self.action == "resubmit":
-            services.closeout_resubmit(actor=request.user, app=app, statement=text, files=_files(request))
+            services.closeout_resubmit(actor=request.user, app=app, statement=text, files=uploaded_files(request.FILES))
         elif self.action == "object":
             services.closeout_object(actor=request.user, app=app, opinion=text)
         elif self.action == "reopen":
-            services.closeout_reopen(actor=request.user, app=app, reason=text, files=_files(request))
+            services.closeout_reopen(actor=request.user, app=app, reason=text, files=uploaded_files(request.FILES))
         elif self.action == "withdraw":
             services.closeout_withdraw(actor=request.user, app=app)
         return _app_response(request, pk)

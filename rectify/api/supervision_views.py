@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from rectify.core.api import ScopedView
 from rectify.core.errors import DomainError, Forbidden, NotFound
+from rectify.core.files import uploaded_files
 from rectify.orgs.models import OrgUnit
 from rectify.orgs.scope import viewer_scope
 from rectify.plans.models import FlagKind, Measure, Problem
@@ -327,7 +328,7 @@ class NoticeReply(ScopedView):
     def post(self, request: Request, pk: int) -> Response:
         _business(request)
         notice = selectors.notice_get(viewer=request.user, pk=pk)
-        files = [(f.name or "附件", f.read()) for f in request.FILES.getlist("files")]
+        files = uploaded_files(request.FILES, default_name="附件")
         notices.notice_reply(actor=request.user, notice=notice, text=str(request.data.get("text") or ""), files=files)
         return _notice_response(request, pk)
 

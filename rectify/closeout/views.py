@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from rectify.audit.selectors import audit_timeline
 from rectify.core.errors import DomainError, Forbidden, NotFound
+from rectify.core.files import uploaded_files
 from rectify.core.http import business_view, int_or_zero, paginate, post_int, query_without_page, stored_file_response
 from rectify.orgs.models import OrgUnit
 from rectify.plans.models import Measure
@@ -19,10 +20,6 @@ from rectify.supervision import selectors as supervision_selectors
 
 from . import policies, selectors, services
 from .models import CloseoutEvidence, CloseoutStatus, Consent, Decision
-
-
-def _files(request: HttpRequest) -> list[tuple[str, bytes]]:
-    return [(f.name or "佐证材料", f.read()) for f in request.FILES.getlist("files")]
 
 
 @login_required
@@ -75,7 +72,7 @@ def apply(request: HttpRequest) -> HttpResponseBase:
                 statement=str(request.POST.get("statement") or ""),
                 measure=measure,
                 problem=problem,
-                files=_files(request),
+                files=uploaded_files(request.FILES),
             )
         except (Forbidden, NotFound):
             raise
@@ -146,7 +143,7 @@ def application_action(request: HttpRequest, pk: int, action: str) -> HttpRespon
             services.closeout_consent(actor=user, app=app, unit=unit)
             messages.success(request, "已会签同意。")
         elif action == "resubmit":
-            services.closeout_resubmit(actor=user, app=app, statement=text, files=_files(request))
+            services.closeout_resubmit(actor=user, app=app, statement=text, files=uploaded_files(request.FILES))
             messages.success(request, "已重新提交。")
         elif action == "withdraw":
             services.closeout_withdraw(actor=user, app=app)
@@ -155,7 +152,7 @@ def application_action(request: HttpRequest, pk: int, action: str) -> HttpRespon
             services.closeout_object(actor=user, app=app, opinion=text)
             messages.success(request, "已登记异议，重新进入验收。")
         elif action == "reopen":
-            services.closeout_reopen(actor=user, app=app, reason=text, files=_files(request))
+            services.closeout_reopen(actor=user, app=app, reason=text, files=uploaded_files(request.FILES))
             messages.success(request, "已重新打开，事项回到整改台账。")
         else:
             raise NotFound()

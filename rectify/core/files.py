@@ -31,11 +31,17 @@ class StoredFile:
         return dict(self.__dict__)
 
 
+def size_refusal(size: int) -> str | None:
+    limit = settings.RECTIFY_MAX_EVIDENCE_BYTES
+    if size > limit:
+        return f"文件过大（{size / 1024 / 1024:.1f} MB），单个佐证材料上限为 {limit // 1024 // 1024} MB。"
+    return None
+
+
 def file_refusal(name: str, content: bytes) -> str | None:
     """Why `content` cannot be kept (too large, not an allowed type), or None."""
-    limit = settings.RECTIFY_MAX_EVIDENCE_BYTES
-    if len(content) > limit:
-        return f"文件过大（{len(content) / 1024 / 1024:.1f} MB），单个佐证材料上限为 {limit // 1024 // 1024} MB。"
+    if refusal := size_refusal(len(content)):
+        return refusal
     try:
         filetypes.sniff(content, name)
     except filetypes.Rejected as exc:
@@ -56,3 +62,14 @@ def file_store(filename: str, content: bytes) -> StoredFile:
             raise DomainError("文件保存失败，请重试。")
     name = PurePath(filename.replace("\\", "/")).name[:200] or f"佐证材料{kind.extension}"
     return StoredFile(digest, len(content), kind.mime, kind.label, name, storage_name)
+
+
+def uploaded_files(files: Any, field: str = "files", default_name: str = "佐证材料") -> list[tuple[str, bytes]]:
+    """(name, bytes) of a form's uploads; one over the size limit is refused before it is read."""
+    out = []
+    for f in files.getlist(field):
+        name = f.name or default_name
+        if refusal := size_refusal(f.size or 0):
+            raise DomainError(f"{name}：{refusal}")
+        out.append((name, f.read()))
+    return out

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from rectify.audit.selectors import audit_timeline
 from rectify.core import clock
 from rectify.core.errors import DomainError, Forbidden, NotFound
+from rectify.core.files import uploaded_files
 from rectify.core.http import (
     business_view,
     date_or_none,
@@ -222,7 +223,7 @@ def notice_action(request: HttpRequest, pk: int, action: str) -> HttpResponseBas
             notices.notice_issue(actor=user, notice=notice, skip_reason=str(request.POST.get("skip_reason") or ""))
             messages.success(request, f"已印发：{notice.number}，已通知{notice.unit.name}。")
         elif action == "reply":
-            files = [(f.name or "附件", f.read()) for f in request.FILES.getlist("files")]
+            files = uploaded_files(request.FILES, default_name="附件")
             notices.notice_reply(actor=user, notice=notice, text=text, files=files)
             messages.success(request, "回复已提交，整改办将审核。")
         elif action == "return":
@@ -415,7 +416,7 @@ def visit_new(request: HttpRequest) -> HttpResponse:
                     cases=str(p.get("cases") or ""),
                     problems=[pr for pr in problems if pr.pk in chosen],
                     tasks=tasks,
-                    files=[(f.name or "照片", f.read()) for f in request.FILES.getlist("photos")],
+                    files=uploaded_files(request.FILES, "photos", "照片"),
                 ),
             )
         except (Forbidden, NotFound):

@@ -265,3 +265,18 @@ def test_page_query_budgets(client_for: Any, users: Any, url: str, budget: int, 
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200
     assert len(ctx.captured_queries) <= budget, [q["sql"][:100] for q in ctx.captured_queries]
+
+
+def test_an_oversize_reply_file_is_refused_unread_and_the_text_is_kept(
+    client_for: Any, users: Any, frozen: Any, settings: Any
+) -> None:
+    notice = issued(users)
+    settings.RECTIFY_MAX_EVIDENCE_BYTES = 1024
+    big = SimpleUploadedFile("现场.png", png() + b"\0" * 4096, content_type="image/png")
+    response = client_for("county_clerk").post(
+        reverse("supervision:notice_action", args=[notice.pk, "reply"]), {"text": "我写的回复", "files": [big]}
+    )
+    text = response.content.decode()
+    assert "现场.png：文件过大" in text and "我写的回复" in text
+    notice.refresh_from_db()
+    assert notice.status == NoticeStatus.ISSUED
