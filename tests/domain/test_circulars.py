@@ -384,7 +384,7 @@ def test_the_workflow_tables_match_the_document() -> None:
 
 
 def a_visit(users: Any, traveller: Any) -> SiteVisit:
-    from rectify.supervision.notices import VisitInput, visit_record
+    from rectify.supervision.visits import VisitInput, visit_record
 
     traveller.move_to(dt.datetime(2022, 10, 5, 2, tzinfo=dt.UTC))
     visit = visit_record(
