@@ -164,6 +164,12 @@ RECTIFY_MAX_EVIDENCE_BYTES = int(os.environ.get("RECTIFY_MAX_EVIDENCE_BYTES", 20
 RECTIFY_WARNING_DUE_SOON_DAYS = int(os.environ.get("RECTIFY_WARNING_DUE_SOON_DAYS", 15))
 RECTIFY_WARNING_LAG_TOLERANCE = float(os.environ.get("RECTIFY_WARNING_LAG_TOLERANCE", 10))
 RECTIFY_WARNING_RECHECK_DAYS = int(os.environ.get("RECTIFY_WARNING_RECHECK_DAYS", 31))
+# Shares (a unit's part of a measure): do support (配合) shares count in the measure's roll-up
+# (progress, warning, status)? They always report, are warned and are scored on their own.
+RECTIFY_SUPPORT_IN_ROLLUP = env_bool("RECTIFY_SUPPORT_IN_ROLLUP", False)
+# Training and demo instances: the whole instance lives on this date (YYYY-MM-DD); every page
+# shows a banner with it. Unset in production.
+RECTIFY_TODAY = os.environ.get("RECTIFY_TODAY", "")
 # Supervision notices: default reply period; proposals after this many days red without a
 # notice (提醒函), and red this long after a notice (next rung).
 RECTIFY_NOTICE_RESPONSE_DAYS = int(os.environ.get("RECTIFY_NOTICE_RESPONSE_DAYS", 7))

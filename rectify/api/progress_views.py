@@ -204,7 +204,7 @@ class WarningList(ScopedView):
             filters.warnings = [WarningLevel.RED, WarningLevel.YELLOW]
         page = self.paginate_queryset(warning_selectors.warning_board(viewer=request.user, filters=filters))
         rows = warning_selectors.annotate_reasons(list(page or []), today=clock.today())
-        reasons = {m.pk: [r.message for r in a.reasons] for m, a in rows}
+        reasons = {share.pk: [r.message for r in a.reasons] for share, a in rows}
         return self.get_paginated_response(s.WarningSerializer(page, many=True, context={"reasons": reasons}).data)
 
 
@@ -234,17 +234,35 @@ class MeasureWarnings(ScopedView):
             {
                 "level": serializers.CharField(),
                 "reasons": serializers.ListField(child=serializers.CharField()),
-                "expected": serializers.FloatField(allow_null=True),
-                "due": serializers.DateField(allow_null=True),
+                "shares": serializers.ListField(child=serializers.DictField()),
             },
         )
     )
     def get(self, request: Request, pk: int) -> Response:
+        """The measure's rolled-up level and, per unit the viewer may see, its own share's level,
+        reasons, 序时进度 and due date."""
         measure = measure_get(viewer=request.user, measure_id=pk)
-        (row,) = warning_selectors.annotate_reasons([measure], today=clock.today())
-        a = row[1]
+        shares = warning_selectors.measure_shares(measure, viewer=request.user, today=clock.today())
         return Response(
-            {"level": str(a.level), "reasons": [r.message for r in a.reasons], "expected": a.expected, "due": a.due}
+            {
+                "level": measure.warning_level,
+                "reasons": [f"{share.unit.name}：{r.message}" for share, a in shares for r in a.reasons if share.unit],
+                "shares": [
+                    {
+                        "id": share.pk,
+                        "unit": share.unit_id,
+                        "unit_name": share.unit.name if share.unit else "",
+                        "role": share.role,
+                        "status": share.status,
+                        "progress": share.progress,
+                        "level": str(a.level),
+                        "reasons": [r.message for r in a.reasons],
+                        "expected": a.expected,
+                        "due": a.due,
+                    }
+                    for share, a in shares
+                ],
+            }
         )
 
 

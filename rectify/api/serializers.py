@@ -38,7 +38,23 @@ class AssignmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Assignment
-        fields = ["id", "unit", "unit_name", "phrase", "role", "needs_confirmation", "progress", "last_report_at"]
+        fields = [
+            "id",
+            "unit",
+            "unit_name",
+            "phrase",
+            "role",
+            "needs_confirmation",
+            "status",
+            "progress",
+            "due_on",
+            "due_extended",
+            "warning_level",
+            "warning_reasons",
+            "last_report_at",
+            "closed_on",
+            "reopened_count",
+        ]
 
     def get_unit_name(self, obj: Assignment) -> str | None:
         return obj.unit.name if obj.unit else None
@@ -199,14 +215,42 @@ class EvidenceUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
 
 
-class WarningSerializer(MeasureSerializer):
+class WarningSerializer(serializers.ModelSerializer):
+    """A row of the warning board: one unit's share of one measure, with its own figures."""
+
+    unit_name = serializers.CharField(source="unit.name")
+    measure = serializers.IntegerField(source="measure_id")
+    measure_label = serializers.CharField(source="measure.label")
+    measure_text = serializers.CharField(source="measure.text")
+    problem = serializers.IntegerField(source="measure.problem_id")
+    problem_number = serializers.CharField(source="measure.problem.number")
+    deadline_raw = serializers.CharField(source="measure.deadline_raw")
     reasons = serializers.SerializerMethodField()
 
-    class Meta(MeasureSerializer.Meta):
-        fields = [*MeasureSerializer.Meta.fields, "reasons"]
+    class Meta:
+        model = Assignment
+        fields = [
+            "id",
+            "unit",
+            "unit_name",
+            "role",
+            "measure",
+            "measure_label",
+            "measure_text",
+            "problem",
+            "problem_number",
+            "status",
+            "progress",
+            "deadline_raw",
+            "due_on",
+            "due_extended",
+            "warning_level",
+            "reasons",
+            "last_report_at",
+        ]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_reasons(self, obj: Measure) -> list[str]:
+    def get_reasons(self, obj: Assignment) -> list[str]:
         return list(self.context.get("reasons", {}).get(obj.pk, []))
 
 

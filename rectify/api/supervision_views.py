@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -104,6 +104,16 @@ class TextSerializer(serializers.Serializer):
     text = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class ProposalShareSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    measure = serializers.IntegerField(source="measure_id")
+    role = serializers.CharField()
+    progress = serializers.IntegerField(allow_null=True, help_text="本单位报送进度（%），未报送为 null")
+    warning_level = serializers.CharField()
+    due_on = serializers.DateField(allow_null=True, help_text="本单位整改时限（经批准延期后为新日期）")
+    due_extended = serializers.BooleanField()
+
+
 class ProposalSerializer(serializers.Serializer):
     kind = serializers.CharField()
     kind_label = serializers.CharField()
@@ -113,19 +123,34 @@ class ProposalSerializer(serializers.Serializer):
     reason = serializers.CharField()
     notice = serializers.IntegerField(source="notice.pk", allow_null=True, default=None)
 
+    shares = serializers.SerializerMethodField(help_text="主送单位自身承担部分（不是措施的汇总）")
+
     def get_measures(self, obj: notices.Proposal) -> list[int]:
         return [m.pk for m in obj.measures]
 
+    @extend_schema_field(ProposalShareSerializer(many=True))
+    def get_shares(self, obj: notices.Proposal) -> Any:
+        return ProposalShareSerializer(obj.shares, many=True).data
+
 
 class ExtensionSerializer(serializers.ModelSerializer):
+    """A request for one unit's share: `old_due` is that share's date when asked, `approved_due`
+    its new one; `unit_due_on` is the share's date now; the measure's own date never moves."""
+
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     unit_name = serializers.CharField(source="unit.name", read_only=True)
+    unit_due_on = serializers.DateField(source="share_due", read_only=True, help_text="申请单位承担部分现在的整改时限")
+    unit_due_extended = serializers.BooleanField(source="share_extended", read_only=True)
+    measure_due_on = serializers.DateField(
+        source="measure_due", read_only=True, help_text="措施的整改时限（不随延期变化）"
+    )
 
     class Meta:
         model = ExtensionRequest
         fields = [
             "id", "measure", "unit", "unit_name", "status", "status_label", "reason", "old_due", "requested_due",
-            "approved_due", "decision_note", "created_at", "decided_at", "version",
+            "approved_due", "unit_due_on", "unit_due_extended", "measure_due_on", "decision_note", "created_at",
+            "decided_at", "version",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -358,6 +383,13 @@ class ProposalList(ScopedView):
 # --- extensions -------------------------------------------------------------------------------
 
 
+def _extension(request: Request, pk: int) -> ExtensionRequest:
+    ext = extensions.with_share_due(selectors.extension_list(viewer=request.user)).filter(pk=pk).first()
+    if ext is None:
+        raise NotFound()
+    return ext
+
+
 class ExtensionList(ScopedView):
     serializer_class = ExtensionSerializer
 
@@ -365,7 +397,7 @@ class ExtensionList(ScopedView):
     def get(self, request: Request) -> Response:
         _business(request)
         qs = selectors.extension_list(viewer=request.user, status=str(request.query_params.get("status") or ""))
-        return self.paged(qs, ExtensionSerializer)
+        return self.paged(extensions.with_share_due(qs), ExtensionSerializer)
 
     @extend_schema(request=ExtensionCreateSerializer, responses={201: ExtensionSerializer})
     def post(self, request: Request) -> Response:
@@ -384,7 +416,7 @@ class ExtensionList(ScopedView):
             reason=data["reason"],
             requested_due=data["requested_due"],
         )
-        return Response(ExtensionSerializer(ext).data, status=status.HTTP_201_CREATED)
+        return Response(ExtensionSerializer(_extension(request, ext.pk)).data, status=status.HTTP_201_CREATED)
 
 
 class ExtensionDecide(ScopedView):
@@ -400,7 +432,7 @@ class ExtensionDecide(ScopedView):
         extensions.extension_decide(
             actor=request.user, ext=ext, approve=data["approve"], note=data["note"], approved_due=data["approved_due"]
         )
-        return Response(ExtensionSerializer(selectors.extension_get(viewer=request.user, pk=pk)).data)
+        return Response(ExtensionSerializer(_extension(request, pk)).data)
 
 
 # --- on-site visits ---------------------------------------------------------------------------

@@ -1,9 +1,24 @@
-"""Close-out (整治一项、核查一项、销号一项): a responsible unit applies for a measure or a whole
-problem with a completion statement and evidence (all lead units agreeing where there are
-several); the acceptance group accepts, returns with reasons or asks for an on-site check; an
-accepted item is published (公示) for a notice period — an objection reopens the review — and is
-then closed (销号). A closed item that relapses (问题反弹) is reopened by a coordinator; both the
-close and the reopen stay in the history.
+"""Close-out (整治一项、核查一项、销号一项), per share.
+
+What an application covers:
+
+* a **share** (`assignment` set: one unit's part of one measure) — the unit applies for its own
+  share with a statement and evidence, no 会签 (it is the unit's own). Only counted shares
+  apply (plans.rollup `counted`: the measure's lead shares; all shares when it has no lead).
+* a **measure** or a whole **problem** — a lead unit applies for all the lead shares of the
+  measure (or of every measure of the problem), the other lead units agreeing (会签) first.
+
+The acceptance group accepts, returns with reasons or asks for an on-site check. While under
+review the covered shares are 申请销号; returned or withdrawn they are 整改中 again; accepted they
+are 已完成. A measure goes to 公示 when every counted share of it is done: a measure or problem
+application at once on acceptance; share applications wait as `accepted` until the acceptance
+that completes the measure's last counted share, and then every accepted share application of
+the measure is published together, with one notice period. An objection during 公示 sends one
+application back to review. The daily job closes (销号) each published application the day after
+its period: its shares become 已销号 (长期坚持 for 立行立改、长期坚持 kinds) and the measure and the
+problem roll up from their shares (plans.rollup). A closed share, measure or problem that relapses
+(问题反弹) is reopened by a coordinator: its shares become 反弹 and report again; the close and the
+reopen stay in the history.
 """
 
 from __future__ import annotations
@@ -15,7 +30,7 @@ from django.db.models import Q
 from rectify.core import clock
 from rectify.core.models import StoredFileFields, TimestampedModel
 from rectify.orgs.models import OrgUnit
-from rectify.plans.models import Measure, Problem
+from rectify.plans.models import Assignment, Measure, Problem
 
 
 class CloseoutStatus(models.TextChoices):
@@ -40,7 +55,7 @@ CLOSEOUT_TRANSITIONS: dict[str, set[str]] = {
     },
     CloseoutStatus.SITE_CHECK: {CloseoutStatus.RETURNED, CloseoutStatus.ACCEPTED},
     CloseoutStatus.RETURNED: {CloseoutStatus.SUBMITTED, CloseoutStatus.CONSENTING, CloseoutStatus.WITHDRAWN},
-    CloseoutStatus.ACCEPTED: {CloseoutStatus.PUBLISHED},
+    CloseoutStatus.ACCEPTED: {CloseoutStatus.PUBLISHED, CloseoutStatus.SUBMITTED},
     CloseoutStatus.PUBLISHED: {CloseoutStatus.CLOSED, CloseoutStatus.SUBMITTED},
     CloseoutStatus.CLOSED: {CloseoutStatus.REOPENED},
     CloseoutStatus.REOPENED: set(),
@@ -65,6 +80,11 @@ class CloseoutApplication(TimestampedModel):
     problem = models.ForeignKey(
         Problem, null=True, blank=True, on_delete=models.PROTECT, related_name="closeout_applications"
     )
+    # Set for a share application (measure is then the share's measure).
+    assignment = models.ForeignKey(
+        Assignment, verbose_name="责任分工", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="closeout_applications",
+    )  # fmt: skip
     unit = models.ForeignKey(OrgUnit, verbose_name="申请单位", on_delete=models.PROTECT, related_name="+")
     status = models.CharField("状态", max_length=20, choices=CloseoutStatus.choices, default=CloseoutStatus.SUBMITTED)
     statement = models.TextField("整改完成情况")
@@ -93,9 +113,17 @@ class CloseoutApplication(TimestampedModel):
                 ),
                 name="closeout_measure_or_problem",
             ),
+            models.CheckConstraint(
+                condition=Q(assignment__isnull=True) | Q(measure__isnull=False), name="closeout_share_has_measure"
+            ),
             models.UniqueConstraint(
-                fields=["measure"], condition=Q(status__in=OPEN_STATUSES, measure__isnull=False),
+                fields=["measure"],
+                condition=Q(status__in=OPEN_STATUSES, measure__isnull=False, assignment__isnull=True),
                 name="closeout_one_open_per_measure",
+            ),
+            models.UniqueConstraint(
+                fields=["assignment"], condition=Q(status__in=OPEN_STATUSES, assignment__isnull=False),
+                name="closeout_one_open_per_share",
             ),
             models.UniqueConstraint(
                 fields=["problem"], condition=Q(status__in=OPEN_STATUSES, problem__isnull=False),
@@ -110,9 +138,18 @@ class CloseoutApplication(TimestampedModel):
         return f"销号申请：{self.item_label}"
 
     @property
+    def is_share(self) -> bool:
+        return self.assignment_id is not None
+
+    @property
+    def scope_label(self) -> str:
+        return "本单位分工" if self.assignment_id else "整条措施" if self.measure_id else "整个问题"
+
+    @property
     def item_label(self) -> str:
         if self.measure_id and self.measure is not None:
-            return f"（{self.measure.problem.number}）{self.measure.label}"
+            label = f"（{self.measure.problem.number}）{self.measure.label}"
+            return f"{label}（{self.unit.name}）" if self.assignment_id else label
         assert self.problem is not None
         return f"问题（{self.problem.number}）"
 

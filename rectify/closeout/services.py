@@ -1,8 +1,10 @@
-"""Close-out writes: apply (with the other lead units' agreement), review (accept, return, on-site
-check), publish for the notice period, record an objection, close at the end of the period
-(catch-up safe, run by the daily scheduler), reopen on relapse. Every status change is a guarded
-transition (UPDATE … WHERE status = <seen>): two reviewers deciding at once get one success and
-one "已被他人处理"."""
+"""Close-out writes: apply (for a unit's own share; for a measure or a problem with the other
+lead units' agreement), review (accept, return, on-site check), publish for the notice period
+(a measure once every counted share of it is accepted), record an objection, close at the end of
+the period (catch-up safe, run by the daily scheduler), reopen on relapse. Every status change is
+a guarded transition (UPDATE … WHERE status = <seen>): two reviewers deciding at once get one
+success and one "已被他人处理". Shares move with the application (shares.py); measures and
+problems roll up from them (plans.rollup)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Q
 from django.urls import reverse
 
 from rectify.audit.services import record
@@ -23,14 +25,15 @@ from rectify.core.transitions import transition
 from rectify.indicators import services as indicator_services
 from rectify.notifications.services import Message, notify
 from rectify.orgs.models import Membership, OrgUnit, Role
-from rectify.plans.models import Assignment, DeadlineKind, ItemStatus, Measure, Problem
+from rectify.plans.models import Assignment, ItemStatus, Measure, Problem, ShareStatus
 from rectify.progress import services as progress
 from rectify.supervision.models import SiteVisit
 from rectify.supervision.services import warnings_refresh
 
-from . import policies
+from . import policies, shares
 from .models import (
     CLOSEOUT_TRANSITIONS,
+    OPEN_STATUSES,
     CloseoutApplication,
     CloseoutEvidence,
     CloseoutStatus,
@@ -39,7 +42,8 @@ from .models import (
 )
 
 RACE = "该销号申请已被他人处理，请刷新页面后查看最新状态。"
-ONGOING_KINDS = {DeadlineKind.IMMEDIATE_ONGOING, DeadlineKind.ONGOING}
+ONGOING_KINDS = shares.ONGOING_KINDS
+CLOSER = "销号程序"
 
 
 def lead_units(*, measure: Measure | None = None, problem: Problem | None = None) -> list[OrgUnit]:
@@ -51,6 +55,7 @@ def lead_units(*, measure: Measure | None = None, problem: Problem | None = None
 
 
 def _item_measures(app: CloseoutApplication) -> list[Measure]:
+    """The measures still to close: the application's measure, or the open ones of its problem."""
     if app.measure_id:
         assert app.measure is not None
         return [app.measure]
@@ -96,44 +101,27 @@ def _tell(app: CloseoutApplication, recipients: Sequence[Any], subject: str, bod
 
 
 def _clerks(app: CloseoutApplication) -> list[Any]:
-    people = progress.unit_clerks([app.unit_id]).get(app.unit_id, [])
-    return [*people, app.applied_by] if app.applied_by else people
+    """The applying unit's clerks, the clerk who applied, and the clerks of the lead units that
+    agreed to it (会签): everyone the application speaks for, each of whom can open it."""
+    units = [app.unit_id, *Consent.objects.filter(application=app).values_list("unit_id", flat=True)]
+    clerks = progress.unit_clerks(units)
+    people = {u.pk: u for unit_id in dict.fromkeys(units) for u in clerks.get(unit_id, [])}
+    if app.applied_by is not None:
+        people.setdefault(app.applied_by.pk, app.applied_by)
+    return list(people.values())
 
 
-def _set_items(
-    app: CloseoutApplication, status: str, *, closed_on: dt.date | None = None, relapse: bool = False
-) -> None:
-    ids = [m.pk for m in _item_measures(app)]
-    values: dict[str, Any] = {"updated_at": clock.now()}
-    if status == ItemStatus.CLOSED:
-        ongoing = [m.pk for m in _item_measures(app) if m.deadline_kind in ONGOING_KINDS]
-        Measure.objects.filter(pk__in=ongoing).update(status=ItemStatus.ONGOING, closed_on=closed_on, **values)
-        Measure.objects.filter(pk__in=set(ids) - set(ongoing)).update(
-            status=ItemStatus.CLOSED, closed_on=closed_on, **values
-        )
-    elif relapse:
-        measures = (
-            Measure.objects.filter(pk__in=ids) if app.measure_id else Measure.objects.filter(problem=_problem(app))
-        )
-        measures.update(status=ItemStatus.IN_PROGRESS, closed_on=None, reopened_count=F("reopened_count") + 1, **values)
+def _open_elsewhere(*, problem_id: int, measure: Measure | None, share: Assignment | None) -> CloseoutApplication | None:
+    """An open application that covers some of the same shares (the same share, its measure, a
+    share of the measure, the problem or one of its measures)."""
+    if share is not None:
+        q = Q(assignment=share) | Q(measure=share.measure_id, assignment__isnull=True) | Q(problem_id=problem_id)
+    elif measure is not None:
+        q = Q(measure=measure) | Q(problem_id=problem_id)
     else:
-        Measure.objects.filter(pk__in=ids).update(status=status, **values)
-    _problem_rollup(_problem(app), relapse=relapse)
-
-
-def _problem_rollup(problem: Problem, *, relapse: bool = False) -> None:
-    """A problem is closed when every measure is closed (or 已完成、长期坚持)."""
-    statuses = list(Measure.objects.filter(problem=problem).values_list("status", "closed_on"))
-    done = [s for s, _ in statuses if s in (ItemStatus.CLOSED, ItemStatus.ONGOING)]
-    values: dict[str, Any] = {"updated_at": clock.now()}
-    if statuses and len(done) == len(statuses):
-        status = ItemStatus.ONGOING if ItemStatus.ONGOING in done else ItemStatus.CLOSED
-        values.update(status=status, closed_on=max(c for _, c in statuses if c))
-    elif problem.status in (ItemStatus.CLOSED, ItemStatus.ONGOING):
-        values.update(status=ItemStatus.IN_PROGRESS, closed_on=None)
-    if relapse:
-        values["reopened_count"] = F("reopened_count") + 1
-    Problem.objects.filter(pk=problem.pk).update(**values)
+        q = Q(problem_id=problem_id) | Q(measure__problem_id=problem_id)
+    qs = CloseoutApplication.objects.filter(q, status__in=OPEN_STATUSES)
+    return qs.select_related("unit", "measure__problem", "problem").first()
 
 
 # --- applying ---------------------------------------------------------------------------------
@@ -143,33 +131,57 @@ def _problem_rollup(problem: Problem, *, relapse: bool = False) -> None:
 def closeout_apply(
     *,
     actor: Any,
-    unit: OrgUnit,
     statement: str,
+    unit: OrgUnit | None = None,
     measure: Measure | None = None,
     problem: Problem | None = None,
+    assignment: Assignment | None = None,
     files: Iterable[tuple[str, bytes]] = (),
 ) -> CloseoutApplication:
-    if (measure is None) == (problem is None):
-        raise DomainError("请选择申请销号的措施或问题。")
-    leads = lead_units(measure=measure, problem=problem)
-    if unit not in leads:
-        raise Forbidden("只有该事项的牵头单位可以申请销号。")
-    if not policies.can_apply_for(actor, unit):
-        raise Forbidden("只有牵头单位的联络员可以申请销号。")
-    item_status = (measure or problem).status  # type: ignore[union-attr]
-    if item_status in (ItemStatus.CLOSED, ItemStatus.ONGOING):
-        raise DomainError("该事项已销号；如问题反弹，请由整改办重新打开。")
+    """Apply for a share (`assignment`: the unit's own part of a measure, no 会签), a measure or a
+    whole problem (`unit` is then the applying lead unit; the other lead units agree first)."""
+    if sum(x is not None for x in (assignment, measure, problem)) != 1:
+        raise DomainError("请选择申请销号的分工、措施或问题。")
+    if assignment is not None:
+        if not assignment.is_share or assignment.unit is None or assignment.measure is None:
+            raise DomainError("请选择本单位承担的整改措施分工。")
+        if unit is not None and unit.pk != assignment.unit_id:
+            raise Forbidden("只能为本单位的分工申请销号。")
+        unit, measure = assignment.unit, assignment.measure
+        if not policies.can_apply_for(actor, unit):
+            raise Forbidden("只有本单位的联络员可以为本单位分工申请销号。")
+        if not shares.is_counted(assignment):
+            raise DomainError("配合单位的分工不单独申请销号，由牵头单位申请。")
+        if assignment.status in shares.FINISHED_SHARE_STATUSES:
+            raise DomainError("本单位分工已销号；如问题反弹，请由整改办重新打开。")
+        leads, others = [unit], []
+    else:
+        leads = lead_units(measure=measure, problem=problem)
+        if unit is None or unit not in leads:
+            raise Forbidden("只有该事项的牵头单位可以申请销号。")
+        if not policies.can_apply_for(actor, unit):
+            raise Forbidden("只有牵头单位的联络员可以申请销号。")
+        item_status = (measure or problem).status  # type: ignore[union-attr]
+        if item_status in (ItemStatus.CLOSED, ItemStatus.ONGOING):
+            raise DomainError("该事项已销号；如问题反弹，请由整改办重新打开。")
+        others = [u for u in leads if u != unit]
     if not statement.strip():
         raise DomainError("请填写整改完成情况。")
     files = list(files)
     if not files:
         raise DomainError("请上传佐证材料（照片、验收报告等）。")
-    others = [u for u in leads if u != unit]
+    problem_id = problem.pk if problem is not None else measure.problem_id  # type: ignore[union-attr]
+    # One applicant at a time per problem: the check below and the insert see the same rows.
+    list(Problem.objects.select_for_update().filter(pk=problem_id).values_list("pk", flat=True))
+    busy = _open_elsewhere(problem_id=problem_id, measure=measure, share=assignment)
+    if busy is not None:
+        raise DomainError(f"该事项已有一份在办的销号申请（{busy.item_label}，{busy.unit.name}），请待其办结后再申请。")
     try:
         with transaction.atomic():
             app = CloseoutApplication.objects.create(
                 measure=measure,
                 problem=problem,
+                assignment=assignment,
                 unit=unit,
                 statement=statement.strip(),
                 applied_by=actor,
@@ -182,19 +194,21 @@ def closeout_apply(
     for other in others:
         Consent.objects.create(application=app, unit=other)
     names = _store(app, actor, files)
+    after = {"item": app.item_label, "scope": app.scope_label, "unit": unit.name, "files": names}
     record(
         actor=actor,
         action="closeout.applied",
         obj=app,
         parent=_problem(app),
-        after={"item": app.item_label, "unit": unit.name, "files": names, "awaiting": [u.name for u in others]},
+        after={**after, "awaiting": [u.name for u in others]},
     )
     record(actor=actor, action="closeout.applied", obj=_problem(app), note=f"{app.item_label} 申请销号（{unit.name}）")
     if others:
+        clerks = progress.unit_clerks([u.pk for u in others])
         for other in others:
             _tell(
                 app,
-                progress.unit_clerks([other.pk]).get(other.pk, []),
+                clerks.get(other.pk, []),
                 f"【销号会签】{app.item_label}",
                 f"{unit.name}申请{app.item_label}销号，需牵头单位{other.name}会签同意。",
                 f"consent-{other.pk}",
@@ -205,7 +219,7 @@ def closeout_apply(
 
 
 def _submitted(app: CloseoutApplication) -> None:
-    _set_items(app, ItemStatus.COMPLETED)
+    shares.move(app, ShareStatus.APPLYING)
     _tell(
         app,
         _acceptors(app),
@@ -269,6 +283,15 @@ def closeout_resubmit(
     record(actor=actor, action="closeout.resubmitted", obj=app, parent=_problem(app), after={"files": names})
     if target == CloseoutStatus.SUBMITTED:
         _submitted(app)
+    else:
+        for other in others.select_related("unit"):
+            _tell(
+                app,
+                progress.unit_clerks([other.unit_id]).get(other.unit_id, []),
+                f"【销号会签】{app.item_label}",
+                f"{app.unit.name}补充后重新申请{app.item_label}销号，需牵头单位{other.unit.name}再次会签同意。",
+                f"consent-{other.unit_id}-{app.rounds}",
+            )
     return app
 
 
@@ -277,7 +300,7 @@ def closeout_withdraw(*, actor: Any, app: CloseoutApplication) -> CloseoutApplic
     if not policies.can_apply_for(actor, app.unit):
         raise Forbidden("只有申请单位的联络员可以撤回。")
     transition(app, table=CLOSEOUT_TRANSITIONS, target=CloseoutStatus.WITHDRAWN, message=RACE)
-    _set_items(app, ItemStatus.IN_PROGRESS)
+    shares.move(app, ShareStatus.IN_PROGRESS)
     record(actor=actor, action="closeout.withdrawn", obj=app, parent=_problem(app))
     return app
 
@@ -300,8 +323,9 @@ def closeout_decide(
     visit: SiteVisit | None = None,
     seen: str | None = None,
 ) -> CloseoutApplication:
-    """The acceptance group's decision: accept (then 公示 starts at once), return, or ask for an
-    on-site check. `seen` is the status the reviewer's page showed."""
+    """The acceptance group's decision: accept (the shares are 已完成; 公示 starts at once for a
+    measure or a problem, and for a share once every counted share of its measure is accepted),
+    return, or ask for an on-site check. `seen` is the status the reviewer's page showed."""
     if not policies.can_review(actor, app):
         raise Forbidden("只有验收组可以验收（申请单位不能验收自己的申请）。")
     opinion = opinion.strip()
@@ -317,8 +341,6 @@ def closeout_decide(
         missing = indicator_shortfalls(app)
         if missing:
             raise DomainError("量化指标未达到目标，不能验收通过：" + "；".join(missing))
-        today = clock.today()
-        until = today + dt.timedelta(days=settings.RECTIFY_PUBLIC_NOTICE_DAYS)
         transition(
             app,
             table=CLOSEOUT_TRANSITIONS,
@@ -327,29 +349,25 @@ def closeout_decide(
             source=source,
             values={"opinion": opinion or "验收通过", "reviewed_by": actor, "reviewed_at": now},
         )
-        transition(
-            app,
-            table=CLOSEOUT_TRANSITIONS,
-            target=CloseoutStatus.PUBLISHED,
-            message=RACE,
-            source=CloseoutStatus.ACCEPTED,
-            values={"published_on": today, "publish_until": until},
-        )
         Decision.objects.create(application=app, kind=Decision.Kind.ACCEPT, opinion=opinion or "验收通过", actor=actor)
         record(actor=actor, action="closeout.accepted", obj=app, parent=_problem(app), note=opinion)
-        record(
-            actor=actor,
-            action="closeout.published",
-            obj=_problem(app),
-            note=f"{app.item_label} 验收通过，公示至{until:%Y-%m-%d}",
-        )
-        _tell(
-            app,
-            _clerks(app),
-            f"【验收通过】{app.item_label}",
-            f"{app.item_label}已通过验收，公示至{until:%Y年%m月%d日}；公示期满无异议即予销号。",
-            "accepted",
-        )
+        shares.move(app, ShareStatus.COMPLETED)
+        if not app.is_share:
+            _publish([app], actor=actor, accepted=app)
+            return app
+        # The measure's row serialises the acceptances of its shares: the last one publishes.
+        list(Measure.objects.select_for_update().filter(pk=app.measure_id).values_list("pk", flat=True))
+        if shares.measure_finished(app.measure_id or 0):
+            together = [app if a.pk == app.pk else a for a in _accepted_shares(app.measure_id or 0)]
+            _publish(together, actor=actor, accepted=app)
+        else:
+            _tell(
+                app,
+                _clerks(app),
+                f"【验收通过】{app.item_label}",
+                f"{app.item_label}本单位分工已通过验收；该措施其余牵头单位的分工全部验收通过后，整条措施统一公示。",
+                "accepted",
+            )
         return app
     target = CloseoutStatus.RETURNED if decision == Decision.Kind.RETURN else CloseoutStatus.SITE_CHECK
     transition(
@@ -362,7 +380,7 @@ def closeout_decide(
     )
     Decision.objects.create(application=app, kind=decision, opinion=opinion, actor=actor)
     if target == CloseoutStatus.RETURNED:
-        _set_items(app, ItemStatus.IN_PROGRESS)
+        shares.move(app, ShareStatus.IN_PROGRESS)
     action = "closeout.returned" if target == CloseoutStatus.RETURNED else "closeout.site_check"
     record(actor=actor, action=action, obj=app, parent=_problem(app), note=opinion)
     _tell(
@@ -375,26 +393,82 @@ def closeout_decide(
     return app
 
 
+def _accepted_shares(measure_id: int) -> list[CloseoutApplication]:
+    return list(
+        CloseoutApplication.objects.filter(
+            measure_id=measure_id, assignment__isnull=False, status=CloseoutStatus.ACCEPTED
+        )
+        .select_related("unit", "measure__problem", "problem", "applied_by")
+        .order_by("pk")
+    )
+
+
+def _publish(apps: Sequence[CloseoutApplication], *, actor: Any, accepted: CloseoutApplication | None) -> None:
+    """公示 from today for the notice period: a measure or problem application on its acceptance;
+    the accepted share applications of a measure together, once all its counted shares are."""
+    if not apps:
+        return
+    today = clock.today()
+    until = today + dt.timedelta(days=settings.RECTIFY_PUBLIC_NOTICE_DAYS)
+    for app in apps:
+        transition(
+            app,
+            table=CLOSEOUT_TRANSITIONS,
+            target=CloseoutStatus.PUBLISHED,
+            message=RACE,
+            source=CloseoutStatus.ACCEPTED,
+            values={"published_on": today, "publish_until": until},
+        )
+        record(actor=actor, action="closeout.published", obj=app, parent=_problem(app), note=f"公示至{until:%Y-%m-%d}")
+        if accepted is not None and app.pk == accepted.pk:
+            subject, key = f"【验收通过】{app.item_label}", "accepted"
+            body = f"{app.item_label}已通过验收，公示至{until:%Y年%m月%d日}；公示期满无异议即予销号。"
+        else:
+            subject, key = f"【公示】{app.item_label}", "published"
+            body = (
+                f"该措施各牵头单位的分工均已通过验收，{app.item_label}公示至{until:%Y年%m月%d日}；"
+                "公示期满无异议即予销号。"
+            )
+        _tell(app, _clerks(app), subject, body, key)
+    first = apps[0]
+    item = first.item_label
+    if first.is_share:
+        assert first.measure is not None
+        item = f"（{first.measure.problem.number}）{first.measure.label}（{len(apps)}个单位的分工）"
+    record(actor=actor, action="closeout.published", obj=_problem(first), note=f"{item} 验收通过，公示至{until:%Y-%m-%d}")
+
+
 @transaction.atomic
 def closeout_object(*, actor: Any, app: CloseoutApplication, opinion: str) -> CloseoutApplication:
-    """An objection received during 公示 (letter, phone, the portal): the review reopens."""
+    """An objection received during 公示 (letter, phone, the portal), or against an accepted share
+    still waiting for the rest of its measure: the review reopens and the shares are 申请销号 again."""
     if not policies.can_manage(actor, app.unit_id) and not policies.can_review(actor, app):
         raise Forbidden("只有整改办或验收组可以登记公示异议。")
     if not opinion.strip():
         raise DomainError("请填写异议内容。")
-    transition(
-        app, table=CLOSEOUT_TRANSITIONS, target=CloseoutStatus.SUBMITTED, message=RACE, source=CloseoutStatus.PUBLISHED
-    )
+    source = CloseoutStatus.ACCEPTED if app.status == CloseoutStatus.ACCEPTED else CloseoutStatus.PUBLISHED
+    transition(app, table=CLOSEOUT_TRANSITIONS, target=CloseoutStatus.SUBMITTED, message=RACE, source=source)
     Decision.objects.create(application=app, kind=Decision.Kind.OBJECTION, opinion=opinion.strip(), actor=actor)
+    shares.move(app, ShareStatus.APPLYING)
     record(actor=actor, action="closeout.objected", obj=app, parent=_problem(app), note=opinion.strip())
     _tell(app, _acceptors(app), f"【公示异议】{app.item_label}", opinion.strip(), f"objection-{app.version}")
     return app
 
 
 def closeouts_finish(*, today: dt.date | None = None) -> list[CloseoutApplication]:
-    """Close (销号) every item whose notice period ended before `today` without objection. Catch-up
-    safe: the close-out date is the day after the period, whenever this runs."""
+    """Close (销号) every application whose notice period ended before `today` without objection:
+    its shares are 已销号 (长期坚持 for 立行立改、长期坚持), the measures and problem roll up.
+    Catch-up safe: the close-out date is the day after the period, whenever this runs; accepted
+    share applications whose measure is complete but not yet published are published first."""
     today = today or clock.today()
+    waiting = CloseoutApplication.objects.filter(status=CloseoutStatus.ACCEPTED, assignment__isnull=False)
+    for measure_id in sorted(set(waiting.values_list("measure_id", flat=True))):
+        with transaction.atomic():
+            if shares.measure_finished(measure_id):
+                try:
+                    _publish(_accepted_shares(measure_id), actor=CLOSER, accepted=None)
+                except ConcurrentChange:
+                    continue
     done = []
     due = CloseoutApplication.objects.filter(status=CloseoutStatus.PUBLISHED, publish_until__lt=today)
     for app in due.select_related("measure__problem", "problem", "unit").order_by("pk"):
@@ -416,10 +490,10 @@ def closeouts_finish(*, today: dt.date | None = None) -> list[CloseoutApplicatio
             Decision.objects.create(
                 application=app, kind=Decision.Kind.CLOSE, opinion=f"公示期满无异议，{closed_on:%Y-%m-%d}销号"
             )
-            _set_items(app, ItemStatus.CLOSED, closed_on=closed_on)
+            shares.move(app, ShareStatus.CLOSED, closed_on=closed_on)
             label = "已完成、长期坚持" if ongoing else "销号"
-            record(actor="销号程序", action="closeout.closed", obj=app, parent=_problem(app), note=label)
-            record(actor="销号程序", action="closeout.closed", obj=_problem(app), note=f"{app.item_label} {label}")
+            record(actor=CLOSER, action="closeout.closed", obj=app, parent=_problem(app), note=label)
+            record(actor=CLOSER, action="closeout.closed", obj=_problem(app), note=f"{app.item_label} {label}")
             _tell(
                 app,
                 _clerks(app),
@@ -429,7 +503,7 @@ def closeouts_finish(*, today: dt.date | None = None) -> list[CloseoutApplicatio
             )
         done.append(app)
     if done:
-        warnings_refresh(measure_ids=[m.pk for app in done for m in _item_measures(app)], today=today)
+        warnings_refresh(measure_ids=[m for app in done for m in shares.measure_ids(app)], today=today)
     return done
 
 
@@ -437,7 +511,8 @@ def closeouts_finish(*, today: dt.date | None = None) -> list[CloseoutApplicatio
 def closeout_reopen(
     *, actor: Any, app: CloseoutApplication, reason: str, files: Iterable[tuple[str, bytes]] = ()
 ) -> CloseoutApplication:
-    """问题反弹: the item comes back into the ledger; the close stays in the history."""
+    """问题反弹: the covered shares are 反弹 (they report again and may apply again), counted as
+    reopened on the shares, the measures and the problem; the close stays in the history."""
     if not policies.can_manage(actor, app.unit_id):
         raise Forbidden("只有整改办可以重新打开已销号事项。")
     if not reason.strip():
@@ -454,11 +529,12 @@ def closeout_reopen(
         evidence_name=stored[0].original_name if stored else "",
         evidence_storage=stored[0].storage_name if stored else "",
     )
-    _set_items(app, ItemStatus.IN_PROGRESS, relapse=True)
+    shares.count_reopen(app)
+    shares.move(app, ShareStatus.RELAPSED)
     record(actor=actor, action="closeout.reopened", obj=app, parent=_problem(app), note=reason.strip())
     record(
         actor=actor, action="closeout.reopened", obj=_problem(app), note=f"{app.item_label} 反弹重开：{reason.strip()}"
     )
-    warnings_refresh(measure_ids=[m.pk for m in _item_measures(app)])
+    warnings_refresh(measure_ids=shares.measure_ids(app))
     _tell(app, _clerks(app), f"【反弹重开】{app.item_label}", f"整改办重新打开：{reason.strip()}", "reopened")
     return app

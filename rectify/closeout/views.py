@@ -1,5 +1,6 @@
-"""Close-out pages: apply (with evidence), the application with its record, the acceptance
-queue, 会签, objections and reopening; the public 公示/销号 list lives in the portal app."""
+"""Close-out pages: apply (for the unit's own share, a measure or a problem, with evidence), the
+application with its record and its per-unit breakdown, the acceptance queue, 会签, objections and
+reopening; the public 公示/销号 list lives in the portal app."""
 
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ from rectify.core.errors import DomainError, Forbidden, NotFound
 from rectify.core.files import uploaded_files
 from rectify.core.http import business_view, int_or_zero, paginate, post_int, query_without_page, stored_file_response
 from rectify.orgs.models import OrgUnit
-from rectify.plans.models import Measure
+from rectify.plans.models import Assignment, Measure
 from rectify.plans.selectors import problem_get
 from rectify.supervision import selectors as supervision_selectors
 
-from . import policies, selectors, services
+from . import policies, selectors, services, shares
 from .models import CloseoutEvidence, CloseoutStatus, Consent, Decision
 
 
@@ -32,7 +33,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "statuses": CloseoutStatus.choices,
         "query": query_without_page(request),
-        "measures": list(selectors.applicable_measures(viewer=request.user)[:300]),
+        "shares": list(selectors.applicable_shares(viewer=request.user)[:300]),
     }
     return render(request, "closeout/applications.html", context)
 
@@ -44,13 +45,29 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "closeout/review.html", {"page": page, "query": ""})
 
 
+def _share_of(request: HttpRequest, pk: int) -> Assignment:
+    share = (
+        Assignment.objects.select_related("unit", "measure__problem")
+        .filter(pk=pk, measure__isnull=False, unit__isnull=False)
+        .first()
+    )
+    if share is None:
+        raise NotFound()
+    problem_get(viewer=request.user, problem_id=share.problem_id)
+    return share
+
+
 @login_required
 @business_view
 def apply(request: HttpRequest) -> HttpResponseBase:
-    """Apply for a measure (?measure=) or a whole problem (?problem=)."""
+    """Apply for a share (?assignment=), a measure (?measure=: the unit's own share of it or, as a
+    lead unit, the whole measure) or a whole problem (?problem=)."""
     source = request.POST if request.method == "POST" else request.GET
-    measure = problem = None
-    if source.get("measure"):
+    share = measure = problem = None
+    if source.get("assignment"):
+        share = _share_of(request, int_or_zero(source.get("assignment")))
+        measure = share.measure
+    elif source.get("measure"):
         measure = Measure.objects.select_related("problem").filter(pk=int_or_zero(source.get("measure"))).first()
         if measure is None:
             raise NotFound()
@@ -60,20 +77,46 @@ def apply(request: HttpRequest) -> HttpResponseBase:
     else:
         raise NotFound()
     leads = services.lead_units(measure=measure, problem=problem)
-    mine = [u for u in leads if policies.can_apply_for(request.user, u)]
-    if not mine:
+    if share is not None:
+        my_shares = [share] if policies.can_apply_for(request.user, share.unit) else []  # type: ignore[arg-type]
+        mine: list[OrgUnit] = []
+    else:
+        my_shares = (
+            [
+                a
+                for a in Assignment.objects.filter(measure=measure, unit__isnull=False).select_related("unit")
+                if a.unit is not None and policies.can_apply_for(request.user, a.unit) and shares.is_counted(a)
+            ]
+            if measure is not None
+            else []
+        )
+        mine = [u for u in leads if policies.can_apply_for(request.user, u)]
+    if not my_shares and not mine:
         raise Forbidden("只有该事项牵头单位的联络员可以申请销号。")
+    units = list({u.pk: u for u in [*(a.unit for a in my_shares if a.unit), *mine]}.values())
+    scope = str(source.get("scope") or ("share" if my_shares else "item"))
     if request.method == "POST":
-        unit = next((u for u in mine if u.pk == post_int(request, "unit")), mine[0])
+        unit = next((u for u in units if u.pk == post_int(request, "unit")), units[0])
         try:
-            app = services.closeout_apply(
-                actor=request.user,
-                unit=unit,
-                statement=str(request.POST.get("statement") or ""),
-                measure=measure,
-                problem=problem,
-                files=uploaded_files(request.FILES),
-            )
+            if scope == "share" and measure is not None:
+                chosen = share or next((a for a in my_shares if a.unit_id == unit.pk), None)
+                if chosen is None:
+                    raise DomainError("本单位在该措施没有可申请销号的分工，请选择“整条措施”。")
+                app = services.closeout_apply(
+                    actor=request.user,
+                    assignment=chosen,
+                    statement=str(request.POST.get("statement") or ""),
+                    files=uploaded_files(request.FILES),
+                )
+            else:
+                app = services.closeout_apply(
+                    actor=request.user,
+                    unit=unit,
+                    statement=str(request.POST.get("statement") or ""),
+                    measure=measure,
+                    problem=problem,
+                    files=uploaded_files(request.FILES),
+                )
         except (Forbidden, NotFound):
             raise
         except DomainError as exc:
@@ -83,7 +126,17 @@ def apply(request: HttpRequest) -> HttpResponseBase:
                 request, "销号申请已提交。" if app.status == "submitted" else "已提交，等待其他牵头单位会签。"
             )
             return redirect("closeout:application", pk=app.pk)
-    context = {"measure": measure, "problem": problem, "units": mine, "leads": leads, "typed": request.POST}
+    context = {
+        "share": share,
+        "measure": measure,
+        "problem": problem,
+        "units": units,
+        "my_shares": my_shares,
+        "lead_units": mine,
+        "leads": leads,
+        "scope": scope,
+        "typed": request.POST,
+    }
     return render(request, "closeout/apply.html", context)
 
 
@@ -94,6 +147,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     consents = list(Consent.objects.filter(application=app).select_related("unit", "agreed_by"))
     context = {
         "app": app,
+        "breakdown": selectors.share_breakdown(app),
         "evidence": list(CloseoutEvidence.objects.filter(application=app)),
         "decisions": list(Decision.objects.filter(application=app).select_related("actor")),
         "consents": consents,
@@ -104,7 +158,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_withdraw": policies.can_apply_for(request.user, app.unit)
         and app.status in (CloseoutStatus.CONSENTING, CloseoutStatus.SUBMITTED, CloseoutStatus.RETURNED),
         "can_object": (policies.can_manage(request.user, app.unit_id) or policies.can_review(request.user, app))
-        and app.status == CloseoutStatus.PUBLISHED,
+        and (app.status == CloseoutStatus.PUBLISHED or (app.is_share and app.status == CloseoutStatus.ACCEPTED)),
         "can_reopen": policies.can_manage(request.user, app.unit_id) and app.status == CloseoutStatus.CLOSED,
         "shortfalls": services.indicator_shortfalls(app)
         if app.status in (CloseoutStatus.SUBMITTED, CloseoutStatus.SITE_CHECK)

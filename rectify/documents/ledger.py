@@ -16,11 +16,11 @@ from django.db.models import QuerySet
 
 from rectify.core.formats import format_percent, format_rate
 from rectify.ingestion.parsers.ledger_xlsx import LEDGER_COLUMNS, ledger_rows
+from rectify.plans import rollup
 from rectify.plans.models import Assignment, ItemStatus, Measure, Problem
 from rectify.plans.selectors import with_ledger_relations
 from rectify.progress.models import COUNTED_STATUSES, ProgressReport
 from rectify.progress.periods import SHANGHAI
-from rectify.progress.services import mean_progress
 from rectify.supervision import rules
 from rectify.supervision.services import assessments
 
@@ -73,12 +73,25 @@ def _reports_by(measures: QuerySet[Measure], as_of: dt.date) -> dict[int, tuple[
     return latest
 
 
-def _measure_tracking(m: Measure, reports: dict[int, tuple[int, dt.datetime]]) -> tuple[float | None, Any, list]:
-    units = [a for a in m.assignments.all() if a.unit_id]
-    lead = [a for a in units if a.role == Assignment.RoleKind.LEAD] or units
-    progress = mean_progress([reports[a.pk][0] if a.pk in reports else None for a in lead])
-    last = max((reports[a.pk][1] for a in units if a.pk in reports), default=None)
-    return progress, last, units
+def _share_row(m: Measure, a: Assignment, reports: dict[int, tuple[int, dt.datetime]]) -> dict[str, Any]:
+    """The share as the warning rules read it, with its progress as of the export's date."""
+    return {
+        "pk": a.pk,
+        "measure_id": m.pk,
+        "unit_id": a.unit_id,
+        "role": a.role,
+        "measure__problem_id": m.problem_id,
+        "measure__problem__plan_id": m.problem.plan_id,
+        "measure__problem__plan__start_on": m.problem.plan.start_on,
+        "measure__deadline_kind": m.deadline_kind,
+        "measure__start_on": m.start_on,
+        "deadline_parts": m.deadline_parts,
+        "due_on": a.due_on if a.due_extended else m.due_on,
+        "status": a.status,
+        "progress": reports[a.pk][0] if a.pk in reports else None,
+        "last_report_at": reports[a.pk][1] if a.pk in reports else None,
+        "milestones_reached": a.milestones_reached,
+    }
 
 
 def _warning(a: rules.Assessment) -> dict[str, Any]:
@@ -91,34 +104,39 @@ def _warning(a: rules.Assessment) -> dict[str, Any]:
     }
 
 
+def _share_entry(a: Assignment, row: dict[str, Any], assessment: rules.Assessment) -> dict[str, Any]:
+    assert a.unit is not None
+    return {
+        "unit": a.unit.name,
+        "role": a.role,
+        "status": a.status,
+        "status_label": a.get_status_display(),
+        "progress": row["progress"],
+        "warning": _warning(assessment),
+        "due": _iso(row["due_on"]),
+        "extended": a.due_extended,
+        "last_report": _local(row["last_report_at"]),
+        "closed_on": _iso(a.closed_on),
+        "reopened": a.reopened_count,
+    }
+
+
+def _pending_entry(a: Assignment) -> dict[str, Any]:
+    return {"unit": a.phrase, "role": a.role, "status": None, "confirmed": False}
+
+
 def _local(value: dt.datetime | None) -> str | None:
     return value.astimezone(SHANGHAI).isoformat(timespec="minutes") if value else None
 
 
 def build_export(measures: QuerySet[Measure], *, as_of: dt.date) -> dict[str, Any]:
+    """Each measure with its shares: a share's own status, progress, warning, due date and last
+    report; the measure's fields are the roll-ups of its shares (plans.rollup)."""
     reports = _reports_by(measures, as_of)
     measures = with_ledger_relations(measures).select_related("problem__plan", "problem__chapter")
-    tracking: dict[int, tuple[float | None, Any, list]] = {}
-    rows = []
-    for m in measures:
-        tracking[m.pk] = _measure_tracking(m, reports)
-        progress, last, _ = tracking[m.pk]
-        rows.append(
-            {
-                "pk": m.pk,
-                "problem_id": m.problem_id,
-                "problem__plan_id": m.problem.plan_id,
-                "problem__plan__start_on": m.problem.plan.start_on,
-                "deadline_kind": m.deadline_kind,
-                "due_on": m.due_on,
-                "start_on": m.start_on,
-                "deadline_parts": m.deadline_parts,
-                "status": m.status,
-                "progress": progress,
-                "last_report_at": last,
-            }
-        )
-    warnings = {row["pk"]: a for row, a in assessments(rows, today=as_of)}
+    rows = [_share_row(m, a, reports) for m in measures for a in m.assignments.all() if a.unit_id]
+    share_warnings = {row["pk"]: a for row, a in assessments(rows, today=as_of)}
+    rows_by_share = {row["pk"]: row for row in rows}
     plans: OrderedDict[int, dict[str, Any]] = OrderedDict()
     problems: dict[int, dict[str, Any]] = {}
     problem_ids: list[int] = []
@@ -150,7 +168,13 @@ def build_export(measures: QuerySet[Measure], *, as_of: dt.date) -> dict[str, An
             problems[p.pk] = entry
             problem_ids.append(p.pk)
             plans[p.plan_id]["problems"].append(entry)
-        progress, last, _ = tracking[m.pk]
+        shares = [a for a in m.assignments.all() if a.unit_id]
+        share_entries = [_share_entry(a, rows_by_share[a.pk], share_warnings[a.pk]) for a in shares]
+        pending = [_pending_entry(a) for a in m.assignments.all() if not a.unit_id]
+        rolled = rollup.counted([(e["role"], e) for e in share_entries])
+        last = max((rows_by_share[a.pk]["last_report_at"] for a in shares if a.pk in reports), default=None)
+        level = rollup.worst_level(e["warning"]["level"] for _, e in rolled) or str(rules.Level.GREEN)
+        worst = next((e for _, e in rolled if e["warning"]["level"] == level), None)
         problems[p.pk]["measures"].append(
             {
                 "number": m.number or None,
@@ -158,23 +182,23 @@ def build_export(measures: QuerySet[Measure], *, as_of: dt.date) -> dict[str, An
                 "status": m.status,
                 "closed_on": _iso(m.closed_on),
                 "reopened": m.reopened_count,
-                "progress": progress,
-                "warning": _warning(warnings[m.pk]),
+                "progress": rollup.mean_progress([e["progress"] for _, e in rolled]),
+                "warning": {
+                    "level": level,
+                    "label": rules.LEVEL_LABELS[level],
+                    "reasons": [f"{e['unit']}：{r}" for _, e in rolled for r in e["warning"]["reasons"]],
+                    "shares": {lv: sum(1 for e in share_entries if e["warning"]["level"] == lv) for lv in rules.Level},
+                    # 序时进度 and the governing date of the worst counted share (they differ only by extensions).
+                    "expected": worst["warning"]["expected"] if worst else None,
+                    "due": worst["warning"]["due"] if worst else None,
+                },
                 "last_report": _local(last),
                 "due": _iso(m.due_on),
                 "deadline": _deadline(m),
                 "milestones": [
                     {"raw": ms.raw, "due": _iso(ms.due_on), "precision": ms.precision} for ms in m.milestones.all()
                 ],
-                "assignments": [
-                    {
-                        "unit": a.unit.name if a.unit else a.phrase,
-                        "role": a.role,
-                        "progress": reports[a.pk][0] if a.pk in reports else None,
-                        "last_report": _local(reports[a.pk][1]) if a.pk in reports else None,
-                    }
-                    for a in m.assignments.all()
-                ],
+                "assignments": share_entries + pending,
             }
         )
     problem_units: dict[int, list[Assignment]] = {}
@@ -187,7 +211,7 @@ def build_export(measures: QuerySet[Measure], *, as_of: dt.date) -> dict[str, An
     for pk, entry in problems.items():
         entry["units"] = _unit_entries(problem_units.get(pk, []))
         ms = entry["measures"]
-        entry["progress"] = mean_progress([x["progress"] for x in ms])
+        entry["progress"] = rollup.mean_progress([x["progress"] for x in ms])
         level = str(rules.worst(x["warning"]["level"] for x in ms))
         entry["warning"] = {"level": level, "label": rules.LEVEL_LABELS[level]}
         done = sum(1 for x in ms if x["status"] in DONE_STATUSES or (x["progress"] or 0) >= 100)
@@ -262,6 +286,7 @@ def export_bytes(data: dict[str, Any], fmt: str) -> bytes:
             "预警",
             "预警原因",
             "最近报送",
+            "分单位情况",
         ]
         rows = []
         for plan in data["plans"]:
@@ -286,10 +311,20 @@ def export_bytes(data: dict[str, Any], fmt: str) -> bytes:
                             m["warning"]["label"],
                             "；".join(m["warning"]["reasons"]),
                             m["last_report"] or "",
+                            "；".join(_share_text(a) for a in m["assignments"]),
                         ]
                     )
         return render_csv(headers, rows)
     raise ValueError(f"不支持的导出格式：{fmt}")
+
+
+def _share_text(a: dict[str, Any]) -> str:
+    """One unit's share in one cell: 朔城区人民政府（牵头）整改中 90% 绿色 2022-06-30."""
+    if a.get("status") is None:
+        return f"{a['unit']}（待确认）"
+    role = "牵头" if a["role"] == "lead" else "配合"
+    progress = format_percent(a["progress"]) if a["progress"] is not None else "未报送"
+    return f"{a['unit']}（{role}）{a['status_label']} {progress} {a['warning']['label']} {a['due'] or ''}".rstrip()
 
 
 TRACKING_COLUMNS = ["整改进度", "完成情况", "预警", "预警原因", "最近报送", "销号日期"]

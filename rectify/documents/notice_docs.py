@@ -1,23 +1,26 @@
 """A supervision notice (提醒函/督办通知/通报/专题报告/问责移交/约谈) as an OfficialDocument.
 
-The body is the notice's own text; the table of the measures it names is computed as of the
-issue date (progress from the reports submitted by then, the warning level of that day), so an
-issued notice downloads the same whenever it is downloaded.
+The body is the notice's own text; the table of the tasks it names shows the addressed unit's own
+share of each measure (its deadline, its progress from the reports it submitted by the issue date,
+its warning level on that day), never the measure's roll-up of every unit, so an issued notice
+downloads the same whenever it is downloaded.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
 
 from rectify.core import clock
 from rectify.core.formats import format_percent
-from rectify.plans.models import Measure
+from rectify.plans.models import Assignment, Measure
+from rectify.supervision import rules
 from rectify.supervision.models import SupervisionNotice
+from rectify.supervision.services import assessments, deadline_text
 
-from .ledger import build_export
+from .ledger import _reports_by, _share_row
 from .renderers.official import OfficialDocument, Table, format_cn_date
 
-MEASURE_HEADERS = ["问题编号", "整改措施", "整改时限", "进度", "预警"]
+MEASURE_HEADERS = ["问题编号", "整改措施", "本单位整改时限", "本单位进度", "预警"]
 
 
 def _short(text: str, length: int = 60) -> str:
@@ -25,36 +28,40 @@ def _short(text: str, length: int = 60) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
 
 
-def _deadline(measure: dict[str, Any]) -> str:
-    deadline = measure["deadline"]
-    raw = deadline["raw"] or ""
-    due = deadline["due"]
-    if due:
-        y, m, d = (int(x) for x in due.split("-"))
-        text = f"{y}年{m}月{d}日"
-        return raw if raw and text in raw else (f"{raw}（{text}）" if raw else text)
-    return raw or "—"
-
-
-def measure_table(measure_ids: list[int], *, as_of: Any) -> Table | None:
-    """附表 of the measures a notice names, as they stood on `as_of`."""
+def measure_table(unit_id: int, measure_ids: list[int], *, as_of: dt.date) -> Table | None:
+    """附表 of the tasks a notice names: the unit's own share of each measure as it stood on `as_of`."""
     if not measure_ids:
         return None
-    export = build_export(Measure.objects.filter(pk__in=measure_ids), as_of=as_of)
+    measures = Measure.objects.filter(pk__in=measure_ids)
+    reports = _reports_by(measures, as_of)
+    shares: dict[int, Assignment] = {}
+    for a in (
+        Assignment.objects.filter(unit_id=unit_id, measure_id__in=measure_ids)
+        .select_related("measure__problem__plan")
+        .order_by("measure__problem__plan_id", "measure__problem__index", "measure__seq", "role", "pk")
+    ):
+        assert a.measure_id is not None
+        shares.setdefault(a.measure_id, a)
+    rows_in = [_share_row(a.measure, a, reports) for a in shares.values() if a.measure is not None]
+    levels = {row["pk"]: assessment for row, assessment in assessments(rows_in, today=as_of)}
     rows = []
-    for plan in export["plans"]:
-        for problem in plan["problems"]:
-            for m in problem["measures"]:
-                label = f"措施{m['number']}：" if m["number"] else ""
-                rows.append(
-                    [
-                        f"（{problem['number']}）",
-                        label + _short(m["text"]),
-                        _deadline(m),
-                        format_percent(m["progress"]),
-                        m["warning"]["label"],
-                    ]
-                )
+    for row in rows_in:
+        a = shares[row["measure_id"]]
+        m = a.measure
+        assert m is not None
+        label = f"措施{m.number}：" if m.number else ""
+        role = "（配合）" if a.role == Assignment.RoleKind.SUPPORT else ""
+        rows.append(
+            [
+                f"（{m.problem.number}）",
+                label + _short(m.text) + role,
+                deadline_text(m.deadline_raw, row["due_on"], extended=a.due_extended),
+                "未报送" if row["progress"] is None else format_percent(row["progress"]),
+                rules.LEVEL_LABELS[str(levels[row["pk"]].level)],
+            ]
+        )
+    if not rows:
+        return None
     caption = f"附表：涉及的整改任务（截至{format_cn_date(as_of)}）"
     return Table(headers=MEASURE_HEADERS, rows=rows, caption=caption)
 
@@ -62,7 +69,7 @@ def measure_table(measure_ids: list[int], *, as_of: Any) -> Table | None:
 def notice_document(notice: SupervisionNotice) -> OfficialDocument:
     """The notice as it prints: 版头 of its issuer, its number (草稿 while a draft), its text."""
     date = notice.issued_on or clock.today()
-    table = measure_table([m.pk for m in notice.measures.all()], as_of=date)
+    table = measure_table(notice.unit_id, [m.pk for m in notice.measures.all()], as_of=date)
     paragraphs = [line for line in notice.body.split("\n") if line.strip()]
     return OfficialDocument(
         issuer=notice.issuer.name,

@@ -22,6 +22,7 @@ from rectify.orgs.selectors import UnitIndex
 from rectify.plans import deadlines
 from rectify.plans.models import Assignment, Chapter, Measure, Milestone, Plan, Problem
 from rectify.plans.policies import can_import_plan
+from rectify.plans.rollup import shares_sync_due
 from rectify.plans.services import deadline_values
 
 from .models import ImportJob
@@ -402,6 +403,7 @@ def plan_commit(
                     )
                 )
         Assignment.objects.bulk_create(rows)
+        shares_sync_due(measure_ids=[m.pk for m in measures])
         record(
             actor=actor,
             action="problem.imported",

@@ -42,6 +42,24 @@ class ItemStatus(models.TextChoices):
 OPEN_STATUSES = [ItemStatus.IN_PROGRESS, ItemStatus.COMPLETED]
 
 
+class ShareStatus(models.TextChoices):
+    """One unit's share of a measure (an `Assignment` with a measure and a unit)."""
+
+    NOT_STARTED = "not_started", "未开始"
+    IN_PROGRESS = "in_progress", "整改中"
+    APPLYING = "applying", "申请销号"
+    COMPLETED = "completed", "已完成"
+    CLOSED = "closed", "已销号"
+    ONGOING = "ongoing", "长期坚持"
+    RELAPSED = "relapsed", "反弹"
+
+
+# Shares still being worked on (they report, they can be warned and extended).
+SHARE_OPEN_STATUSES = [ShareStatus.NOT_STARTED, ShareStatus.IN_PROGRESS, ShareStatus.RELAPSED]
+# Shares whose unit has done its part (waiting for acceptance, accepted, closed).
+SHARE_DONE_STATUSES = [ShareStatus.APPLYING, ShareStatus.COMPLETED, ShareStatus.CLOSED, ShareStatus.ONGOING]
+
+
 class FlagKind(models.TextChoices):
     """督办标记 on a problem or unit (set and lifted by supervision.services)."""
 
@@ -247,9 +265,21 @@ class Assignment(TimestampedModel):
     role = models.CharField("角色", max_length=10, choices=RoleKind.choices, default=RoleKind.LEAD)
     needs_confirmation = models.BooleanField("待确认", default=False)
     candidates = models.JSONField("候选单位", default=list, blank=True)
-    # The unit's own figure from its latest counted report (progress app).
+    # The share (a measure and a unit): the unit's own figures; the measure's are roll-ups of
+    # these (plans.rollup). Problem-level rows (measure null) carry none of them.
     progress = models.PositiveSmallIntegerField("进度（%）", null=True, blank=True)
     last_report_at = models.DateTimeField("最近报送", null=True, blank=True)
+    status = models.CharField("状态", max_length=20, choices=ShareStatus.choices, default=ShareStatus.NOT_STARTED)
+    # The measure's due date, unless an approved extension for this unit moved it (due_extended).
+    due_on = models.DateField("到期日", null=True, blank=True)
+    due_extended = models.BooleanField("已延期", default=False)
+    warning_level = models.CharField("预警", max_length=10, choices=WarningLevel.choices, blank=True, default="")
+    # [{"level", "code", "message"}] as of the last scan or refresh, worst first.
+    warning_reasons = models.JSONField("预警原因", default=list, blank=True)
+    # Milestone ids this unit reached (from its accepted reports): {"<id>": "YYYY-MM-DD"}.
+    milestones_reached = models.JSONField("已完成节点", default=dict, blank=True)
+    closed_on = models.DateField("销号日期", null=True, blank=True)
+    reopened_count = models.PositiveSmallIntegerField("反弹重开次数", default=0)
 
     class Meta:
         ordering = ["problem", "measure", "id"]
@@ -258,6 +288,8 @@ class Assignment(TimestampedModel):
             models.Index(fields=["unit", "measure"], name="assignment_unit_measure"),
             # The "待确认" list and its count on every ledger page read only these few rows.
             models.Index(fields=["problem"], condition=Q(needs_confirmation=True), name="assignment_pending"),
+            models.Index(fields=["warning_level", "unit"], name="share_warning_unit"),
+            models.Index(fields=["status", "due_on"], name="share_status_due"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -269,3 +301,11 @@ class Assignment(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.unit.name if self.unit else self.phrase}（{self.get_role_display()}）"
+
+    @property
+    def is_share(self) -> bool:
+        return self.measure_id is not None and self.unit_id is not None
+
+    @property
+    def warning_summary(self) -> str:
+        return "；".join(r.get("message", "") for r in self.warning_reasons) or "正常"

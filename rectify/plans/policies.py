@@ -34,3 +34,8 @@ def can_import_plan(user: Any) -> bool:
 
 def can_export_ledger(user: Any) -> bool:
     return viewer_scope(user).is_business_user
+
+
+def can_change_deadline_for_all(user: Any) -> bool:
+    """Moving a measure's deadline for every unit at once is the city office's decision."""
+    return Role.COORDINATOR in viewer_scope(user).city_roles

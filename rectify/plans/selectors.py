@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from rectify.audit.models import AuditEvent
 from rectify.core import clock
 from rectify.core.errors import Forbidden, NotFound
 from rectify.orgs.models import OrgUnit
@@ -15,6 +16,8 @@ from rectify.orgs.scope import Scope, subtree_ids, viewer_scope
 
 from .models import (
     OPEN_STATUSES,
+    SHARE_DONE_STATUSES,
+    SHARE_OPEN_STATUSES,
     UNDATED_KINDS,
     Assignment,
     Chapter,
@@ -214,15 +217,35 @@ def unit_problems(*, viewer: Any, unit: OrgUnit) -> QuerySet[Problem]:
     )
 
 
+def share_overdue_condition(today: dt.date) -> Q:
+    """A share is overdue when its own due date has passed and its unit has not done its part."""
+    return Q(due_on__lt=today, status__in=SHARE_OPEN_STATUSES) & ~Q(measure__deadline_kind__in=list(UNDATED_KINDS))
+
+
 def unit_assignment_summary(*, unit: OrgUnit) -> dict[str, int]:
+    """The unit's own shares: how many, lead / support, overdue, by level, done."""
     rows = Assignment.objects.filter(unit=unit, measure__isnull=False)
     today = clock.today()
-    return {
-        "measures": rows.count(),
-        "lead": rows.filter(role=Assignment.RoleKind.LEAD).count(),
-        "support": rows.filter(role=Assignment.RoleKind.SUPPORT).count(),
-        "overdue": rows.filter(overdue_condition(today, "measure__")).count(),
-    }
+    counts = rows.aggregate(
+        measures=Count("pk"),
+        lead=Count("pk", filter=Q(role=Assignment.RoleKind.LEAD)),
+        support=Count("pk", filter=Q(role=Assignment.RoleKind.SUPPORT)),
+        overdue=Count("pk", filter=share_overdue_condition(today)),
+        red=Count("pk", filter=Q(warning_level=WarningLevel.RED)),
+        yellow=Count("pk", filter=Q(warning_level=WarningLevel.YELLOW)),
+        done=Count("pk", filter=Q(status__in=SHARE_DONE_STATUSES)),
+    )
+    return {k: v or 0 for k, v in counts.items()}
+
+
+def unit_shares(*, viewer: Any, unit: OrgUnit, limit: int = 300) -> list[Assignment]:
+    """The unit's shares the viewer may see (its measures' problems are visible), worst first."""
+    problems = problem_list(viewer=viewer).values("pk")
+    return list(
+        Assignment.objects.filter(unit=unit, measure__isnull=False, problem_id__in=problems)
+        .select_related("measure__problem")
+        .order_by("measure__problem__plan_id", "measure__problem__index", "measure__seq")[:limit]
+    )
 
 
 def pending_assignments(*, viewer: Any) -> QuerySet[Assignment]:
@@ -234,3 +257,14 @@ def pending_assignments(*, viewer: Any) -> QuerySet[Assignment]:
     if not scope.everything:
         qs = qs.filter(_visible_problem_condition(scope, "problem_id"))
     return qs.order_by("problem__plan_id", "problem__index", "id")
+
+
+def measure_deadline_changes(problem: Problem) -> dict[int, Any]:
+    """The latest "deadline changed for all units" event of each of the problem's measures."""
+    out: dict[int, Any] = {}
+    for e in AuditEvent.objects.filter(
+        action="measure.deadline_changed", parent_type="plans.problem", parent_id=str(problem.pk)
+    ).order_by("at", "id"):
+        if e.object_id.isdigit():
+            out[int(e.object_id)] = e
+    return out

@@ -12,9 +12,9 @@ from rectify.core.errors import DomainError, Forbidden
 from rectify.core.transitions import versioned_update
 from rectify.orgs.models import OrgUnit
 
-from . import deadlines
+from . import deadlines, rollup
 from .models import Assignment, Measure, Problem
-from .policies import can_assign_unit, can_edit_problem
+from .policies import can_assign_unit, can_change_deadline_for_all, can_edit_problem
 
 
 def deadline_values(deadline: deadlines.Deadline) -> dict[str, Any]:
@@ -72,7 +72,9 @@ def problem_update_deadline(*, actor: Any, problem: Problem, raw: str, version: 
     versioned_update(problem, version=version, values=values, message="该问题已被他人修改，请刷新页面后重试。")
     following = Measure.objects.filter(problem=problem, deadline_raw=old_raw)
     measure_numbers = [m.number or "（无编号）" for m in following.order_by("seq")]
+    following_ids = list(following.values_list("pk", flat=True))
     following.update(**values, updated_at=clock.now())
+    shares_follow_deadline(following_ids)
     record(
         actor=actor,
         action="problem.deadline_changed",
@@ -81,6 +83,48 @@ def problem_update_deadline(*, actor: Any, problem: Problem, raw: str, version: 
         after={**_deadline_snapshot(problem), "measures": measure_numbers},
     )
     return problem
+
+
+def shares_follow_deadline(measure_ids: list[int]) -> None:
+    """The city office moved the deadline for all units: every share follows, except a share
+    whose approved extension runs later than the new date (it keeps its extension)."""
+    due = dict(Measure.objects.filter(pk__in=measure_ids).values_list("pk", "due_on"))
+    for share in Assignment.objects.filter(measure_id__in=measure_ids, due_extended=True).only(
+        "pk", "measure_id", "due_on"
+    ):
+        new = due.get(share.measure_id or 0)
+        if new is None or share.due_on is None or share.due_on <= new:
+            Assignment.objects.filter(pk=share.pk).update(due_extended=False)
+    rollup.shares_sync_due(measure_ids=measure_ids)
+
+
+@transaction.atomic
+def measure_update_deadline(*, actor: Any, measure: Measure, raw: str, version: int, due: Any = None) -> Measure:
+    """The city office changes one measure's 整改时限 for all its units (not an extension: that
+    moves one unit's share). Audited on the problem's timeline and shown on the measure."""
+    if not can_edit_problem(actor, measure.problem) or not can_change_deadline_for_all(actor):
+        raise Forbidden("只有市整改办可以修改措施对所有责任单位的整改时限。")
+    raw = raw.strip()
+    if not raw:
+        raise DomainError("请填写整改时限。")
+    parsed = deadlines.parse_deadline(raw)
+    values = deadline_values(parsed)
+    if due is not None:
+        values["due_on"] = due
+    if parsed.kind == deadlines.DeadlineKind.UNKNOWN and due is None:
+        raise DomainError(f"无法识别整改时限“{raw}”，请改写或同时填写到期日。")
+    before = _deadline_snapshot(measure)
+    versioned_update(measure, version=version, values=values, message="该措施已被他人修改，请刷新页面后重试。")
+    shares_follow_deadline([measure.pk])
+    record(
+        actor=actor,
+        action="measure.deadline_changed",
+        obj=measure,
+        parent=measure.problem,
+        before={**before, "measure": measure.label},
+        after={**_deadline_snapshot(measure), "measure": measure.label, "scope": "全部责任单位"},
+    )
+    return measure
 
 
 @transaction.atomic
@@ -117,6 +161,7 @@ def assignment_confirm(*, actor: Any, assignment: Assignment, units: list[OrgUni
             ]
         )
     locked.delete()
+    rollup.shares_sync_due(measure_ids=[m.pk for m in measures])
     record(
         actor=actor,
         action="assignment.confirmed",

@@ -8,19 +8,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from rectify.audit.selectors import audit_timeline
 from rectify.core.errors import NotFound
 from rectify.core.formats import format_rate
-from rectify.core.http import business_view, errors_as_messages, paginate, query_without_page
+from rectify.core.http import business_view, date_or_none, errors_as_messages, paginate, query_without_page
 from rectify.orgs.models import OrgUnit, Role
 from rectify.orgs.scope import viewer_scope
 from rectify.orgs.selectors import counties, unit_get, unit_memberships
 
 from . import selectors, services
 from .models import Assignment, DeadlineKind, ItemStatus, Measure, WarningLevel
-from .policies import can_edit_problem
+from .policies import can_change_deadline_for_all, can_edit_problem
 
 
 @login_required
@@ -79,7 +80,11 @@ def problem_detail(request: HttpRequest, problem_id: int) -> HttpResponse:
         # Clerks may ask for more time on a dated measure (supervision's 延期申请).
         "is_clerk": Role.CLERK in viewer_scope(request.user).roles,
     }
+    context["can_change_all"] = context["can_edit"] and can_change_deadline_for_all(request.user)
+    changes = selectors.measure_deadline_changes(problem)
     measures: list[Measure] = list(selectors.problem_measures(problem))
+    for m in measures:
+        m.deadline_change = changes.get(m.pk)  # type: ignore[attr-defined]
     done = sum(1 for m in measures if m.status != ItemStatus.IN_PROGRESS or (m.progress or 0) >= 100)
     context["measures"] = measures
     context["completion"] = format_rate(done, len(measures))
@@ -123,6 +128,33 @@ def problem_deadline_edit(request: HttpRequest, problem_id: int) -> HttpResponse
 @login_required
 @require_POST
 @business_view
+def measure_deadline_edit(request: HttpRequest, measure_id: int) -> HttpResponse:
+    """The city office moves one measure's deadline for all its units (an extension moves one unit's)."""
+    measure = selectors.measure_get(viewer=request.user, measure_id=measure_id)
+    anchor = reverse("plans:problem", args=[measure.problem_id]) + f"#measure-{measure.pk}"
+    due = date_or_none(request.POST.get("due"))
+    if request.POST.get("due") and due is None:
+        messages.error(request, "到期日格式应为 YYYY-MM-DD。")
+        return redirect(anchor)
+    version = request.POST.get("version", "")
+    if not version.isdigit():
+        messages.error(request, "表单已过期，请刷新页面后重试。")
+        return redirect(anchor)
+    with errors_as_messages(request):
+        services.measure_update_deadline(
+            actor=request.user, measure=measure, raw=request.POST.get("raw", ""), version=int(version), due=due
+        )
+        messages.success(
+            request,
+            f"{measure.label}的整改时限已对全部责任单位调整（已批准延期且更晚的单位保留其延期）。"
+            "预警等级在下次预警扫描时更新（可在预警看板“立即重新扫描”）。",
+        )
+    return redirect(anchor)
+
+
+@login_required
+@require_POST
+@business_view
 def assignment_confirm(request: HttpRequest, problem_id: int, assignment_id: int) -> HttpResponse:
     problem = selectors.problem_get(viewer=request.user, problem_id=problem_id)
     assignment = Assignment.objects.filter(pk=assignment_id, problem=problem).first()
@@ -149,13 +181,11 @@ def unit_detail(request: HttpRequest, unit_id: int) -> HttpResponse:
     unit = unit_get(viewer=request.user, unit_id=unit_id)
     problems = selectors.unit_problems(viewer=request.user, unit=unit)
     page = paginate(request, problems)
-    filters = selectors.LedgerFilters(unit=unit.pk)
-    measures = selectors.with_ledger_relations(selectors.measure_list(viewer=request.user, filters=filters))[:200]
     context = {
         "unit": unit,
         "page": page,
         "query": query_without_page(request),
-        "measures": measures,
+        "shares": selectors.unit_shares(viewer=request.user, unit=unit),
         "summary": selectors.unit_assignment_summary(unit=unit),
         "members": unit_memberships(unit),
         "children": unit.children.filter(is_active=True),

@@ -24,7 +24,8 @@ from rectify.core.files import file_refusal, file_store
 from rectify.core.transitions import transition, versioned_update
 from rectify.notifications.services import Message, notify
 from rectify.orgs.models import Membership, OrgUnit, Role
-from rectify.plans.models import Assignment, ItemStatus, Measure, Milestone, Problem
+from rectify.plans import rollup as plan_rollup
+from rectify.plans.models import SHARE_OPEN_STATUSES, Assignment, Milestone, ShareStatus
 
 from .models import (
     COUNTED_STATUSES,
@@ -40,8 +41,8 @@ from .models import (
 from .periods import CalendarRule, Period
 from .policies import can_file_for_unit, can_review_unit, can_set_calendar
 
-# Measures whose units still report: in progress, and long-term items kept up (长期坚持).
-REPORTING_STATUSES = [ItemStatus.IN_PROGRESS, ItemStatus.ONGOING]
+# Shares whose units still report: being worked on, relapsed, and long-term items kept up (长期坚持).
+REPORTING_SHARE_STATUSES = [*SHARE_OPEN_STATUSES, ShareStatus.ONGOING]
 RACE_MESSAGE = "该报告已被他人处理，请刷新页面后查看最新状态。"
 
 
@@ -49,9 +50,9 @@ RACE_MESSAGE = "该报告已被他人处理，请刷新页面后查看最新状�
 
 
 def calendar_get() -> ReportingCalendar:
-    # Reporting on the platform starts the day the calendar is first read: periods before it
-    # were reported on paper and are never "missed" here.
-    calendar, _ = ReportingCalendar.objects.get_or_create(pk=1, defaults={"starts_on": clock.today()})
+    # Reporting obligations start from each plan's start (its issue date); the office may set a
+    # later common start on the calendar (periods reported on paper before it are never "missed").
+    calendar, _ = ReportingCalendar.objects.get_or_create(pk=1)
     return calendar
 
 
@@ -82,9 +83,10 @@ def _calendar_snapshot(c: ReportingCalendar) -> dict[str, Any]:
 
 
 def required_assignments() -> Any:
-    """Assignments that owe reports: a concrete active unit on a measure still being worked on."""
+    """Shares that owe reports: a concrete active unit on a measure whose own share is still being
+    worked on (or kept up as 长期坚持). Support (配合) shares report too."""
     return Assignment.objects.filter(
-        unit__isnull=False, unit__is_active=True, measure__isnull=False, measure__status__in=REPORTING_STATUSES
+        unit__isnull=False, unit__is_active=True, measure__isnull=False, status__in=REPORTING_SHARE_STATUSES
     )
 
 
@@ -300,11 +302,7 @@ def report_accept(*, actor: Any, report: ProgressReport) -> ProgressReport:
         source=ReportStatus.SUBMITTED,
         values={"reviewed_at": clock.now(), "reviewed_by": actor},
     )
-    reached = Milestone.objects.filter(
-        pk__in=report.milestones_reached, measure_id=report.measure_id, reached_on__isnull=True
-    )
-    reached_raw = list(reached.values_list("raw", flat=True))
-    reached.update(reached_on=report.period_end if report.period_end <= clock.today() else clock.today())
+    reached_raw = milestones_reach(report)
     record(
         actor=actor,
         action="report.accepted",
@@ -431,9 +429,32 @@ def evidence_remove(*, actor: Any, evidence: Evidence) -> None:
 # --- roll-up -----------------------------------------------------------------------------------
 
 
+def milestones_reach(report: ProgressReport) -> list[str]:
+    """An accepted report's milestones are reached for its unit's share; a milestone is reached
+    for the measure when every counted share (plans.rollup) has reached it."""
+    share = Assignment.objects.get(pk=report.assignment_id)
+    when = min(report.period_end, clock.today())
+    reached = dict(share.milestones_reached or {})
+    named = list(Milestone.objects.filter(pk__in=report.milestones_reached, measure_id=report.measure_id))
+    for m in named:
+        reached.setdefault(str(m.pk), when.isoformat())
+    Assignment.objects.filter(pk=share.pk).update(milestones_reached=reached)
+    shares = plan_rollup.counted(
+        list(
+            Assignment.objects.filter(measure_id=report.measure_id, unit__isnull=False).values_list(
+                "role", "milestones_reached"
+            )
+        )
+    )
+    for m in named:
+        if all(str(m.pk) in (r[1] or {}) for r in shares):
+            Milestone.objects.filter(pk=m.pk, reached_on__isnull=True).update(reached_on=when)
+    return [m.raw for m in named]
+
+
 def rollup(assignment_ids: Sequence[int]) -> None:
-    """Assignment progress from its latest counted report; a measure's from its lead units (all
-    units when it has no lead); a problem's from its measures."""
+    """A share's progress from its unit's latest counted report, its last report, and 未开始 →
+    整改中 once the unit has reported; then the measures' and problems' roll-ups (plans.rollup)."""
     assignments = list(Assignment.objects.filter(pk__in=assignment_ids))
     for a in assignments:
         latest = (
@@ -449,47 +470,22 @@ def rollup(assignment_ids: Sequence[int]) -> None:
             .values_list("first_submitted_at", flat=True)
             .first()
         )
-        Assignment.objects.filter(pk=a.pk).update(progress=latest, last_report_at=last)
+        values: dict[str, Any] = {"progress": latest, "last_report_at": last}
+        if a.status == ShareStatus.NOT_STARTED and last is not None:
+            values["status"] = ShareStatus.IN_PROGRESS
+        Assignment.objects.filter(pk=a.pk).update(**values)
     measure_rollup({a.measure_id for a in assignments if a.measure_id})
 
 
 def measure_rollup(measure_ids: Iterable[int]) -> None:
-    rows: dict[int, list[tuple[str, int | None, dt.datetime | None]]] = defaultdict(list)
-    for measure_id, role, progress, last in Assignment.objects.filter(
-        measure_id__in=list(measure_ids), unit__isnull=False
-    ).values_list("measure_id", "role", "progress", "last_report_at"):
-        rows[measure_id].append((role, progress, last))
-    problem_ids = set(Measure.objects.filter(pk__in=list(rows)).values_list("problem_id", flat=True))
-    for measure_id, units in rows.items():
-        lead = [u for u in units if u[0] == Assignment.RoleKind.LEAD]
-        Measure.objects.filter(pk=measure_id).update(
-            progress=mean_progress([u[1] for u in lead or units]),
-            last_report_at=max((u[2] for u in units if u[2]), default=None),
-        )
-    problem_rollup(problem_ids)
+    plan_rollup.measures_rollup(measure_ids)
 
 
 def problem_rollup(problem_ids: Iterable[int]) -> None:
-    """A problem's progress: the mean of its measures', and — when 交办件 are attached to it (as
-    （十八） tracks its 群众举报) — the share of them closed counts as one more part."""
-    for problem_id in set(problem_ids):
-        measures = list(Measure.objects.filter(problem_id=problem_id).values_list("progress", "last_report_at"))
-        parts: list[float | int | None] = [m[0] for m in measures]
-        total, closed = Problem.objects.values_list("cases_total", "cases_closed").get(pk=problem_id)
-        if total:
-            parts.append(100 * closed / total)
-        Problem.objects.filter(pk=problem_id).update(
-            progress=mean_progress(parts),
-            last_report_at=max((m[1] for m in measures if m[1]), default=None),
-        )
+    plan_rollup.problems_rollup(problem_ids)
 
 
-def mean_progress(values: Sequence[float | int | None]) -> float | None:
-    """Units (or measures) that never reported count as 0%: an average over reporters only would
-    hide them. None when nobody has reported at all."""
-    if not values or all(v is None for v in values):
-        return None
-    return round(sum(v or 0 for v in values) / len(values), 1)
+mean_progress = plan_rollup.mean_progress
 
 
 # --- missed reports ----------------------------------------------------------------------------
@@ -512,10 +508,18 @@ class Compliance:
         return self.required - self.on_time
 
 
-def period_compliance(period: Period, *, unit_ids: Iterable[int] | None = None) -> list[Compliance]:
+def owed_for(period: Period) -> Any:
+    """The shares that owed a report for `period`: reporting shares of plans that had started by
+    the period's end (a plan imported weeks after it was issued owes those weeks too)."""
+    return required_assignments().filter(measure__problem__plan__start_on__lte=period.end)
+
+
+def period_compliance(
+    period: Period, *, unit_ids: Iterable[int] | None = None, as_of: dt.datetime | None = None
+) -> list[Compliance]:
     """Per unit: how many reports it owed for `period`, how many came by the deadline, how many
-    after. Two grouped queries, whatever the number of measures."""
-    required = required_assignments().filter(created_at__lte=period.due_at)
+    after (up to `as_of`, for a replayed day). Two grouped queries, whatever the number of measures."""
+    required = owed_for(period)
     calendar = calendar_get()
     if calendar.starts_on and period.due_at.date() < calendar.starts_on:
         return []
@@ -534,21 +538,25 @@ def period_compliance(period: Period, *, unit_ids: Iterable[int] | None = None) 
         .values("unit_id")
         .annotate(
             on_time=Count("pk", filter=Q(first_submitted_at__lte=period.due_at)),
-            late=Count("pk", filter=Q(first_submitted_at__gt=period.due_at)),
+            late=Count(
+                "pk",
+                filter=Q(first_submitted_at__gt=period.due_at)
+                & (Q(first_submitted_at__lte=as_of) if as_of is not None else Q()),
+            ),
         )
     )
     counts = {row["unit_id"]: (row["on_time"], row["late"]) for row in filed}
     return [Compliance(unit_id, n, *counts.get(unit_id, (0, 0))) for unit_id, n in sorted(owed.items())]
 
 
-def missed_record(period: Period) -> list[MissedReport]:
-    """Record every unit that had not reported by `period`'s deadline; returns the new rows
-    (a second run for the same period records nothing)."""
-    rows = [c for c in period_compliance(period) if c.missed > 0]
+def missed_record(period: Period, *, at: dt.datetime | None = None) -> list[MissedReport]:
+    """Record every unit that had not reported by `period`'s deadline, as seen at `at` (default
+    now; a replayed day passes its own end); returns the new rows (a second run records nothing)."""
+    rows = [c for c in period_compliance(period, as_of=at) if c.missed > 0]
     existing = set(
         MissedReport.objects.filter(kind=period.kind, period_start=period.start).values_list("unit_id", flat=True)
     )
-    now = clock.now()
+    now = at or clock.now()
     new = [
         MissedReport(
             unit_id=c.unit_id,

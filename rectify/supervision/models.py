@@ -2,9 +2,9 @@
 notices (提醒函 → 督办通知 → 通报 → 专题报告 → 问责移交, and 约谈), 挂牌督办/约谈 flags,
 extension requests (延期申请) and on-site supervision records (现场督办).
 
-A Warning is one reason a measure is yellow or red (overdue, due soon, behind 序时进度, a
-milestone, a long-term item not re-checked). `key` identifies the reason while it holds, so a
-re-run of the scan finds the row it made before: one warning, one reminder.
+A Warning is one reason a unit's share of a measure is yellow or red (overdue, due soon, behind
+序时进度, a milestone, a long-term item not re-checked). `key` identifies the reason while it
+holds, so a re-run of the scan finds the row it made before: one warning, one reminder.
 """
 
 from __future__ import annotations
@@ -16,11 +16,14 @@ from django.db.models import Q
 from rectify.core import clock
 from rectify.core.models import StoredFileFields, TimestampedModel
 from rectify.orgs.models import OrgUnit
-from rectify.plans.models import FlagKind, Measure, Problem, WarningLevel
+from rectify.plans.models import Assignment, FlagKind, Measure, Problem, WarningLevel
 
 
 class Warning(models.Model):
+    # The share warned; measure and unit are copied from it so lists filter without a join.
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="warnings")
     measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="warnings")
+    unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="warnings")
     level = models.CharField("等级", max_length=10, choices=WarningLevel.choices)
     code = models.CharField("原因", max_length=30)
     key = models.CharField(max_length=120)
@@ -31,8 +34,11 @@ class Warning(models.Model):
 
     class Meta:
         ordering = ["-raised_on", "-id"]
-        constraints = [models.UniqueConstraint(fields=["measure", "key"], name="warning_once_per_reason")]
-        indexes = [models.Index(fields=["measure"], condition=Q(resolved_on__isnull=True), name="warning_open")]
+        constraints = [models.UniqueConstraint(fields=["assignment", "key"], name="warning_once_per_share_reason")]
+        indexes = [
+            models.Index(fields=["measure"], condition=Q(resolved_on__isnull=True), name="warning_open"),
+            models.Index(fields=["unit", "level"], condition=Q(resolved_on__isnull=True), name="warning_open_unit"),
+        ]
         verbose_name = "预警"
         verbose_name_plural = "预警"
 
@@ -234,7 +240,8 @@ EXTENSION_TRANSITIONS: dict[str, set[str]] = {
 
 
 class ExtensionRequest(TimestampedModel):
-    """A unit asks, before the deadline, for a later one; the old date is kept here."""
+    """A unit asks, before its share's deadline, for a later one; the old date is kept here.
+    Approval moves that unit's share only (the measure and the other units keep theirs)."""
 
     measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="extensions")
     unit = models.ForeignKey(OrgUnit, verbose_name="申请单位", on_delete=models.PROTECT, related_name="+")
@@ -252,7 +259,7 @@ class ExtensionRequest(TimestampedModel):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["measure"], condition=Q(status="pending"), name="extension_one_pending_per_measure"
+                fields=["measure", "unit"], condition=Q(status="pending"), name="extension_one_pending_per_share"
             )
         ]
         verbose_name = "延期申请"

@@ -29,7 +29,7 @@ from rectify.core.http import (
 )
 from rectify.orgs.models import OrgUnit, Role, UnitKind
 from rectify.orgs.scope import viewer_scope
-from rectify.plans.models import Assignment, ItemStatus, Measure, Problem
+from rectify.plans.models import Assignment, Measure, Problem, ShareStatus
 from rectify.plans.selectors import problem_get
 
 from . import extensions, flags, notices, policies, selectors, visits
@@ -41,6 +41,7 @@ from .models import (
     NoticeStatus,
     VisitTask,
 )
+from .services import deadline_text, share_due_text
 
 
 def business_only(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -70,16 +71,37 @@ def _unit_or_404(user: Any, pk: int) -> OrgUnit:
     return unit
 
 
-def _unit_measures(unit: OrgUnit) -> list[Measure]:
-    """The open measures the unit is responsible for (what a notice can be about)."""
-    ids = Assignment.objects.filter(unit=unit, measure__isnull=False).values("measure_id")
-    return list(
-        Measure.objects.filter(
-            pk__in=ids, status__in=[ItemStatus.IN_PROGRESS, ItemStatus.COMPLETED, ItemStatus.ONGOING]
-        )
-        .select_related("problem")
-        .order_by("problem__plan_id", "problem__index", "seq")
+def _unit_shares(unit: OrgUnit) -> list[Assignment]:
+    """The unit's own shares still open (what a notice can be about), one per measure, each with
+    the unit's own progress, due date and warning."""
+    shares = (
+        Assignment.objects.filter(unit=unit, measure__isnull=False)
+        .exclude(status=ShareStatus.CLOSED)
+        .select_related("measure__problem")
+        .order_by("measure__problem__plan_id", "measure__problem__index", "measure__seq", "role", "pk")
     )
+    seen: set[int] = set()
+    out = []
+    for a in shares:
+        if a.measure_id not in seen:
+            seen.add(a.measure_id or 0)
+            out.append(a)
+    return out
+
+
+def _unit_measures(unit: OrgUnit) -> list[Measure]:
+    return [a.measure for a in _unit_shares(unit) if a.measure is not None]
+
+
+def _share_rows(unit: OrgUnit, measures: list[Measure]) -> list[dict[str, Any]]:
+    """Each measure a notice names with the unit's own share of it (never the measure's roll-up)."""
+    shares = notices.unit_shares(unit, [m.pk for m in measures])
+    rows = []
+    for m in measures:
+        share = shares.get(m.pk)
+        due = share_due_text(share) if share is not None else deadline_text(m.deadline_raw, m.due_on)
+        rows.append({"measure": m, "share": share, "due": due})
+    return rows
 
 
 def _require_coordinator(user: Any) -> None:
@@ -146,7 +168,8 @@ def notice_new(request: HttpRequest) -> HttpResponse:
     _require_coordinator(request.user)
     unit_id = post_int(request, "unit") if request.method == "POST" else int_or_zero(request.GET.get("unit"))
     unit = _units_in_scope(request.user).filter(pk=unit_id).first() if unit_id else None
-    measures = _unit_measures(unit) if unit else []
+    shares = _unit_shares(unit) if unit else []
+    measures = [a.measure for a in shares if a.measure is not None]
     chosen = {int_or_zero(v) for v in (request.POST.getlist("measure") or request.GET.getlist("measure"))}
     kind = str(request.POST.get("kind") or request.GET.get("kind") or NoticeKind.REMINDER)
     if request.method == "POST" and unit is not None:
@@ -170,7 +193,7 @@ def notice_new(request: HttpRequest) -> HttpResponse:
     context = {
         "units": _units_in_scope(request.user).values_list("pk", "name"),
         "unit": unit,
-        "measures": measures,
+        "shares": [(a, share_due_text(a)) for a in shares],
         "chosen": chosen,
         "kind": kind,
         "kinds": NoticeKind.choices,
@@ -190,7 +213,7 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     measures = list(notice.measures.select_related("problem").order_by("problem__index", "seq"))
     context = {
         "notice": notice,
-        "measures": measures,
+        "rows": _share_rows(notice.unit, measures),
         "unit_measures": _unit_measures(notice.unit) if can_issue and notice.status == NoticeStatus.DRAFT else [],
         "chosen": {m.pk for m in measures},
         "attachments": list(Attachment.objects.filter(notice=notice)),
@@ -293,7 +316,7 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponseBase:
 @business_only
 def extension_list(request: HttpRequest) -> HttpResponse:
     status = str(request.GET.get("status") or "")
-    page = paginate(request, selectors.extension_list(viewer=request.user, status=status))
+    page = paginate(request, extensions.with_share_due(selectors.extension_list(viewer=request.user, status=status)))
     context = {
         "page": page,
         "status": status,
@@ -314,13 +337,18 @@ def extension_new(request: HttpRequest) -> HttpResponse:
         raise NotFound()
     problem_get(viewer=request.user, problem_id=measure.problem_id)  # 404 outside the viewer's scope
     scope = viewer_scope(request.user)
-    units = [
-        a.unit
-        for a in Assignment.objects.filter(measure=measure, unit__isnull=False).select_related("unit")
-        if a.unit is not None and policies.can_file(request.user, a.unit)
-    ]
-    if not units or not scope.is_business_user:
+    # The clerk's own units' shares of the measure: each asks for its own date.
+    shares: dict[int, Assignment] = {}
+    for a in (
+        Assignment.objects.filter(measure=measure, unit__isnull=False)
+        .select_related("unit", "measure")
+        .order_by("unit__path", "role", "pk")
+    ):
+        if a.unit is not None and a.unit_id not in shares and policies.can_file(request.user, a.unit):
+            shares[a.unit.pk] = a
+    if not shares or not scope.is_business_user:
         raise Forbidden("只有该措施责任单位的联络员可以申请延期。")
+    units = [a.unit for a in shares.values() if a.unit is not None]
     if request.method == "POST":
         unit = next((u for u in units if u.pk == post_int(request, "unit")), units[0])
         due = date_or_none(request.POST.get("requested_due"))
@@ -336,7 +364,13 @@ def extension_new(request: HttpRequest) -> HttpResponse:
             )
             messages.success(request, "延期申请已提交，等待整改办审批。")
             return redirect("supervision:extensions")
-    context = {"measure": measure, "units": units, "typed": request.POST, "today": clock.today()}
+    context = {
+        "measure": measure,
+        "shares": [(a, share_due_text(a)) for a in shares.values()],
+        "typed": request.POST,
+        "chosen": post_int(request, "unit") if request.method == "POST" else 0,
+        "today": clock.today(),
+    }
     return render(request, "supervision/extension_new.html", context)
 
 

@@ -18,14 +18,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Min, Q
 from django.urls import reverse
 
 from rectify.audit.services import record
 from rectify.core import clock
 from rectify.core.errors import ConcurrentChange, DomainError, Forbidden
 from rectify.core.files import file_store
-from rectify.core.formats import format_cn_date
+from rectify.core.formats import format_cn_date, format_percent
 from rectify.core.numbering import next_number
 from rectify.core.transitions import transition, versioned_update
 from rectify.notifications.services import Message, notify
@@ -44,9 +44,9 @@ from .models import (
     NoticeKind,
     NoticeStatus,
     SupervisionNotice,
-    Warning,
     rung,
 )
+from .services import deadline_text
 
 RACE = "该督办文书已被他人处理，请刷新页面后查看最新状态。"
 
@@ -111,27 +111,46 @@ def default_title(kind: str, unit: OrgUnit) -> str:
     return f"关于{unit.name}督察整改任务推进滞后的{label}"
 
 
+def unit_shares(unit: OrgUnit, measure_ids: Iterable[int]) -> dict[int, Assignment]:
+    """The unit's own share of each measure (its lead share if it also supports it)."""
+    out: dict[int, Assignment] = {}
+    for a in Assignment.objects.filter(unit=unit, measure_id__in=list(measure_ids)).order_by("role", "pk"):
+        assert a.measure_id is not None
+        out.setdefault(a.measure_id, a)
+    return out
+
+
+def share_line(measure: Measure, share: Assignment | None) -> str:
+    """One task as a letter names it: the unit's own deadline, progress and warning, never the
+    measure's roll-up of every unit."""
+    if share is None:
+        return f"整改时限{deadline_text(measure.deadline_raw, measure.due_on)}"
+    due = deadline_text(measure.deadline_raw, share.due_on, extended=share.due_extended)
+    said = "至今未报送进展" if share.progress is None else f"目前报送进度{format_percent(share.progress)}"
+    level = {"red": "红色预警", "yellow": "黄色预警"}.get(share.warning_level, "")
+    return f"整改时限{due}，你单位{said}" + (f"，已列为{level}" if level else "")
+
+
 def default_body(kind: str, unit: OrgUnit, measures: Sequence[Measure], *, today: dt.date, due: dt.date | None) -> str:
-    """A first draft from the data of the measures; the coordinator edits it before issuing."""
+    """A first draft from the unit's own shares of the measures; the coordinator edits it before issuing."""
+    shares = unit_shares(unit, [m.pk for m in measures])
     lines = []
     for n, m in enumerate(measures, start=1):
-        deadline = m.deadline_raw + (f"（{format_cn_date(m.due_on)}）" if m.due_on else "")
-        progress_text = f"，目前报送进度{m.progress:.0f}%" if m.progress is not None else "，至今未报送进展"
-        level = {"red": "红色预警", "yellow": "黄色预警"}.get(m.warning_level, "")
+        share = shares.get(m.pk)
+        role = "（配合）" if share is not None and share.role == Assignment.RoleKind.SUPPORT else ""
         lines.append(
-            f"{n}．（{m.problem.number}）{m.label}：{progress.truncate(m.text, 60)}整改时限{deadline}{progress_text}"
-            + (f"，已列为{level}" if level else "")
-            + "。"
+            f"{n}．（{m.problem.number}）{m.label}{role}：{progress.truncate(m.text, 60)}{share_line(m, share)}。"
         )
     listing = "\n".join(lines) or "（请列明涉及的整改任务）"
     reply = f"请于{format_cn_date(due)}前" if due else "请尽快"
+    lead = "牵头负责" if all(a.role == Assignment.RoleKind.LEAD for a in shares.values()) else "负责"
     opening = {
-        NoticeKind.REMINDER: "经调度，你单位牵头负责的以下督察整改任务进度滞后，现予以提醒：",
-        NoticeKind.URGE: "你单位牵头负责的以下督察整改任务经提醒后仍推进滞后，现予以督办：",
-        NoticeKind.CIRCULAR: "经调度核查，你单位牵头负责的以下督察整改任务推进不力，现予以通报：",
-        NoticeKind.REPORT: f"{unit.name}牵头负责的以下督察整改任务经提醒、督办、通报后仍未按期完成，现专题报告如下：",
-        NoticeKind.ACCOUNTABILITY: f"{unit.name}牵头负责的以下督察整改任务经多次督办仍未落实，现将问题线索移交：",
-        NoticeKind.INTERVIEW: "你单位牵头负责的以下督察整改任务推进不力，经研究，决定对你单位主要负责同志进行约谈：",
+        NoticeKind.REMINDER: f"经调度，你单位{lead}的以下督察整改任务进度滞后，现予以提醒：",
+        NoticeKind.URGE: f"你单位{lead}的以下督察整改任务经提醒后仍推进滞后，现予以督办：",
+        NoticeKind.CIRCULAR: f"经调度核查，你单位{lead}的以下督察整改任务推进不力，现予以通报：",
+        NoticeKind.REPORT: f"{unit.name}{lead}的以下督察整改任务经提醒、督办、通报后仍未按期完成，现专题报告如下：",
+        NoticeKind.ACCOUNTABILITY: f"{unit.name}{lead}的以下督察整改任务经多次督办仍未落实，现将问题线索移交：",
+        NoticeKind.INTERVIEW: f"你单位{lead}的以下督察整改任务推进不力，经研究，决定对你单位主要负责同志进行约谈：",
     }[NoticeKind(kind)]
     closing = {
         NoticeKind.REPORT: "建议由市委、市政府主要领导听取专题汇报，研究推动措施。",
@@ -451,18 +470,48 @@ class Proposal:
     measures: tuple[Measure, ...]
     reason: str
     notice: SupervisionNotice | None = None  # the notice to escalate from
+    # The unit's own shares of `measures`, in the same order: what the proposal is about.
+    shares: tuple[Assignment, ...] = ()
 
     @property
     def kind_label(self) -> str:
         return NoticeKind(self.kind).label
 
 
-def proposals(*, viewer: Any, today: dt.date | None = None) -> list[Proposal]:
-    """What the ladder says should happen next, for the coordinator to confirm:
+def red_lead_shares(scope: Any) -> dict[tuple[int, int], tuple[Assignment, dt.date]]:
+    """(unit, measure) → the unit's own lead share that is red now, and since when: the earliest
+    raise date of its open red warnings (each has held since it was raised)."""
+    open_red = Q(warnings__level=WarningLevel.RED, warnings__resolved_on__isnull=True)
+    qs = (
+        Assignment.objects.filter(
+            role=Assignment.RoleKind.LEAD,
+            warning_level=WarningLevel.RED,
+            unit__isnull=False,
+            measure__isnull=False,
+        )
+        .annotate(red_since=Min("warnings__raised_on", filter=open_red))
+        .filter(red_since__isnull=False)
+        .select_related("unit", "measure__problem")
+        .order_by("unit__path", "measure__problem__plan_id", "measure__problem__index", "measure__seq")
+    )
+    if not scope.everything:
+        qs = qs.filter(unit_id__in=scope.unit_ids)
+    out: dict[tuple[int, int], tuple[Assignment, dt.date]] = {}
+    for a in qs:
+        assert a.unit_id is not None and a.measure_id is not None
+        out.setdefault((a.unit_id, a.measure_id), (a, a.red_since))  # type: ignore[attr-defined]
+    return out
 
-    - a lead unit with measures red for RECTIFY_PROPOSE_REMINDER_DAYS and no notice about them → 提醒函;
-    - an open notice whose measures are still red RECTIFY_ESCALATE_AFTER_DAYS after it was
-      issued (and its reply, if any, did not turn them) → the next rung.
+
+def proposals(*, viewer: Any, today: dt.date | None = None) -> list[Proposal]:
+    """What the ladder says should happen next, for the coordinator to confirm. Each unit is
+    judged on its own lead shares (support shares never trigger a proposal), never on a measure's
+    roll-up of every unit:
+
+    - a unit whose own lead shares have been red for RECTIFY_PROPOSE_REMINDER_DAYS, with no
+      ladder notice about (that unit, that measure) → 提醒函;
+    - an open notice whose unit's own shares of its measures are still red
+      RECTIFY_ESCALATE_AFTER_DAYS after it was issued → the next rung.
     """
     today = today or clock.today()
     scope = viewer_scope(viewer)
@@ -470,17 +519,8 @@ def proposals(*, viewer: Any, today: dt.date | None = None) -> list[Proposal]:
         return []
     first_after = dt.timedelta(days=settings.RECTIFY_PROPOSE_REMINDER_DAYS)
     escalate_after = dt.timedelta(days=settings.RECTIFY_ESCALATE_AFTER_DAYS)
-    red_since: dict[int, dt.date] = {}
-    for measure_id, since in (
-        Warning.objects.filter(
-            level=WarningLevel.RED, resolved_on__isnull=True, measure__warning_level=WarningLevel.RED
-        )
-        .values("measure_id")
-        .annotate(since=Max("raised_on"))
-        .values_list("measure_id", "since")
-    ):
-        red_since[measure_id] = since
-    if not red_since:
+    red = red_lead_shares(scope)
+    if not red:
         return []
     out: list[Proposal] = []
     # Escalations first: open ladder notices.
@@ -492,13 +532,12 @@ def proposals(*, viewer: Any, today: dt.date | None = None) -> list[Proposal]:
         .prefetch_related("measures__problem")
         .order_by("issued_on", "pk")
     )
+    if not scope.everything:
+        open_notices = open_notices.filter(unit_id__in=scope.unit_ids)
     for notice in open_notices:
-        if not scope.covers_unit(notice.unit_id):
-            continue
         measures = list(notice.measures.all())
-        for m in measures:
-            covered.add((notice.unit_id, m.pk))
-        still = [m for m in measures if m.pk in red_since]
+        covered.update((notice.unit_id, m.pk) for m in measures)
+        still = [m for m in measures if (notice.unit_id, m.pk) in red]
         if not still or notice.issued_on is None or today - notice.issued_on < escalate_after:
             continue
         kind = next_rung(notice)
@@ -511,42 +550,34 @@ def proposals(*, viewer: Any, today: dt.date | None = None) -> list[Proposal]:
                 unit=notice.unit,
                 measures=tuple(still),
                 reason=f"{notice.get_kind_display()}（{notice.number}）印发已{days}天，"
-                f"{len(still)}项措施仍为红色预警，建议升级为{NoticeKind(kind).label}。",
+                f"该单位{len(still)}项措施的本单位分工仍为红色预警，建议升级为{NoticeKind(kind).label}。",
                 notice=notice,
+                shares=tuple(red[(notice.unit_id, m.pk)][0] for m in still),
             )
         )
-    # New 提醒函: red lead measures without any notice for that unit.
-    leads: dict[int, list[Measure]] = defaultdict(list)
-    units: dict[int, OrgUnit] = {}
-    rows = (
-        Assignment.objects.filter(measure_id__in=list(red_since), role=Assignment.RoleKind.LEAD, unit__isnull=False)
-        .select_related("unit", "measure__problem")
-        .order_by("unit__path", "measure__problem__index", "measure__seq")
-    )
-    # (unit, measure) pairs that already have a draft or a notice on the ladder.
+    # New 提醒函: the unit's own red lead shares that no ladder notice (or draft) names yet.
     handled = set(
         SupervisionNotice.measures.through.objects.filter(supervisionnotice__kind__in=LADDER)
         .exclude(supervisionnotice__status=NoticeStatus.CANCELLED)
         .values_list("supervisionnotice__unit_id", "measure_id")
     )
-    for a in rows:
-        unit, measure = a.unit, a.measure
-        assert unit is not None and measure is not None
-        key = (unit.pk, measure.pk)
-        if not scope.covers_unit(unit.pk) or key in covered or key in handled:
+    due: dict[int, list[tuple[Assignment, dt.date]]] = defaultdict(list)
+    for key, (share, since) in red.items():
+        if key in covered or key in handled or today - since < first_after:
             continue
-        if today - red_since[measure.pk] < first_after:
-            continue
-        leads[unit.pk].append(measure)
-        units[unit.pk] = unit
-    for unit_id, measures in leads.items():
-        oldest = min(red_since[m.pk] for m in measures)
+        due[key[0]].append((share, since))
+    for items in due.values():
+        unit = items[0][0].unit
+        assert unit is not None
+        oldest = min(since for _, since in items)
         out.append(
             Proposal(
                 kind=NoticeKind.REMINDER,
-                unit=units[unit_id],
-                measures=tuple(measures),
-                reason=f"{len(measures)}项牵头措施自{format_cn_date(oldest)}起为红色预警，尚未发提醒函。",
+                unit=unit,
+                measures=tuple(share.measure for share, _ in items if share.measure is not None),
+                reason=f"该单位牵头的{len(items)}项措施（本单位分工）自{format_cn_date(oldest)}起为红色预警，"
+                "尚未发提醒函。",
+                shares=tuple(share for share, _ in items),
             )
         )
     return out

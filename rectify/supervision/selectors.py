@@ -10,10 +10,11 @@ from typing import Any
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, When
 
 from rectify.core.errors import NotFound
-from rectify.orgs.models import Role
-from rectify.orgs.scope import viewer_scope
+from rectify.orgs.models import OrgUnit, Role
+from rectify.orgs.scope import subtree_ids, viewer_scope
+from rectify.orgs.selectors import counties
 from rectify.plans.models import Assignment, Measure, WarningLevel
-from rectify.plans.selectors import LedgerFilters, measure_list, with_ledger_relations
+from rectify.plans.selectors import LedgerFilters, measure_list
 
 from . import policies, rules
 from .models import (
@@ -27,7 +28,7 @@ from .models import (
     SupervisionNotice,
     Warning,
 )
-from .services import assessments, measure_rows
+from .services import assessments, share_rows
 
 _LEVEL_RANK = Case(
     When(warning_level=WarningLevel.RED, then=0),
@@ -38,10 +39,34 @@ _LEVEL_RANK = Case(
 )
 
 
+def share_list(*, viewer: Any, filters: LedgerFilters) -> QuerySet[Assignment]:
+    """Shares (unit × measure) on the measures the ledger's filters select, within the viewer's
+    scope: a unit's clerk sees its own units' shares; unit and county filters pick the shares of
+    those units, not every share of a measure some of whose units match; the level filter is the
+    share's own level."""
+    scope = viewer_scope(viewer)
+    measure_filters = LedgerFilters(**{**filters.__dict__, "warnings": [], "unit": None, "county": None})
+    qs = Assignment.objects.filter(
+        measure__isnull=False,
+        unit__isnull=False,
+        measure_id__in=measure_list(viewer=viewer, filters=measure_filters).values("pk"),
+    )
+    if not scope.everything:
+        qs = qs.filter(unit_id__in=scope.unit_ids)
+    if filters.unit:
+        qs = qs.filter(unit_id=filters.unit)
+    if filters.county:
+        county = OrgUnit.objects.filter(pk=filters.county).first()
+        qs = qs.filter(unit_id__in=subtree_ids(county) if county else set())
+    if filters.warnings:
+        qs = qs.filter(warning_level__in=filters.warnings)
+    return qs
+
+
 def warning_counts(*, viewer: Any, filters: LedgerFilters) -> dict[str, int]:
-    """Counts per level for the board's filters, ignoring the level filter itself."""
+    """Shares per level for the board's filters, ignoring the level filter itself."""
     base = LedgerFilters(**{**filters.__dict__, "warnings": []})
-    rows = measure_list(viewer=viewer, filters=base).order_by().values("warning_level").annotate(n=Count("pk"))
+    rows = share_list(viewer=viewer, filters=base).order_by().values("warning_level").annotate(n=Count("pk"))
     counts = {level: 0 for level in WarningLevel.values}
     counts[""] = 0
     for row in rows:
@@ -51,21 +76,67 @@ def warning_counts(*, viewer: Any, filters: LedgerFilters) -> dict[str, int]:
     return counts
 
 
-def warning_board(*, viewer: Any, filters: LedgerFilters) -> QuerySet[Measure]:
-    """Measures worst first, then by due date (the scoping and filters are the ledger's)."""
-    qs = measure_list(viewer=viewer, filters=filters)
-    return with_ledger_relations(qs.order_by(_LEVEL_RANK, "due_on", "problem_id", "seq"))
+def county_counts(*, viewer: Any, filters: LedgerFilters) -> list[dict[str, Any]]:
+    """Shares by county (县（市、区）, everything in its subtree) and level, for the board's filters
+    without the county filter; the city's own departments are one more row."""
+    base = LedgerFilters(**{**filters.__dict__, "warnings": [], "county": None})
+    by_unit: dict[int, dict[str, int]] = {}
+    for row in (
+        share_list(viewer=viewer, filters=base).order_by().values("unit_id", "warning_level").annotate(n=Count("pk"))
+    ):
+        by_unit.setdefault(row["unit_id"], {}).setdefault(row["warning_level"], 0)
+        by_unit[row["unit_id"]][row["warning_level"]] += row["n"]
+    paths = dict(OrgUnit.objects.filter(pk__in=list(by_unit)).values_list("pk", "path"))
+    out = []
+    taken: set[int] = set()
+    for county in counties():
+        row: dict[str, Any] = {"pk": county.pk, "name": county.name, "red": 0, "yellow": 0, "green": 0, "none": 0}
+        for unit_id, levels in by_unit.items():
+            if paths[unit_id].startswith(county.path):
+                taken.add(unit_id)
+                for level, n in levels.items():
+                    row[level or "none"] += n
+        row["total"] = row["red"] + row["yellow"] + row["green"] + row["none"]
+        if row["total"]:
+            out.append(row)
+    rest: dict[str, Any] = {"pk": None, "name": "市直部门及其他", "red": 0, "yellow": 0, "green": 0, "none": 0}
+    for unit_id, levels in by_unit.items():
+        if unit_id not in taken:
+            for level, n in levels.items():
+                rest[level or "none"] += n
+    rest["total"] = rest["red"] + rest["yellow"] + rest["green"] + rest["none"]
+    if rest["total"]:
+        out.append(rest)
+    return out
 
 
-def annotate_reasons(measures: list[Measure], *, today: dt.date) -> list[tuple[Measure, rules.Assessment]]:
-    """Each shown measure with its reasons as of today (fresh day counts, not the scan's)."""
-    rows = Measure.objects.filter(pk__in=[m.pk for m in measures])
-    by_pk = {row["pk"]: a for row, a in assessments(measure_rows(rows), today=today)}
-    return [(m, by_pk[m.pk]) for m in measures if m.pk in by_pk]
+def warning_board(*, viewer: Any, filters: LedgerFilters) -> QuerySet[Assignment]:
+    """Shares worst first, then by the share's due date and the directory order."""
+    return (
+        share_list(viewer=viewer, filters=filters)
+        .select_related("unit", "measure__problem")
+        .order_by(_LEVEL_RANK, "due_on", "measure__problem_id", "measure__seq", "unit__path")
+    )
+
+
+def annotate_reasons(shares: list[Assignment], *, today: dt.date) -> list[tuple[Assignment, rules.Assessment]]:
+    """Each shown share with its reasons as of today (fresh day counts, not the scan's)."""
+    rows = Assignment.objects.filter(pk__in=[a.pk for a in shares])
+    by_pk = {row["pk"]: a for row, a in assessments(share_rows(rows), today=today)}
+    return [(a, by_pk[a.pk]) for a in shares if a.pk in by_pk]
+
+
+def measure_shares(measure: Measure, *, viewer: Any, today: dt.date) -> list[tuple[Assignment, rules.Assessment]]:
+    """The per-unit breakdown of one measure: every share the viewer may see, with fresh reasons."""
+    scope = viewer_scope(viewer)
+    qs = Assignment.objects.filter(measure=measure, unit__isnull=False).select_related("unit", "measure__problem")
+    if not scope.everything:
+        qs = qs.filter(unit_id__in=scope.unit_ids)
+    return annotate_reasons(list(qs.order_by("role", "unit__path")), today=today)
 
 
 def measure_warnings(measure: Measure) -> QuerySet[Warning]:
-    return Warning.objects.filter(measure=measure).order_by("resolved_on", "-raised_on", "-id")
+    return Warning.objects.filter(measure=measure).select_related("unit").order_by("resolved_on", "-raised_on", "-id")
 
 
 def last_scan() -> ScanRun | None:

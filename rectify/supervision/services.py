@@ -19,15 +19,17 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Max, Min, QuerySet
 from django.urls import reverse
 
 from rectify.audit.services import record
 from rectify.core import clock
+from rectify.core.formats import format_cn_date
 from rectify.notifications.services import Message, notify_many, send_pending
 from rectify.orgs.models import Membership, OrgUnit, Role
 from rectify.orgs.scope import region_of
-from rectify.plans.models import Assignment, Measure, Milestone, Problem, WarningLevel
+from rectify.plans import rollup
+from rectify.plans.models import Assignment, Measure, Milestone, Plan, Problem, ShareStatus
 from rectify.progress import services as progress
 from rectify.progress.periods import SHANGHAI, Period, periods_due_between
 
@@ -55,27 +57,54 @@ def _local_date(value: dt.datetime | None) -> dt.date | None:
 
 
 # --- assessing ---------------------------------------------------------------------------------
+#
+# The unit of assessment is the share: one unit's part of a measure, with its own due date (an
+# extension moves it), progress, last report, status and milestones reached. A measure's level
+# is the roll-up of its shares' (plans.rollup).
 
-MEASURE_FIELDS = (
+SHARE_FIELDS = (
     "pk",
-    "problem_id",
-    "problem__plan_id",
-    "problem__plan__start_on",
-    "deadline_kind",
+    "measure_id",
+    "unit_id",
+    "role",
+    "measure__problem_id",
+    "measure__problem__plan_id",
+    "measure__problem__plan__start_on",
+    "measure__deadline_kind",
+    "measure__start_on",
     "due_on",
-    "start_on",
     "status",
     "progress",
     "last_report_at",
     "warning_level",
+    "milestones_reached",
 )
 
+# Share statuses as the rules know them: waiting for acceptance is not the unit's fault.
+RULE_STATUS = {
+    ShareStatus.NOT_STARTED: "in_progress",
+    ShareStatus.IN_PROGRESS: "in_progress",
+    ShareStatus.RELAPSED: "in_progress",
+    ShareStatus.APPLYING: "completed",
+    ShareStatus.COMPLETED: "completed",
+    ShareStatus.CLOSED: "closed",
+    ShareStatus.ONGOING: "ongoing",
+}
 
-def measure_rows(qs: QuerySet[Measure]) -> Iterator[dict[str, Any]]:
+
+def shares_of(measures: QuerySet[Measure] | None = None) -> QuerySet[Assignment]:
+    """The shares (a concrete unit on a measure) of `measures`, or of every measure."""
+    qs = Assignment.objects.filter(measure__isnull=False, unit__isnull=False)
+    if measures is not None:
+        qs = qs.filter(measure_id__in=measures.values("pk"))
+    return qs
+
+
+def share_rows(qs: QuerySet[Assignment]) -> Iterator[dict[str, Any]]:
     """The fields `assessments` reads, streamed. A compound deadline's parts are read only for
     compound measures: decoding every measure's JSON was most of the scan's read time."""
     batch: list[dict[str, Any]] = []
-    for row in qs.order_by().values(*MEASURE_FIELDS).iterator(chunk_size=5000):
+    for row in qs.order_by().values(*SHARE_FIELDS).iterator(chunk_size=5000):
         batch.append(row)
         if len(batch) >= 5000:
             yield from _with_parts(batch)
@@ -84,12 +113,12 @@ def measure_rows(qs: QuerySet[Measure]) -> Iterator[dict[str, Any]]:
 
 
 def _with_parts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    compound = [r["pk"] for r in rows if r["deadline_kind"] == "compound"]
+    compound = sorted({r["measure_id"] for r in rows if r["measure__deadline_kind"] == "compound"})
     parts: dict[int, Any] = {}
     for chunk in _chunks(compound):
         parts.update(Measure.objects.filter(pk__in=chunk).values_list("pk", "deadline_parts"))
     for r in rows:
-        r["deadline_parts"] = parts.get(r["pk"]) or ()
+        r["deadline_parts"] = parts.get(r["measure_id"]) or ()
     return rows
 
 
@@ -102,48 +131,57 @@ def plan_horizons() -> dict[int, dt.date]:
     }
 
 
-def open_milestones(measure_ids: Iterable[int] | None = None) -> dict[int, list[rules.MilestoneInput]]:
-    qs = Milestone.objects.filter(reached_on__isnull=True)
+def measure_milestones(measure_ids: Iterable[int] | None = None) -> dict[int, list[tuple[int, dt.date, str]]]:
+    """Every milestone of the measures (id, due, raw): whether it is reached is the share's own."""
+    qs = Milestone.objects.all()
     if measure_ids is not None:
         qs = qs.filter(measure_id__in=list(measure_ids))
-    out: dict[int, list[rules.MilestoneInput]] = defaultdict(list)
-    for measure_id, due, raw in qs.values_list("measure_id", "due_on", "raw"):
-        out[measure_id].append(rules.MilestoneInput(due=due, raw=raw, reached=False))
+    out: dict[int, list[tuple[int, dt.date, str]]] = defaultdict(list)
+    for pk, measure_id, due, raw in qs.order_by().values_list("pk", "measure_id", "due_on", "raw"):
+        out[measure_id].append((pk, due, raw))
     return out
 
 
 def item_input(
-    row: dict[str, Any], horizons: dict[int, dt.date], milestones: list[rules.MilestoneInput]
+    row: dict[str, Any], horizons: dict[int, dt.date], milestones: list[tuple[int, dt.date, str]]
 ) -> rules.ItemInput:
+    reached = row.get("milestones_reached") or {}
     return rules.ItemInput(
-        kind=row["deadline_kind"],
+        kind=row["measure__deadline_kind"],
         due=row["due_on"],
-        start=row["start_on"],
-        status=row["status"],
-        plan_start=row["problem__plan__start_on"],
+        start=row["measure__start_on"],
+        status=RULE_STATUS.get(row["status"], "in_progress"),
+        plan_start=row["measure__problem__plan__start_on"],
         progress=row["progress"],
         last_report=_local_date(row["last_report_at"]),
         parts=row.get("deadline_parts") or (),
-        milestones=milestones,
-        plan_horizon=horizons.get(row["problem__plan_id"]),
+        milestones=[rules.MilestoneInput(due=due, raw=raw, reached=str(pk) in reached) for pk, due, raw in milestones],
+        plan_horizon=horizons.get(row["measure__problem__plan_id"]),
     )
 
 
-def assess_measure(measure: Measure, *, today: dt.date) -> rules.Assessment:
-    """One measure's assessment now (pages show reasons fresh, not as stored at the last scan)."""
-    row = next(measure_rows(Measure.objects.filter(pk=measure.pk)))
+def assess_share(share: Assignment, *, today: dt.date) -> rules.Assessment:
+    """One share's assessment now (pages show reasons fresh, not as stored at the last scan)."""
+    row = next(share_rows(Assignment.objects.filter(pk=share.pk)))
     return rules.assess(
-        item_input(row, plan_horizons(), open_milestones([measure.pk]).get(measure.pk, [])), today, thresholds()
+        item_input(row, plan_horizons(), measure_milestones([share.measure_id]).get(row["measure_id"], [])),
+        today,
+        thresholds(),
     )
 
 
 def assessments(rows: Iterable[dict[str, Any]], *, today: dt.date) -> Iterator[tuple[dict[str, Any], rules.Assessment]]:
     rows = list(rows)
     horizons = plan_horizons()
-    milestones = open_milestones([r["pk"] for r in rows]) if len(rows) < CHUNK else open_milestones()
+    measure_ids = {r["measure_id"] for r in rows}
+    milestones = measure_milestones(measure_ids) if len(measure_ids) < CHUNK else measure_milestones()
     th = thresholds()
     for row in rows:
-        yield row, rules.assess(item_input(row, horizons, milestones.get(row["pk"], [])), today, th)
+        yield row, rules.assess(item_input(row, horizons, milestones.get(row["measure_id"], [])), today, th)
+
+
+def reasons_json(a: rules.Assessment) -> list[dict[str, str]]:
+    return [{"level": str(r.level), "code": r.code, "message": r.message} for r in a.reasons]
 
 
 @dataclass
@@ -156,31 +194,31 @@ class Outcome:
 
 
 def _apply(
-    rows: QuerySet[Measure], *, today: dt.date, outcome: Outcome, full: bool = False
+    rows: QuerySet[Assignment], *, today: dt.date, outcome: Outcome, full: bool = False
 ) -> list[tuple[int, rules.Reason]]:
-    """Store levels, raise and resolve warnings for `rows`; returns the newly raised reasons."""
-    changed: dict[str, list[int]] = defaultdict(list)
+    """Store each share's level and reasons, raise and resolve its warnings, roll the measures
+    up; returns the newly raised (share id, reason)."""
     desired: dict[tuple[int, str], rules.Reason] = {}
-    measure_ids: list[int] = []
-    for row, a in assessments(measure_rows(rows), today=today):
-        measure_ids.append(row["pk"])
-        if row["warning_level"] != a.level:
-            changed[str(a.level)].append(row["pk"])
+    share_ids: list[int] = []
+    meta: dict[int, tuple[int, int]] = {}  # share → (measure, unit)
+    updates: list[Assignment] = []
+    for row, a in assessments(share_rows(rows), today=today):
+        share_ids.append(row["pk"])
+        meta[row["pk"]] = (row["measure_id"], row["unit_id"])
+        updates.append(Assignment(pk=row["pk"], warning_level=str(a.level), warning_reasons=reasons_json(a)))
         for reason in a.reasons:
             desired[(row["pk"], reason.key)] = reason
+    measure_ids = sorted({m for m, _ in meta.values()})
     outcome.measures += len(measure_ids)
-    now = clock.now()
-    for level, ids in changed.items():
-        for chunk in _chunks(ids):
-            Measure.objects.filter(pk__in=chunk).update(warning_level=level, updated_at=now)
+    Assignment.objects.bulk_update(updates, ["warning_level", "warning_reasons"], batch_size=500)
     known: dict[tuple[int, str], tuple[int, bool]] = {}
-    # A full scan reads every warning in one go; a refresh only those of its measures.
+    # A full scan reads every warning in one go; a refresh only those of its shares.
     scopes = (
-        [Warning.objects.all()] if full else [Warning.objects.filter(measure_id__in=c) for c in _chunks(measure_ids)]
+        [Warning.objects.all()] if full else [Warning.objects.filter(assignment_id__in=c) for c in _chunks(share_ids)]
     )
     for scope in scopes:
-        for pk, measure_id, key, resolved in scope.order_by().values_list("pk", "measure_id", "key", "resolved_on"):
-            known[(measure_id, key)] = (pk, resolved is None)
+        for pk, share_id, key, resolved in scope.order_by().values_list("pk", "assignment_id", "key", "resolved_on"):
+            known[(share_id, key)] = (pk, resolved is None)
     to_resolve = [pk for k, (pk, is_open) in known.items() if is_open and k not in desired]
     to_reopen = [known[k][0] for k in desired if k in known and not known[k][1]]
     new = [k for k in desired if k not in known]
@@ -193,50 +231,33 @@ def _apply(
     Warning.objects.bulk_create(
         [
             Warning(
-                measure_id=measure_id,
-                level=str(desired[(measure_id, key)].level),
-                code=desired[(measure_id, key)].code,
+                assignment_id=share_id,
+                measure_id=meta[share_id][0],
+                unit_id=meta[share_id][1],
+                level=str(desired[(share_id, key)].level),
+                code=desired[(share_id, key)].code,
                 key=key,
-                message=desired[(measure_id, key)].message[:300],
+                message=desired[(share_id, key)].message[:300],
                 raised_on=today,
             )
-            for measure_id, key in new
+            for share_id, key in new
         ],
         batch_size=500,
         ignore_conflicts=True,
     )
     outcome.raised += len(new)
     outcome.resolved += len(to_resolve)
-    problems_rollup(measure_ids)
-    return [(measure_id, desired[(measure_id, key)]) for measure_id, key in new]
-
-
-def problems_rollup(measure_ids: list[int] | None = None) -> None:
-    """A problem's level is the worst of its measures'."""
-    qs = Measure.objects.all()
-    if measure_ids is not None and len(measure_ids) < CHUNK:
-        qs = qs.filter(problem_id__in=Measure.objects.filter(pk__in=measure_ids).values("problem_id"))
-    levels = qs.values("problem_id").annotate(
-        red=Count("pk", filter=Q(warning_level=WarningLevel.RED)),
-        yellow=Count("pk", filter=Q(warning_level=WarningLevel.YELLOW)),
-    )
-    stored = dict(Problem.objects.filter(pk__in=qs.values("problem_id")).values_list("pk", "warning_level"))
-    changed: dict[str, list[int]] = defaultdict(list)
-    for row in levels:
-        level: str = WarningLevel.RED if row["red"] else WarningLevel.YELLOW if row["yellow"] else WarningLevel.GREEN
-        if stored.get(row["problem_id"]) != level:
-            changed[str(level)].append(row["problem_id"])
-    for level, ids in changed.items():
-        for chunk in _chunks(ids):
-            Problem.objects.filter(pk__in=chunk).update(warning_level=level)
+    rollup.measures_rollup(measure_ids)
+    return [(share_id, desired[(share_id, key)]) for share_id, key in new]
 
 
 def warnings_refresh(*, measure_ids: Iterable[int], today: dt.date | None = None) -> Outcome:
-    """Re-assess a few measures now (after a report or a deadline change), with reminders."""
+    """Re-assess every share of a few measures now (after a report, a deadline change, an
+    extension or a close-out step), with reminders."""
     today = today or clock.today()
     outcome = Outcome()
     with transaction.atomic():
-        raised = _apply(Measure.objects.filter(pk__in=list(measure_ids)), today=today, outcome=outcome)
+        raised = _apply(shares_of(Measure.objects.filter(pk__in=list(measure_ids))), today=today, outcome=outcome)
         outcome.reminders += _remind_warnings(raised)
     return outcome
 
@@ -255,39 +276,30 @@ def _coordinators() -> list[tuple[User, str]]:
 
 
 def _remind_warnings(raised: list[tuple[int, rules.Reason]]) -> int:
+    """Each new warning goes to the clerks of the share's own unit (and, when red, to the
+    coordinators whose region holds that unit): a unit hears about its own share only."""
     if not raised:
         return 0
-    measure_ids = sorted({m for m, _ in raised})
-    measures: dict[int, Measure] = {}
-    units: dict[int, list[OrgUnit]] = defaultdict(list)
-    unit_ids: dict[int, list[int]] = defaultdict(list)
-    fields = ("pk", "number", "seq", "text", "deadline_raw", "due_on", "progress", "problem__number", "problem__index")
-    for chunk in _chunks(measure_ids):
-        qs = Measure.objects.filter(pk__in=chunk).select_related("problem").only(*fields)
-        measures.update((m.pk, m) for m in qs)
-        assigned = Assignment.objects.filter(measure_id__in=chunk, unit__isnull=False)
-        for measure_id, unit_id in assigned.order_by("pk").values_list("measure_id", "unit_id"):
-            unit_ids[measure_id].append(unit_id)
-    directory = {
-        u.pk: u
-        for u in OrgUnit.objects.filter(pk__in={u for us in unit_ids.values() for u in us}).only("pk", "name", "path")
-    }
-    for measure_id, ids in unit_ids.items():
-        units[measure_id] = [directory[u] for u in ids]
-    clerks = progress.unit_clerks({u.pk for us in units.values() for u in us})
+    share_ids = sorted({s for s, _ in raised})
+    shares: dict[int, Assignment] = {}
+    for chunk in _chunks(share_ids):
+        shares.update(
+            (a.pk, a) for a in Assignment.objects.filter(pk__in=chunk).select_related("unit", "measure__problem")
+        )
+    clerks = progress.unit_clerks({a.unit_id for a in shares.values() if a.unit_id})
     coordinators = _coordinators()
     watching: dict[int, list[User]] = {}  # unit → the coordinators whose region holds it
-    per_user: dict[int, tuple[User, list[tuple[Measure, rules.Reason]]]] = {}
-    for measure_id, reason in raised:
-        measure = measures[measure_id]
-        recipients = {u.pk: u for unit in units[measure_id] for u in clerks.get(unit.pk, [])}
+    per_user: dict[int, tuple[User, list[tuple[Assignment, rules.Reason]]]] = {}
+    for share_id, reason in raised:
+        share = shares[share_id]
+        assert share.unit is not None
+        recipients = {u.pk: u for u in clerks.get(share.unit.pk, [])}
         if reason.level == rules.Level.RED:
-            for unit in units[measure_id]:
-                if unit.pk not in watching:
-                    watching[unit.pk] = [user for user, path in coordinators if unit.path.startswith(path)]
-                recipients.update((user.pk, user) for user in watching[unit.pk])
+            if share.unit.pk not in watching:
+                watching[share.unit.pk] = [user for user, path in coordinators if share.unit.path.startswith(path)]
+            recipients.update((user.pk, user) for user in watching[share.unit.pk])
         for user in recipients.values():
-            per_user.setdefault(user.pk, (user, []))[1].append((measure, reason))
+            per_user.setdefault(user.pk, (user, []))[1].append((share, reason))
     # A few new warnings arrive one by one; a flood (the first scan, a deadline passing for many
     # measures at once) as one list per person, so nobody gets hundreds of messages in a morning.
     digest_after = settings.RECTIFY_REMINDER_DIGEST_AFTER
@@ -295,32 +307,55 @@ def _remind_warnings(raised: list[tuple[int, rules.Reason]]) -> int:
     batch: list[tuple[list[User], Message]] = []
     for user, items in per_user.values():
         if len(items) <= digest_after:
-            batch.extend(([user], warning_message(m, units[m.pk], r)) for m, r in items)
+            batch.extend(([user], warning_message(a, r)) for a, r in items)
         else:
-            batch.append(([user], warning_digest(items, units, to_coordinator=user.pk in coordinator_ids)))
+            batch.append(([user], warning_digest(items, to_coordinator=user.pk in coordinator_ids)))
     return notify_many(batch)
 
 
 DIGEST_LINES = 200  # a digest lists this many warnings and links to the rest
 
 
-def warning_digest(
-    items: list[tuple[Measure, rules.Reason]], units: dict[int, list[OrgUnit]], *, to_coordinator: bool
-) -> Message:
-    items = sorted(items, key=lambda i: (i[1].level != rules.Level.RED, i[0].problem.index, i[0].seq))
+def share_due_text(share: Assignment) -> str:
+    """The share's deadline, said once: the raw text, and the date when it says something else
+    (an extension, or a raw text that is not itself a date)."""
+    measure = share.measure
+    assert measure is not None
+    return deadline_text(measure.deadline_raw, share.due_on, extended=share.due_extended)
+
+
+def deadline_text(raw: str, due: dt.date | None, *, extended: bool = False) -> str:
+    if due is None:
+        return raw or "（待确认）"
+    date_text = format_cn_date(due)
+    if extended:
+        return f"{date_text}（经批准延期，原时限：{raw}）" if raw else f"{date_text}（经批准延期）"
+    if not raw:
+        return date_text
+    if raw.rstrip("前") in (date_text, f"{due.year}年{due.month}月底", f"{due.year}年底") or date_text in raw:
+        return raw
+    return f"{raw}（{date_text}）"
+
+
+def warning_digest(items: list[tuple[Assignment, rules.Reason]], *, to_coordinator: bool) -> Message:
+    items = sorted(
+        items,
+        key=lambda i: (i[1].level != rules.Level.RED, i[0].measure.problem.index, i[0].measure.seq, i[0].unit_id),  # type: ignore[union-attr]
+    )
     red = sum(1 for _, r in items if r.level == rules.Level.RED)
     lines = []
-    for n, (measure, reason) in enumerate(items[:DIGEST_LINES], start=1):
-        due = measure.deadline_raw + (f"（{measure.due_on:%Y-%m-%d}）" if measure.due_on else "")
+    for n, (share, reason) in enumerate(items[:DIGEST_LINES], start=1):
+        measure = share.measure
+        assert measure is not None and share.unit is not None
         lines.append(
-            f"{n}. 【{rules.LEVEL_LABELS[str(reason.level)]}】（{measure.problem.number}）{measure.label}"
-            f" {progress.truncate(measure.text, 40)}；{reason.message}；整改时限：{due}；"
-            f"责任单位：{'、'.join(u.name for u in units[measure.pk]) or '（待确认）'}"
+            f"{n}. 【{rules.LEVEL_LABELS[str(reason.level)]}】{share.unit.name}：（{measure.problem.number}）"
+            f"{measure.label} {progress.truncate(measure.text, 40)}；{reason.message}；"
+            f"整改时限：{share_due_text(share)}"
         )
     if len(items) > DIGEST_LINES:
         lines.append(f"……另有 {len(items) - DIGEST_LINES} 项，请在预警看板查看。")
     counts = [f"{label}预警 {n} 项" for label, n in (("红色", red), ("黄色", len(items) - red)) if n]
-    keys = "|".join(sorted(f"{m.pk}:{r.key}" for m, r in items))
+    keys = "|".join(sorted(f"{a.pk}:{r.key}" for a, r in items))
     url = reverse("supervision:board") if to_coordinator else reverse("progress:todo")
     return Message(
         kind="warning",
@@ -331,24 +366,25 @@ def warning_digest(
     )
 
 
-def warning_message(measure: Measure, units: list[OrgUnit], reason: rules.Reason) -> Message:
+def warning_message(share: Assignment, reason: rules.Reason) -> Message:
     level = rules.LEVEL_LABELS[str(reason.level)]
+    measure = share.measure
+    assert measure is not None and share.unit is not None
     problem = measure.problem
-    due = measure.deadline_raw + (f"（{measure.due_on:%Y-%m-%d}）" if measure.due_on else "")
-    progress_text = rules.format_percent(measure.progress) if measure.progress is not None else "未报送"
+    progress_text = rules.format_percent(share.progress) if share.progress is not None else "未报送"
     body = (
         f"预警原因：{reason.message}\n"
         f"整改措施：（{problem.number}）{measure.label} {progress.truncate(measure.text, 80)}\n"
-        f"责任单位：{'、'.join(u.name for u in units) or '（待确认）'}\n"
-        f"整改时限：{due}\n"
-        f"当前进度：{progress_text}"
+        f"责任单位：{share.unit.name}（{share.get_role_display()}）\n"
+        f"整改时限：{share_due_text(share)}\n"
+        f"本单位进度：{progress_text}"
     )
     return Message(
         kind="warning",
-        subject=f"【{level}预警】（{problem.number}）{measure.label}：{reason.message}"[:200],
+        subject=f"【{level}预警】{share.unit.name}（{problem.number}）{measure.label}：{reason.message}"[:200],
         body=body,
         url=reverse("plans:problem", args=[problem.pk]) + f"#measure-{measure.pk}",
-        dedupe_key=f"warning:{measure.pk}:{reason.key}",
+        dedupe_key=f"warning:{share.pk}:{reason.key}",
     )
 
 
@@ -398,11 +434,14 @@ def _remind_missed(period: Period, rows: list[Any]) -> int:
 # --- the scan ----------------------------------------------------------------------------------
 
 
-def _reporting_start() -> dt.datetime:
+def _reporting_start() -> dt.datetime | None:
+    """Where reporting obligations begin: the calendar's start date when the office set one,
+    else the earliest plan's start (its issue date); None before any plan exists."""
     calendar = progress.calendar_get()
-    if calendar.starts_on:
-        return dt.datetime.combine(calendar.starts_on, dt.time(0, 0), tzinfo=SHANGHAI)
-    return clock.now()
+    start = calendar.starts_on or Plan.objects.aggregate(m=Min("start_on"))["m"]
+    if start is None:
+        return None
+    return dt.datetime.combine(start, dt.time(0, 0), tzinfo=SHANGHAI)
 
 
 def deadlines_scan(*, today: dt.date | None = None, send_mail: bool = True) -> ScanRun:
@@ -413,16 +452,20 @@ def deadlines_scan(*, today: dt.date | None = None, send_mail: bool = True) -> S
     run = ScanRun.objects.create(today=today)
     outcome = Outcome()
     with transaction.atomic():
-        raised = _apply(Measure.objects.all(), today=today, outcome=outcome, full=True)
+        raised = _apply(shares_of(), today=today, outcome=outcome, full=True)
         outcome.reminders += _remind_warnings(raised)
     previous = ScanRun.objects.filter(checked_until__isnull=False).exclude(pk=run.pk).order_by("-checked_until").first()
-    after = previous.checked_until if previous and previous.checked_until else _reporting_start()
+    after = previous.checked_until if previous and previous.checked_until else None
+    if after is None or after > upto:
+        # First run, or a replay of an earlier day: walk every period from the start again
+        # (recording is idempotent, so periods already recorded add nothing).
+        after = _reporting_start()
     checked = after
     if after is not None and upto > after:
         rule = progress.calendar_rule()
         for period in periods_due_between(after, upto, rule):
             with transaction.atomic():
-                new = progress.missed_record(period)
+                new = progress.missed_record(period, at=upto)
                 outcome.missed += len(new)
                 outcome.reminders += _remind_missed(period, new)
         checked = upto

@@ -40,6 +40,7 @@ def board(request: HttpRequest) -> HttpResponse:
         "query": query_without_page(request),
         "filters": filters,
         "counts": selectors.warning_counts(viewer=request.user, filters=filters),
+        "by_county": selectors.county_counts(viewer=request.user, filters=filters),
         "levels": WarningLevel.choices,
         "units": units.order_by("path").values_list("pk", "name"),
         "counties": counties().values_list("pk", "name"),
@@ -62,7 +63,7 @@ def scan_now(request: HttpRequest) -> HttpResponse:
     run = services.deadlines_scan()
     messages.success(
         request,
-        f"预警扫描完成：措施 {run.measures} 项，新预警 {run.raised} 条，"
+        f"预警扫描完成：措施 {run.measures} 项（按各责任单位逐一评估），新预警 {run.raised} 条，"
         f"解除 {run.resolved} 条，提醒 {run.reminders} 条。",
     )
     return redirect("supervision:board")

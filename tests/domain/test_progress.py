@@ -203,6 +203,21 @@ def test_accepting_records_the_milestones_the_report_marks_reached(users: Any, c
     report = filed(clerk, a, milestones_reached=[ms.pk, 999999])
     assert report.milestones_reached == [ms.pk]
     services.report_accept(actor=users["city_office"], report=report)
+    # Reached for this unit's share; the measure's node waits for its other counted units.
+    a.refresh_from_db()
+    assert a.milestones_reached == {str(ms.pk): "2022-10-08"}
+    others = Assignment.objects.filter(measure=ms.measure, unit__isnull=False, role=a.role).exclude(pk=a.pk)
+    assert Milestone.objects.get(pk=ms.pk).reached_on is None if others.exists() else dt.date(2022, 10, 8)
+    assert not any(str(ms.pk) in (o.milestones_reached or {}) for o in others)
+
+
+def test_a_milestone_is_reached_for_the_measure_when_every_counted_share_reached_it(users: Any, clock: Any) -> None:
+    ms = Milestone.objects.filter(measure__problem__number="六").order_by("due_on").first()
+    mine = Assignment.objects.get(measure=ms.measure, unit__name="朔城区政府")
+    others = Assignment.objects.filter(measure=ms.measure, unit__isnull=False).exclude(pk=mine.pk)
+    others.update(milestones_reached={str(ms.pk): "2022-09-30"})
+    report = filed(users["county_clerk"], mine, milestones_reached=[ms.pk])
+    services.report_accept(actor=users["city_office"], report=report)
     assert Milestone.objects.get(pk=ms.pk).reached_on == dt.date(2022, 10, 8)
 
 

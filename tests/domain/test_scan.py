@@ -18,7 +18,8 @@ import time_machine
 from django.core.management import call_command
 
 from rectify.notifications.models import Notification
-from rectify.plans.models import Assignment, Measure, Problem
+from rectify.orgs.models import OrgUnit
+from rectify.plans.models import Assignment, Measure, Plan, Problem
 from rectify.progress import periods, services
 from rectify.progress.models import MissedReport
 from rectify.supervision.management.commands.run_scheduler import next_run
@@ -84,7 +85,7 @@ def test_running_the_scan_twice_gives_one_warning_and_one_reminder() -> None:
     assert first.raised > 0 and first.reminders > 0
     assert second.raised == 0 and second.reminders == 0 and second.resolved == 0
     assert Warning.objects.count() == warnings and Notification.objects.count() == notifications
-    keys = list(Warning.objects.values_list("measure_id", "key"))
+    keys = list(Warning.objects.values_list("assignment_id", "key"))
     assert len(keys) == len(set(keys))
 
 
@@ -93,12 +94,15 @@ def test_a_reminder_names_the_measure_the_deadline_and_the_unit(users: Any, sett
     with at(dt.date(2022, 10, 8)):
         deadlines_scan()
     measure = Measure.objects.filter(problem__number="十二").order_by("seq").first()
-    n = Notification.objects.filter(dedupe_key=f"warning:{measure.pk}:overdue:2022-09-30").order_by("id")
+    share = Assignment.objects.filter(measure=measure, unit__isnull=False).select_related("unit").first()
+    n = Notification.objects.filter(dedupe_key=f"warning:{share.pk}:overdue:2022-09-30").order_by("id")
     recipients = {x.recipient.username for x in n}
     assert "city_office" in recipients  # red reaches the city office
     note = n.first()
-    assert note.subject.startswith("【红色预警】（十二）")
-    assert "2022年9月底（2022-09-30）" in note.body and "责任单位：" in note.body and measure.text[:20] in note.body
+    assert note.subject.startswith(f"【红色预警】{share.unit.name}（十二）")
+    # The deadline is said once (its raw text is itself the date); the unit is the share's own.
+    assert "整改时限：2022年9月底\n" in note.body and "（2022-09-30）\n" not in note.body
+    assert f"责任单位：{share.unit.name}（牵头）" in note.body and measure.text[:20] in note.body
 
 
 def test_many_new_warnings_reach_a_person_as_one_list_that_names_each(users: Any) -> None:
@@ -112,10 +116,12 @@ def test_many_new_warnings_reach_a_person_as_one_list_that_names_each(users: Any
     assert digest.subject == f"【预警汇总】新增红色预警 {reds} 项"
     measure = Measure.objects.filter(problem__number="十二").order_by("seq").first()
     line = next(x for x in digest.body.splitlines() if f"（十二）{measure.label}" in x)
-    assert "【红色】" in line and "2022年9月底（2022-09-30）" in line and "责任单位：" in line
+    share = Assignment.objects.filter(measure=measure, unit__isnull=False).select_related("unit").first()
+    assert any(f"【红色】{share.unit.name}：（十二）{measure.label}" in x for x in digest.body.splitlines())
+    assert "【红色】" in line and "整改时限：2022年9月底" in line
     assert digest.url == "/warnings/"
     # Nobody gets more than one list, and a clerk's list links to the unit's to-do page.
-    assert first.reminders == Notification.objects.filter(kind="warning").count()
+    assert first.reminders == Notification.objects.filter(kind__in=["warning", "missing_report"]).count()
     clerk = Notification.objects.get(recipient=users["county_clerk"], kind="warning")
     assert clerk.url == "/progress/" and "朔城区政府" in clerk.body
 
@@ -123,6 +129,8 @@ def test_many_new_warnings_reach_a_person_as_one_list_that_names_each(users: Any
 def test_catching_up_after_missed_days_records_every_missed_deadline_once(users: Any) -> None:
     # The plan was imported in March 2022 (the demo load stamps today's date).
     Assignment.objects.update(created_at=dt.datetime(2022, 3, 1, tzinfo=SH))
+    # The office moved reporting onto the platform from 2022-09-19 (earlier weeks went on paper).
+    services.ReportingCalendar.objects.update_or_create(pk=1, defaults={"starts_on": dt.date(2022, 9, 19)})
     with at(dt.date(2022, 9, 19)):
         calendar = services.calendar_get()
         assert calendar.starts_on == dt.date(2022, 9, 19)
@@ -221,7 +229,7 @@ def test_reminders_are_mailed_once_in_chinese(smtp: Sink, users: Any) -> None:
     assert len(subjects) == len(set(subjects))
     body = to_city[0].get_content()
     assert subjects[0].strip().startswith("【督察整改】【预警汇总】")
-    assert "（十二）" in body and "整改时限" in body and "责任单位" in body and "查看详情：" in body
+    assert "（十二）" in body and "整改时限" in body and "市能源局：" in body and "查看详情：" in body
     # Users without an address are told why no mail went out.
     skipped = Notification.objects.filter(recipient=users["county_clerk"]).first()
     assert skipped.email_status == "skipped" and skipped.email_note == "账号未登记邮箱"
@@ -256,4 +264,65 @@ def test_the_xlsx_and_csv_exports_carry_progress_warning_and_last_report(tmp_pat
     csv = tmp_path / "ledger.csv"
     call_command("export_ledger", str(csv), "--as-of", "2022-10-08")
     text = csv.read_text(encoding="utf-8-sig")
-    assert "进度,预警,预警原因,最近报送" in text.splitlines()[0] and ",红色,已超过整改时限（2022-09-30）" in text
+    assert "进度,预警,预警原因,最近报送,分单位情况" in text.splitlines()[0]
+    assert ",红色," in text and "：已超过整改时限（2022-09-30）" in text
+
+
+# --- obligations start from the plan, and any day can be replayed -----------------------------------
+
+
+def test_a_plan_imported_late_owes_reports_from_its_own_start_and_a_past_day_replays() -> None:
+    plan = Plan.objects.get()
+    # The rows were created today (years after the plan): that must not excuse the weeks before.
+    call_command("scan_deadlines", "--today", "2022-06-11", "--no-mail")
+    shuocheng = OrgUnit.objects.get(name="朔城区政府")
+    rule = services.calendar_rule()
+    first_due = next(
+        p
+        for p in periods.periods_due_between(
+            dt.datetime.combine(plan.start_on, dt.time.min, tzinfo=SH),
+            dt.datetime.combine(dt.date(2022, 6, 11), dt.time.max, tzinfo=SH),
+            rule,
+        )
+    )
+    weeks = set(MissedReport.objects.filter(unit=shuocheng, kind="weekly").values_list("period_start", flat=True))
+    expected = {
+        p.start
+        for p in periods.periods_due_between(
+            dt.datetime.combine(plan.start_on, dt.time.min, tzinfo=SH),
+            dt.datetime.combine(dt.date(2022, 6, 11), dt.time.max, tzinfo=SH),
+            rule,
+        )
+        if p.kind == "weekly"
+    }
+    assert first_due.start >= plan.start_on - dt.timedelta(days=6)
+    assert weeks == expected and len(weeks) > 10
+    # Every measure of the unit was owed (none filed): the record says how many, from an independent count.
+    owed = Assignment.objects.filter(unit=shuocheng, measure__isnull=False).count()
+    last = MissedReport.objects.filter(unit=shuocheng, kind="weekly").order_by("-period_start").first()
+    assert last.required == owed and last.missing == owed
+    # Replaying the same day again adds nothing; a later day adds only the weeks after.
+    call_command("scan_deadlines", "--today", "2022-06-11", "--no-mail")
+    assert (
+        set(MissedReport.objects.filter(unit=shuocheng, kind="weekly").values_list("period_start", flat=True)) == weeks
+    )
+    call_command("scan_deadlines", "--today", "2022-06-25", "--no-mail")
+    later = set(MissedReport.objects.filter(unit=shuocheng, kind="weekly").values_list("period_start", flat=True))
+    assert weeks < later and len(later - weeks) == 2
+    # An earlier day after a later one is still answered as of that day (nothing is lost or duplicated).
+    call_command("scan_deadlines", "--today", "2022-06-01", "--no-mail")
+    assert (
+        set(MissedReport.objects.filter(unit=shuocheng, kind="weekly").values_list("period_start", flat=True)) == later
+    )
+
+
+def test_the_instance_date_setting_moves_today_for_the_whole_instance(settings: Any) -> None:
+    from rectify.core import clock
+
+    settings.RECTIFY_TODAY = "2022-08-29"
+    assert clock.today() == dt.date(2022, 8, 29)
+    assert clock.now().astimezone(SH).date() == dt.date(2022, 8, 29)
+    run = deadlines_scan(send_mail=False)
+    assert run.today == dt.date(2022, 8, 29)
+    settings.RECTIFY_TODAY = ""
+    assert clock.today() != dt.date(2022, 8, 29)

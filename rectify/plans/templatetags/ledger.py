@@ -14,7 +14,7 @@ from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from rectify.core.formats import format_percent
-from rectify.plans.models import Assignment, DeadlineKind, FlagKind, WarningLevel
+from rectify.plans.models import Assignment, DeadlineKind, FlagKind, ShareStatus, WarningLevel
 
 register = template.Library()
 _KIND_LABELS = dict(DeadlineKind.choices)
@@ -124,6 +124,54 @@ def flag_badges(flags: Iterable[str] | None) -> SafeString:
     )
 
 
+_SHARE_STATUS_LABELS: dict[str, str] = dict(ShareStatus.choices)
+
+
+def _shares(m: Any) -> list[Assignment]:
+    """The measure's shares from its prefetched assignments, lead first, then directory order."""
+    rows = [a for a in m.assignments.all() if a.unit_id and a.unit is not None]
+    return sorted(rows, key=lambda a: (a.role != Assignment.RoleKind.LEAD, a.unit.path))
+
+
+@register.simple_tag
+def share_levels(m: Any) -> SafeString:
+    """"红2 黄13 绿1": the measure's shares by level, the roll-up's ingredients at a glance."""
+    counts: dict[str, int] = {}
+    for a in _shares(m):
+        counts[a.warning_level] = counts.get(a.warning_level, 0) + 1
+    parts = [
+        f'<span class="{css}" data-share-level="{level}">{label[0]}{counts[level]}</span>'
+        for level, label, css in (("red", "红", "text-danger"), ("yellow", "黄", "text-warning"), ("green", "绿", "text-success"))
+        if counts.get(level)
+    ]
+    return mark_safe(" ".join(parts))  # noqa: S308 - fixed labels and integers
+
+
+@register.simple_tag
+def share_table(m: Any, open_: bool = False) -> SafeString:
+    """The per-unit breakdown of a measure: each unit's own status, progress, due date and level."""
+    shares = _shares(m)
+    if not shares:
+        return mark_safe("")
+    prefix = _unit_url_prefix()
+    rows = "".join(
+        f'<tr data-share="{a.pk}"><td><a href="{prefix}{a.unit_id}/">{escape(a.unit.name)}</a></td>'
+        f"<td>{_ROLE_LABELS.get(a.role, '')}</td><td>{_SHARE_STATUS_LABELS.get(a.status, a.status)}</td>"
+        f"<td>{format_percent(a.progress) if a.progress is not None else '未报送'}</td>"
+        f"<td>{f'{a.due_on:%Y-%m-%d}' if a.due_on else '—'}{'（已延期）' if a.due_extended else ''}</td>"
+        f"<td>{warning_badge(a.warning_level)}</td>"
+        f'<td class="small">{escape(a.warning_summary) if a.warning_level else ""}</td></tr>'
+        for a in shares
+    )
+    return mark_safe(  # noqa: S308 - names and reasons are escaped, the rest are labels and numbers
+        f'<details class="small mt-1 shares"{" open" if open_ else ""}><summary>分单位情况（{len(shares)} 个单位）'
+        f" {share_levels(m)}</summary>"
+        '<div class="table-responsive"><table class="table table-sm table-bordered mb-0 mt-1 bg-white">'
+        "<thead><tr><th>责任单位</th><th>角色</th><th>状态</th><th>本单位进度</th><th>本单位时限</th><th>预警</th><th>原因</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></div></details>"
+    )
+
+
 @register.simple_tag
 def ledger_row(m: Any) -> SafeString:
     """One 台账 row: a measure with its problem, units, deadline, milestones and status."""
@@ -138,7 +186,7 @@ def ledger_row(m: Any) -> SafeString:
         '<td class="small">{}</td>'
         "<td>{}</td>"
         '<td><span class="badge text-bg-{}">{}</span><div class="mt-1">{}</div>'
-        '<div class="small text-muted">{}</div></td>'
+        '<div class="small text-muted">{}</div>{}</td>'
         "</tr>",
         reverse("plans:problem", args=[m.problem_id]),
         problem.text[:120],
@@ -156,6 +204,7 @@ def ledger_row(m: Any) -> SafeString:
         m.get_status_display(),
         warning_badge(m.warning_level),
         f"最近报送 {timezone.localtime(m.last_report_at):%m-%d}" if m.last_report_at else "",
+        share_table(m),
     )
 
 

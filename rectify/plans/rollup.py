@@ -1,0 +1,187 @@
+"""The roll-up rule: a measure's and a problem's figures from the shares of their units.
+
+A *share* is one unit's part of a measure (an `Assignment` with a measure and a unit). Each share
+has its own progress, status, due date, warning and close-out; the measure shows roll-ups of them
+by this rule (docs/rollup.md says the same in Chinese and English, and a test keeps them true):
+
+* counted shares: the measure's lead (牵头) shares; all its shares when it has no lead. Support
+  (配合) shares report and are warned on their own pages and on the board, and count in the
+  measure's roll-up only when `RECTIFY_SUPPORT_IN_ROLLUP` is on (default off).
+* progress: the mean of the counted shares' progress, a share that never reported counting as 0;
+  None when no counted share has reported.
+* warning: the worst level among the counted shares (red > yellow > green); blank before a scan.
+* status: 已销号 when every counted share is 已销号 or 长期坚持 (已完成、长期坚持 if any is 长期坚持),
+  with the latest share 销号 date; 已完成待验收 when every counted share is done (申请销号, 已完成,
+  已销号, 长期坚持); otherwise 整改中.
+* last report: the latest report of any share (support included).
+* a problem: progress is the mean of its measures' progress (plus the closed share of attached
+  交办件 as one more part); warning the worst of its measures; last report the latest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from django.conf import settings
+from django.db.models import Count, OuterRef, Subquery
+
+from rectify.core import clock
+
+from .models import (
+    SHARE_DONE_STATUSES,
+    Assignment,
+    ItemStatus,
+    Measure,
+    Problem,
+    ShareStatus,
+    WarningLevel,
+)
+
+CHUNK = 900
+_LEVEL_ORDER = {"": -1, WarningLevel.GREEN: 0, WarningLevel.YELLOW: 1, WarningLevel.RED: 2}
+
+
+def support_counts() -> bool:
+    return bool(getattr(settings, "RECTIFY_SUPPORT_IN_ROLLUP", False))
+
+
+def counted(shares: Sequence[tuple[str, ...]], *, role_index: int = 0) -> list[tuple[str, ...]]:
+    """The shares a measure's figures come from (see the module's rule)."""
+    if support_counts():
+        return list(shares)
+    lead = [s for s in shares if s[role_index] == Assignment.RoleKind.LEAD]
+    return lead or list(shares)
+
+
+def mean_progress(values: Sequence[float | int | None]) -> float | None:
+    """Units (or measures) that never reported count as 0%: an average over reporters only would
+    hide them. None when nobody has reported at all."""
+    if not values or all(v is None for v in values):
+        return None
+    return round(sum(v or 0 for v in values) / len(values), 1)
+
+
+def worst_level(levels: Iterable[str]) -> str:
+    result = ""
+    for level in levels:
+        if _LEVEL_ORDER.get(level, -1) > _LEVEL_ORDER[result]:
+            result = level
+    return result
+
+
+def measure_status(statuses: Sequence[str]) -> str:
+    if not statuses:
+        return ItemStatus.IN_PROGRESS
+    if all(s in (ShareStatus.CLOSED, ShareStatus.ONGOING) for s in statuses):
+        return ItemStatus.ONGOING if ShareStatus.ONGOING in statuses else ItemStatus.CLOSED
+    if all(s in SHARE_DONE_STATUSES for s in statuses):
+        return ItemStatus.COMPLETED
+    return ItemStatus.IN_PROGRESS
+
+
+def _chunks(ids: list[int]) -> Iterable[list[int]]:
+    for i in range(0, len(ids), CHUNK):
+        yield ids[i : i + CHUNK]
+
+
+def measures_rollup(measure_ids: Iterable[int], *, problems: bool = True) -> None:
+    """Recompute the measures' progress, warning, status, 销号 date and last report from their shares."""
+    ids = sorted(set(measure_ids))
+    shares: dict[int, list[tuple[str, ...]]] = defaultdict(list)
+    last: dict[int, dt.datetime] = {}
+    for chunk in _chunks(ids):
+        for measure_id, role, progress, level, status, closed_on, last_at in (
+            Assignment.objects.filter(measure_id__in=chunk, unit__isnull=False)
+            .order_by()
+            .values_list("measure_id", "role", "progress", "warning_level", "status", "closed_on", "last_report_at")
+        ):
+            shares[measure_id].append((role, progress, level, status, closed_on))
+            if last_at and (measure_id not in last or last_at > last[measure_id]):
+                last[measure_id] = last_at
+    stored = {}
+    for chunk in _chunks(ids):
+        stored.update(
+            (row[0], row[1:])
+            for row in Measure.objects.filter(pk__in=chunk)
+            .order_by()
+            .values_list("pk", "progress", "warning_level", "status", "closed_on", "last_report_at", "problem_id")
+        )
+    now = clock.now()
+    changed_problems: set[int] = set()
+    for measure_id in ids:
+        if measure_id not in stored:
+            continue
+        rows = counted(shares.get(measure_id, []))
+        status = measure_status([r[3] for r in rows]) if rows else stored[measure_id][2]
+        closed = [r[4] for r in rows if r[4]]
+        values = {
+            "progress": mean_progress([r[1] for r in rows]) if rows else stored[measure_id][0],
+            "warning_level": worst_level(r[2] for r in rows) if rows else stored[measure_id][1],
+            "status": status,
+            "closed_on": max(closed) if status in (ItemStatus.CLOSED, ItemStatus.ONGOING) and closed else None,
+            "last_report_at": last.get(measure_id),
+        }
+        old = dict(zip(("progress", "warning_level", "status", "closed_on", "last_report_at"), stored[measure_id][:5]))
+        if values != old:
+            Measure.objects.filter(pk=measure_id).update(updated_at=now, **values)
+            changed_problems.add(stored[measure_id][5])
+        elif problems:
+            changed_problems.add(stored[measure_id][5])
+    if problems and changed_problems:
+        problems_rollup(changed_problems)
+
+
+def problems_rollup(problem_ids: Iterable[int] | None = None) -> None:
+    """A problem's progress (its measures' mean, attached 交办件 as one more part), warning (worst
+    measure), status (closed when every measure is) and last report."""
+    qs = Problem.objects.all() if problem_ids is None else Problem.objects.filter(pk__in=list(problem_ids))
+    for problem in qs.only("pk", "cases_total", "cases_closed", "status", "closed_on", "progress", "warning_level"):
+        measures = list(
+            Measure.objects.filter(problem_id=problem.pk)
+            .order_by()
+            .values_list("progress", "last_report_at", "warning_level", "status", "closed_on")
+        )
+        parts: list[float | int | None] = [m[0] for m in measures]
+        if problem.cases_total:
+            parts.append(100 * problem.cases_closed / problem.cases_total)
+        statuses = [m[3] for m in measures]
+        values: dict[str, object] = {
+            "progress": mean_progress(parts),
+            "last_report_at": max((m[1] for m in measures if m[1]), default=None),
+            "warning_level": worst_level(m[2] for m in measures),
+        }
+        if statuses and all(s in (ItemStatus.CLOSED, ItemStatus.ONGOING) for s in statuses):
+            values["status"] = ItemStatus.ONGOING if ItemStatus.ONGOING in statuses else ItemStatus.CLOSED
+            values["closed_on"] = max((m[4] for m in measures if m[4]), default=None)
+        elif statuses and all(s != ItemStatus.IN_PROGRESS for s in statuses):
+            values["status"] = ItemStatus.COMPLETED
+            values["closed_on"] = None
+        else:
+            values["status"] = ItemStatus.IN_PROGRESS
+            values["closed_on"] = None
+        Problem.objects.filter(pk=problem.pk).update(**values)
+
+
+def shares_sync_due(*, measure_ids: Iterable[int] | None = None) -> int:
+    """Give every share that no extension moved its measure's due date (after an import, a
+    confirmation of units, or the city office changing a measure's deadline for all units)."""
+    qs = Assignment.objects.filter(measure__isnull=False, due_extended=False)
+    if measure_ids is not None:
+        qs = qs.filter(measure_id__in=list(measure_ids))
+    due = Subquery(Measure.objects.filter(pk=OuterRef("measure_id")).values("due_on")[:1])
+    return qs.update(due_on=due)
+
+
+def share_counts(measure_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """Per measure: shares by warning level ("red", "yellow", "green", "" = not yet scanned)."""
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in (
+        Assignment.objects.filter(measure_id__in=list(measure_ids), unit__isnull=False)
+        .order_by()
+        .values("measure_id", "warning_level")
+        .annotate(n=Count("pk"))
+    ):
+        out[row["measure_id"]][row["warning_level"]] = row["n"]
+    return out
