@@ -1,7 +1,8 @@
 """Benchmark: parsing the seed plan (text → ParsedPlan → contract dict), N times.
 
 Prints p50/p95/max in milliseconds for the text parser alone and for the whole bytes path
-(decode + parse + plan_to_dict), and for a .docx of the same plan. Target: p95 ≤ 50 ms.
+(decode + parse + plan_to_dict), for a .docx of the same plan, and for the parser corpus's text
+and HTML layouts (tests/parsers/corpus/, all of them per run). Target: p95 ≤ 50 ms for the seed.
 
     .venv/bin/python bench/bench_parse.py [--n 200]
 """
@@ -21,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 SEED = ROOT / "rectify" / "ingestion" / "samples" / "shuozhou_2022_plan.txt"
+CORPUS = ROOT / "tests" / "parsers" / "corpus"
 
 
 def measure(label: str, n: int, call: Callable[[], object]) -> None:
@@ -64,6 +66,13 @@ def main() -> None:
     measure("parse_plan(text)", args.n, lambda: parse_plan(text))
     measure(".txt bytes → dict", args.n, lambda: plan_to_dict(parse_plan_bytes(data, "seed.txt")))
     measure(".docx bytes → dict", max(1, args.n // 4), lambda: plan_to_dict(parse_plan_bytes(docx_data, "seed.docx")))
+    corpus = [(p.name, p.read_bytes()) for p in sorted(CORPUS.iterdir()) if p.suffix in (".txt", ".html")]
+
+    def parse_corpus() -> None:
+        for name, raw in corpus:
+            plan_to_dict(parse_plan_bytes(raw, name))
+
+    measure(f"corpus, {len(corpus)} layouts → dicts", max(1, args.n // 4), parse_corpus)
 
 
 if __name__ == "__main__":

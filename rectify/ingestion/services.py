@@ -17,7 +17,7 @@ from rectify.audit.services import record
 from rectify.core import clock
 from rectify.core.errors import DomainError, Forbidden
 from rectify.core.transitions import transition, versioned_update
-from rectify.orgs.models import OrgUnit
+from rectify.orgs.models import OrgUnit, UnitGroup
 from rectify.orgs.selectors import UnitIndex
 from rectify.plans import deadlines
 from rectify.plans.models import Assignment, Chapter, Measure, Milestone, Plan, Problem
@@ -27,6 +27,7 @@ from rectify.plans.services import deadline_values
 
 from .models import ImportJob
 from .parsers import PlanReadError, parse_plan_bytes, plan_to_dict, read_plan_bytes
+from .parsers.model import DEADLINE_FLAGS, DOUBT_FIELD_LABELS, STATUS_LABELS, deadline_from_dict
 
 SUPPORTED_SUFFIXES = {".txt", ".docx", ".pdf", ".html", ".htm", ".xlsx"}
 _FEEDBACK = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日[^。]{0,12}?反馈")
@@ -40,6 +41,17 @@ def too_large_message(size: int) -> str | None:
     return f"文件过大（{size / 1024 / 1024:.1f} MB），上限为 {limit // 1024 // 1024} MB，请压缩或拆分后再上传。"
 
 
+def known_unit_names() -> set[str]:
+    """Every name the unit directory knows (names, aliases, group phrases): the parser splits
+    names a plan wrote together without a separator only where both are known."""
+    names: set[str] = set()
+    for name, aliases in OrgUnit.objects.filter(is_active=True).values_list("name", "aliases"):
+        names.add(name)
+        names.update(aliases or [])
+    names.update(UnitGroup.objects.values_list("phrase", flat=True))
+    return names
+
+
 def parse_upload(data: bytes, filename: str) -> dict[str, Any]:
     """Bytes of an uploaded file → the parse contract's dict. Bad input → DomainError (Chinese)."""
     refusal = too_large_message(len(data))
@@ -49,7 +61,7 @@ def parse_upload(data: bytes, filename: str) -> dict[str, Any]:
     if suffix not in SUPPORTED_SUFFIXES:
         raise DomainError("不支持的文件格式：请上传 .txt、.docx、.pdf、.html 或 .xlsx 文件。")
     try:
-        parsed = parse_plan_bytes(data, filename)
+        parsed = parse_plan_bytes(data, filename, known_units=known_unit_names())
     except PlanReadError as exc:
         raise DomainError(getattr(exc, "message", None) or str(exc)) from exc
     except ValueError as exc:  # ParseError and friends carry a Chinese message
@@ -111,6 +123,40 @@ class ProblemReview:
     acceptance_unit: OrgUnit | None
     measure_count: int
     milestone_count: int
+    number_raw: str | None = None
+    # what the parser inferred rather than read from a label: {"field", "label", "reason"}
+    doubts: list[dict[str, str]] = field(default_factory=list)
+    deadline_flags: list[str] = field(default_factory=list)  # DEADLINE_FLAGS labels
+    status_label: str | None = None
+    completed_on: str | None = None
+    progress_text: str = ""
+
+    def doubted(self, *names: str) -> list[dict[str, str]]:
+        return [d for d in self.doubts if d["field"] in names]
+
+    @property
+    def problem_doubts(self) -> list[dict[str, str]]:
+        return self.doubted("number", "text", "goal")
+
+    @property
+    def unit_doubts(self) -> list[dict[str, str]]:
+        return self.doubted("responsible_units", "responsible_person", "responsible_leader")
+
+    @property
+    def acceptance_doubts(self) -> list[dict[str, str]]:
+        return self.doubted("acceptance_unit", "acceptance_support_units")
+
+    @property
+    def deadline_doubts(self) -> list[dict[str, str]]:
+        return self.doubted("deadline")
+
+    @property
+    def measure_doubts(self) -> list[dict[str, str]]:
+        return self.doubted("measures", "milestones")
+
+    @property
+    def progress_doubts(self) -> list[dict[str, str]]:
+        return self.doubted("status", "progress_text", "completed_on")
 
 
 @dataclass
@@ -123,6 +169,15 @@ class Review:
     warnings: list[dict[str, Any]]
     duplicate_of: Plan | None = None
     unit_choices: list[OrgUnit] = field(default_factory=list)
+    plan_year: int | None = None
+    plan_year_source: str | None = None
+
+
+def _doubts(problem: dict[str, Any]) -> list[dict[str, str]]:
+    return [
+        {"field": d["field"], "label": DOUBT_FIELD_LABELS.get(d["field"], d["field"]), "reason": d["reason"]}
+        for d in problem.get("doubts") or []
+    ]
 
 
 def _roles(problem: dict[str, Any]) -> list[tuple[str, str]]:
@@ -146,7 +201,7 @@ def build_review(parsed: dict[str, Any], overrides: dict[str, Any] | None = None
     unknown: list[str] = []
     pending: list[str] = []
     assignments = 0
-    measures = numbered = milestones = 0
+    measures = numbered = milestones = doubts = 0
     for p in parsed["problems"]:
         units: list[UnitReview] = []
         for phrase, role in _roles(p):
@@ -165,7 +220,9 @@ def build_review(parsed: dict[str, Any], overrides: dict[str, Any] | None = None
                 pending.append(phrase)
             assignments += len(u.units) if u.exact else 1
         raw = deadline_overrides.get(str(p["index"]))
-        deadline = deadlines.parse_deadline(raw if raw is not None else p["deadline"]["raw"])
+        # the parser's own reading unless corrected: it may know more than the raw words say
+        # (a malformed date left unread, 年内 dated by the plan's year)
+        deadline = deadlines.parse_deadline(raw) if raw is not None else deadline_from_dict(p["deadline"])
         acceptance_phrase = p.get("acceptance_unit") or ""
         acceptance = index.resolve(acceptance_phrase).units if acceptance_phrase else []
         m_count = len(p["measures"])
@@ -186,8 +243,15 @@ def build_review(parsed: dict[str, Any], overrides: dict[str, Any] | None = None
                 acceptance_unit=acceptance[0] if len(acceptance) == 1 else None,
                 measure_count=m_count,
                 milestone_count=ms_count,
+                number_raw=p.get("number_raw"),
+                doubts=_doubts(p),
+                deadline_flags=[DEADLINE_FLAGS.get(f, f) for f in p["deadline"].get("flags") or []],
+                status_label=STATUS_LABELS.get(p.get("status") or ""),
+                completed_on=p.get("completed_on"),
+                progress_text=p.get("progress_text") or "",
             )
         )
+        doubts += len(problems[-1].doubts)
     fp = fingerprint(parsed)
     counts = {
         "chapters": len(parsed.get("chapters", [])),
@@ -200,6 +264,8 @@ def build_review(parsed: dict[str, Any], overrides: dict[str, Any] | None = None
         "unknown_units": len(unknown),
         "pending_units": len(pending),
         "warnings": len(parsed.get("warnings", [])),
+        "doubts": doubts,
+        "doubtful_problems": sum(1 for r in problems if r.doubts),
     }
     return Review(
         title=parsed.get("title", ""),
@@ -209,6 +275,8 @@ def build_review(parsed: dict[str, Any], overrides: dict[str, Any] | None = None
         pending_phrases=pending,
         warnings=parsed.get("warnings", []),
         duplicate_of=Plan.objects.filter(fingerprint=fp).first(),
+        plan_year=parsed.get("plan_year"),
+        plan_year_source=parsed.get("plan_year_source"),
     )
 
 

@@ -201,8 +201,23 @@ def test_milestones_of_the_seed(seed_dict: dict[str, Any]) -> None:
     assert dues("21") == [("2022-06-30", "month")]
     assert dues("24") == [("2022-12-31", "month")]
     assert dues("91") == [("2022-08-31", "month")]
+    # "力争年内出台": the end of the plan's year (its feedback date is 2022年2月25日), marked for review
+    assert measures["8"]["milestones"] == [{"raw": "年内", "due": "2022-12-31", "precision": "year"}]
+    third = _problem(seed_dict, "三")
+    assert [d["field"] for d in third["doubts"]] == ["milestones"]
+    assert "按方案年份2022年" in third["doubts"][0]["reason"]
+    assert (seed_dict["plan_year"], seed_dict["plan_year_source"]) == (2022, "反馈日期2022年2月25日")
     with_milestones = sorted((n for n, m in measures.items() if m["milestones"]), key=str)
-    assert with_milestones == sorted(["17", "18", "20", "21", "24", "91"])
+    assert with_milestones == sorted(["8", "17", "18", "20", "21", "24", "91"])
+
+
+def test_nothing_else_in_the_seed_is_inferred(seed_dict: dict[str, Any]) -> None:
+    doubtful = [p["number"] for p in seed_dict["problems"] if p["doubts"]]
+    assert doubtful == ["三"]
+    for problem in seed_dict["problems"]:
+        assert problem["number_raw"] is None and problem["status"] is None and problem["progress_text"] == ""
+        assert problem["deadline"]["flags"] == [] and problem["deadline"]["milestones"] == []
+    assert seed_dict["closing"] == []
 
 
 def test_past_dates_titles_and_document_numbers_are_not_milestones(seed_dict: dict[str, Any]) -> None:

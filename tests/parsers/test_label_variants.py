@@ -179,6 +179,8 @@ def test_missing_fields_and_unreadable_deadlines_are_warnings() -> None:
         "due": None,
         "start": None,
         "parts": [],
+        "flags": [],
+        "milestones": [],
     }
 
 
@@ -235,7 +237,9 @@ def test_ledger_layout_table_in_word_and_html() -> None:
     ]
     for data, name in ((build_docx(["整改清单", table]), "plan.docx"), (build_html(["整改清单", table]), "plan.html")):
         plan = plan_to_dict(parse_plan_bytes(data, name))
-        assert [p["number"] for p in plan["problems"]] == ["一", "二"]
+        # numbers as written: 序号 1, 2 stay "1", "2" (they used to come back as 一, 二)
+        assert [p["number"] for p in plan["problems"]] == ["1", "2"]
+        assert [p["number_raw"] for p in plan["problems"]] == [None, None]
         assert [m["number"] for m in plan["problems"][0]["measures"]] == ["1", "2"]
         assert plan["problems"][1]["deadline"]["kind"] == "ongoing"
         assert plan["problems"][1]["responsible_units"] == ["市能源局"]

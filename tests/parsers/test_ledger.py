@@ -134,14 +134,15 @@ def test_a_loose_office_layout() -> None:
     assert plan["title"] == "某市整改台账"
     assert plan["chapters"] == [{"number": "一", "title": "大气污染"}, {"number": "二", "title": "水污染"}]
     first, second, third = plan["problems"]
-    assert (first["number"], first["index"], first["chapter"]) == ("一", 1, "一")
+    # 序号 1, 2, 3 are kept as written
+    assert (first["number"], first["index"], first["chapter"]) == ("1", 1, "一")
     assert [m["number"] for m in first["measures"]] == ["1", "2", "3"]
     assert first["measures"][0]["milestones"][0]["due"] == "2023-06-30"
     assert first["deadline"]["due"] == "2023-09-30"
     assert second["responsible_units"] == ["各县（市、区）党委", "各县（市、区）政府"]
     assert [m["number"] for m in second["measures"]] == [None, None]
     assert second["deadline"]["kind"] == "immediate_ongoing"
-    assert (third["number"], third["chapter"]) == ("三", "二")
+    assert (third["number"], third["chapter"]) == ("3", "二")
     assert third["deadline"]["due"] == "2023-12-31"
 
 

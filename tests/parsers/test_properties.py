@@ -79,6 +79,52 @@ FRAGMENTS = [
     "十二月",
     "至",
     "-",
+    # the layouts of issue 13
+    "问题1：",
+    "问题一：",
+    "问题（二）",
+    "第1项",
+    "第二项：",
+    "序号19",
+    "序号：",
+    "编号：省编号第41号",
+    "反馈问题：",
+    "存在问题:",
+    "整改任务：",
+    "一、反馈问题",
+    "二、整改目标",
+    "四、整改完成情况",
+    "关于“",
+    "”问题",
+    " |",
+    "|",
+    "| 整改时限 | 2022年底 |",
+    "整改完成情况：",
+    "落实情况：",
+    "整改完成时间：",
+    "时间节点：",
+    "整改实施主体：",
+    "责任单位（市级）：",
+    "责任领导：",
+    "整改状态：",
+    "已完成、长期坚持",
+    "正在推进",
+    "年内",
+    "年底前",
+    "20201125",
+    "20182020年",
+    "2022年13月",
+    "\ufffd",
+    "锟斤拷",
+    "首页 > 通知公告 > 正文",
+    "版权所有",
+    "（续表）",
+    "公示期：",
+    "2019年12月20日",
+    "坚持",
+    "市住建局市发改委",
+    '"',
+    ".",
 ]
 plan_like = st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=6), max_size=80).map("".join)
 everything = st.text() | plan_like
@@ -96,6 +142,20 @@ def test_parse_plan_returns_a_plan_or_a_parse_error(text: str) -> None:
     json.dumps(plan_to_dict(plan), ensure_ascii=False)
     for warning in plan.warnings:
         assert 1 <= warning.line <= max(1, len(text.splitlines()))
+
+
+@settings(database=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(plan_like, st.lists(st.sampled_from(["市住建局", "市发改委", "各县（市、区）党委", "政府", "局"]), max_size=4))
+def test_parse_plan_with_a_unit_directory_returns_a_plan_or_a_parse_error(text: str, known: list[str]) -> None:
+    try:
+        plan = parse_plan(text, known_units=known)
+    except ParseError as exc:
+        assert exc.message.startswith("未找到整改措施清单")
+        return
+    for problem in plan_to_dict(plan)["problems"]:
+        assert problem["number"]
+        assert all(d["field"] and d["reason"] for d in problem["doubts"])
+        assert all(problem["responsible_units"])
 
 
 @settings(database=None, max_examples=300, deadline=None)

@@ -1,8 +1,9 @@
 """Plan parsers: bytes or text in, dataclasses out. Pure Python, no Django, no ORM.
 
-The public surface: `parse_plan(text)`, `parse_plan_bytes(data, filename)`,
-`read_plan_bytes(data, filename)`, `plan_to_dict(plan)`, `parse_ledger_xlsx(data)`,
+The public surface: `parse_plan(text, known_units=…)`, `parse_plan_bytes(data, filename,
+known_units=…)`, `read_plan_bytes(data, filename)`, `plan_to_dict(plan)`, `parse_ledger_xlsx(data)`,
 `ledger_rows(plan_dict)`, `split_units(text)`, `find_milestones(text)` and the two errors.
+`known_units` is the unit directory's names, passed in by the caller so the parser stays pure.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from .ledger_xlsx import ledger_rows, parse_ledger_xlsx
 from .milestones import find_milestones
 from .model import (
     Chapter,
+    Doubt,
     Measure,
     Milestone,
     ParsedPlan,
@@ -28,6 +30,7 @@ __all__ = [
     "LEDGER_COLUMNS",
     "MAX_PLAN_BYTES",
     "Chapter",
+    "Doubt",
     "Measure",
     "Milestone",
     "ParseError",

@@ -1,7 +1,8 @@
 """Word (.docx) plans → text: paragraphs and tables in document order.
 
 Owns `read_docx`. Tables are flattened by tables.flatten_table (key/value rows become
-"整改时限：2022年12月底", ledger tables become labelled text). Headers, footers and text boxes
+"整改时限：2022年12月底", ledger tables become labelled text, with or without a header row; a
+table without one may take the header of the table before it). Headers, footers and text boxes
 are not part of a plan's body and are not read.
 """
 
@@ -12,7 +13,7 @@ from typing import Any
 
 from .errors import PlanReadError
 from .readers import check_zip
-from .tables import flatten_table
+from .tables import TableContext, flatten_table
 
 
 def _cell_text(cell: Any) -> str:
@@ -50,9 +51,10 @@ def read_docx(data: bytes) -> str:
 
         document = docx.Document(io.BytesIO(data))
         lines: list[str] = []
+        context = TableContext()  # a table without a header may continue the one before it
         for block in document.iter_inner_content():
             if isinstance(block, Table):
-                lines.extend(flatten_table(_rows(block)))
+                lines.extend(flatten_table(_rows(block), context))
             else:
                 lines.append(block.text)
     except PlanReadError:

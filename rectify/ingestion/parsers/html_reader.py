@@ -10,7 +10,7 @@ import re
 from html.parser import HTMLParser
 
 from .readers import decode_text
-from .tables import flatten_table
+from .tables import TableContext, flatten_table
 
 _BLOCKS = {
     "p",
@@ -79,6 +79,7 @@ class _PlanHTML(HTMLParser):
         self.skip_depth = 0
         self.pre_depth = 0
         self.tables: list[_Table] = []
+        self.context = TableContext()
 
     def _break(self) -> None:
         if self.tables:
@@ -124,7 +125,7 @@ class _PlanHTML(HTMLParser):
         if tag == "table" and self.tables:
             table = self.tables.pop()
             table.end_cell()
-            lines = flatten_table(table.rows)
+            lines = flatten_table(table.rows, None if self.tables else self.context)
             if self.tables:  # a table inside a cell: its text belongs to that cell
                 self.tables[-1].text("\n" + "\n".join(lines) + "\n")
             else:

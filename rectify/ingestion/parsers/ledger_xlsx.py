@@ -9,14 +9,17 @@ again gives back the same problems, measures, units and deadlines.
 from __future__ import annotations
 
 import io
+from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
 
+from .dates import plan_year
 from .errors import ParseError, PlanReadError
-from .ledger_layout import LEDGER_COLUMNS, find_header, group_rows, problem_number
-from .model import Chapter, ParsedPlan, ParseWarning, Problem
+from .ledger_layout import DRAFT_FIELDS, LEDGER_COLUMNS, find_header, group_rows, problem_number
+from .model import Chapter, ParsedPlan
 from .patterns import CHAPTER_RE, PROBLEM_RE, int_to_cn, numeral_value
-from .problems import ProblemDraft, finish_problem, numbering_warnings
+from .plan_text import finish_drafts
+from .problems import ProblemDraft, numbering_warnings
 from .readers import check_size, check_zip
 from .repairs import Para, join_paragraphs, normalize_line
 
@@ -60,7 +63,7 @@ def _paras(value: str, line: int) -> list[Para]:
     return join_paragraphs([(line, normalize_line(part)) for part in value.split("\n")])
 
 
-def parse_ledger_xlsx(data: bytes) -> ParsedPlan:
+def parse_ledger_xlsx(data: bytes, *, known_units: Collection[str] | None = None) -> ParsedPlan:
     """An .xlsx/.xls ledger → ParsedPlan (the first sheet with a ledger header row)."""
     check_size(data)
     if data[:2] == b"PK":
@@ -71,16 +74,17 @@ def parse_ledger_xlsx(data: bytes) -> ParsedPlan:
             continue
         index, mapping = header
         title_cells = [normalize_line(c) for row in rows[:index] for c in row if c.strip()]
-        return _build(rows, index, mapping, title_cells[0] if title_cells else "")
+        return _build(rows, index, mapping, title_cells[0] if title_cells else "", known_units)
     raise ParseError(NO_LEDGER_MESSAGE)
 
 
-def _build(rows: list[list[str]], index: int, mapping: dict[int, str], title: str) -> ParsedPlan:
+def _build(
+    rows: list[list[str]], index: int, mapping: dict[int, str], title: str, known_units: Collection[str] | None
+) -> ParsedPlan:
     chapters: list[Chapter] = []
     chapter_number: str | None = None
     chapter_text: str | None = None
-    problems: list[Problem] = []
-    warnings: list[ParseWarning] = []
+    drafts: list[ProblemDraft] = []
     for position, record in enumerate(group_rows(rows, index, mapping), start=1):
         fields = record.fields
         line = record.line
@@ -96,23 +100,25 @@ def _build(rows: list[list[str]], index: int, mapping: dict[int, str], title: st
             chapter_number = number
         problem_text = "\n".join(p.text for p in _paras(fields.get("problem", ""), line))
         marker = PROBLEM_RE.match(problem_text)
+        number_raw = None
         if marker and not fields.get("number"):
             number, problem_text = marker.group(1), marker.group(2).strip()
         else:
-            number = problem_number(fields.get("number", ""), position)
-        draft = ProblemDraft(number, position, chapter_number, line)
+            number, number_raw = problem_number(fields.get("number", ""))
+        draft = ProblemDraft(number, position, chapter_number, line, number_raw=number_raw)
         draft.fields["text"] = [Para(line, problem_text)] if problem_text else []
-        for name in ("goal", "measures", "units", "support", "person", "acceptance", "deadline"):
+        for name in DRAFT_FIELDS:
             if name in fields:
                 draft.fields[name] = _paras(fields[name], line)
-        problem, problem_warnings = finish_problem(draft)
-        problems.append(problem)
-        warnings.extend(problem_warnings)
-    if not problems:
+        drafts.append(draft)
+    if not drafts:
         raise ParseError(NO_LEDGER_MESSAGE)
+    deadline_raws = [p.text for d in drafts for p in d.fields.get("deadline", [])]
+    year, source = plan_year(title, [], [], deadline_raws)
+    problems, warnings = finish_drafts(drafts, year, known_units)
     warnings.extend(numbering_warnings(problems))
     warnings.sort(key=lambda w: w.line)
-    return ParsedPlan(title, chapters, problems, warnings, None, [])
+    return ParsedPlan(title, chapters, problems, warnings, None, [], plan_year=year, plan_year_source=source)
 
 
 def _units_cell(problem: dict[str, Any]) -> str:

@@ -3,6 +3,11 @@
 Line numbers (1-based, in the text the parser was given) are kept on the dataclasses for review
 screens but left out of the dict, so that one plan read from .txt, .docx, .pdf or .html gives the
 same JSON even though the formats break lines differently.
+
+What the parser inferred rather than read from a label is listed per problem in `doubts` (the
+review page marks exactly those fields); a deadline that was not read from a 整改时限 label says
+where it came from in `deadline.flags`. `deadline_from_dict` turns the dict back into the
+deadline the ledger stores, so the review and the commit use what the parser decided.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from rectify.plans.deadlines import Deadline, DeadlinePart
+from rectify.plans.deadlines import Deadline, DeadlineKind, DeadlinePart
 
 
 @dataclass(slots=True)
@@ -27,6 +32,48 @@ class Measure:
     text: str
     milestones: list[Milestone] = field(default_factory=list)
     line: int = 0
+
+
+@dataclass(slots=True)
+class Doubt:
+    """A field the parser inferred rather than read from its label, and why."""
+
+    field: str  # number | text | goal | measures | units | deadline | status | completed_on | milestones | table
+    reason: str  # in Chinese, for the coordinator
+
+
+# problem status slugs → the words plans use
+STATUS_LABELS: dict[str, str] = {
+    "completed": "已完成",
+    "completed_ongoing": "已完成、长期坚持",
+    "ongoing": "长期坚持",
+    "in_progress": "推进中",
+}
+
+# the contract's field names a doubt can name → what the review page calls them
+DOUBT_FIELD_LABELS: dict[str, str] = {
+    "number": "编号",
+    "text": "问题描述",
+    "goal": "整改目标",
+    "measures": "整改措施",
+    "milestones": "阶段节点",
+    "responsible_units": "责任单位",
+    "responsible_person": "责任人",
+    "responsible_leader": "责任领导",
+    "acceptance_unit": "验收单位",
+    "acceptance_support_units": "配合验收单位",
+    "deadline": "整改时限",
+    "progress_text": "整改完成情况",
+    "status": "整改状态",
+    "completed_on": "整改完成时间",
+}
+
+# deadline flags → what they mean
+DEADLINE_FLAGS: dict[str, str] = {
+    "from_goal": "整改时限取自整改目标",
+    "plan_year": "“年内”按方案年份推定",
+    "malformed": "日期写法有误，未作解析",
+}
 
 
 @dataclass(slots=True)
@@ -52,6 +99,18 @@ class Problem:
     deadline: Deadline
     acceptance_support_units: list[str] = field(default_factory=list)
     line: int = 0
+    # the number with the words written around it (省编号第41号, 序号19); None when bare
+    number_raw: str | None = None
+    responsible_leader: str | None = None
+    deadline_flags: list[str] = field(default_factory=list)
+    # the stages a deadline lists (到2018年… 到2019年… 到2020年…) or a 时间节点 field gives
+    deadline_milestones: list[Milestone] = field(default_factory=list)
+    progress_text: str = ""  # 整改完成情况 / 落实情况 / 整改成效: what was done, not measures
+    status: str | None = None  # a STATUS_LABELS key
+    status_raw: str | None = None
+    completed_on: date | None = None  # 整改完成时间, not a deadline
+    completed_raw: str | None = None
+    doubts: list[Doubt] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -69,6 +128,11 @@ class ParsedPlan:
     attachment_title: str | None = None
     # The main text before the list (principles, mechanisms), one string per paragraph.
     preamble: list[str] = field(default_factory=list)
+    # the year 年内 refers to, and where it was found (落款日期…, 反馈日期…)
+    plan_year: int | None = None
+    plan_year_source: str | None = None
+    # a notice's closing after the list (公示期, 联系电话, the signature): not plan text, kept
+    closing: list[str] = field(default_factory=list)
 
 
 def _iso(value: date | None) -> str | None:
@@ -85,27 +149,61 @@ def _part_dict(part: DeadlinePart) -> dict[str, Any]:
     }
 
 
-def deadline_to_dict(deadline: Deadline) -> dict[str, Any]:
+def milestone_to_dict(milestone: Milestone) -> dict[str, Any]:
+    return {"raw": milestone.raw, "due": milestone.due.isoformat(), "precision": milestone.precision}
+
+
+def deadline_to_dict(
+    deadline: Deadline, flags: list[str] | None = None, milestones: list[Milestone] | None = None
+) -> dict[str, Any]:
     return {
         "raw": deadline.raw,
         "kind": str(deadline.kind),
         "due": _iso(deadline.due),
         "start": _iso(deadline.start),
         "parts": [_part_dict(p) for p in deadline.parts],
+        "flags": list(flags or []),
+        "milestones": [milestone_to_dict(m) for m in milestones or []],
     }
+
+
+def _date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _kind(value: Any) -> DeadlineKind:
+    try:
+        return DeadlineKind(value)
+    except ValueError:
+        return DeadlineKind.UNKNOWN
+
+
+def deadline_from_dict(data: dict[str, Any]) -> Deadline:
+    """A contract deadline dict → the Deadline it describes (tolerant of older, shorter dicts)."""
+    parts = [
+        DeadlinePart(p.get("scope"), p.get("raw", ""), _kind(p.get("kind")), _date(p.get("due")), _date(p.get("start")))
+        for p in data.get("parts") or []
+    ]
+    return Deadline(
+        data.get("raw", ""), _kind(data.get("kind")), _date(data.get("due")), _date(data.get("start")), parts
+    )
 
 
 def measure_to_dict(measure: Measure) -> dict[str, Any]:
     return {
         "number": measure.number,
         "text": measure.text,
-        "milestones": [{"raw": m.raw, "due": m.due.isoformat(), "precision": m.precision} for m in measure.milestones],
+        "milestones": [milestone_to_dict(m) for m in measure.milestones],
     }
 
 
 def problem_to_dict(problem: Problem) -> dict[str, Any]:
     return {
         "number": problem.number,
+        "number_raw": problem.number_raw,
         "index": problem.index,
         "chapter": problem.chapter,
         "text": problem.text,
@@ -115,9 +213,16 @@ def problem_to_dict(problem: Problem) -> dict[str, Any]:
         "lead_units": list(problem.lead_units),
         "support_units": list(problem.support_units),
         "responsible_person": problem.responsible_person,
+        "responsible_leader": problem.responsible_leader,
         "acceptance_unit": problem.acceptance_unit,
         "acceptance_support_units": list(problem.acceptance_support_units),
-        "deadline": deadline_to_dict(problem.deadline),
+        "deadline": deadline_to_dict(problem.deadline, problem.deadline_flags, problem.deadline_milestones),
+        "progress_text": problem.progress_text,
+        "status": problem.status,
+        "status_raw": problem.status_raw,
+        "completed_on": _iso(problem.completed_on),
+        "completed_raw": problem.completed_raw,
+        "doubts": [{"field": d.field, "reason": d.reason} for d in problem.doubts],
     }
 
 
@@ -130,4 +235,7 @@ def plan_to_dict(plan: ParsedPlan) -> dict[str, Any]:
         "warnings": [{"line": w.line, "message": w.message} for w in plan.warnings],
         "attachment_title": plan.attachment_title,
         "preamble": list(plan.preamble),
+        "plan_year": plan.plan_year,
+        "plan_year_source": plan.plan_year_source,
+        "closing": list(plan.closing),
     }

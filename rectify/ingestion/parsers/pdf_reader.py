@@ -15,7 +15,7 @@ import statistics
 from dataclasses import dataclass
 
 from .errors import PlanReadError
-from .patterns import starts_structure
+from .markers import starts_structure
 
 SCANNED_MESSAGE = (
     "PDF 没有文字层，可能是扫描件（图片），无法提取文字。请提供 Word 文件或带文字层的 PDF，或先进行文字识别（OCR）。"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import unicodedata
 import zipfile
+from collections.abc import Collection
 from pathlib import PurePath
 
 from .errors import PlanReadError
@@ -123,11 +124,14 @@ def read_plan_bytes(data: bytes, filename: str) -> str:
     raise PlanReadError(f"不支持的文件类型“{suffix or '无扩展名'}”，支持 {SUPPORTED}。")
 
 
-def parse_plan_bytes(data: bytes, filename: str) -> ParsedPlan:
-    """Read and parse in one call; an Excel ledger (.xlsx) goes to the ledger parser."""
+def parse_plan_bytes(data: bytes, filename: str, *, known_units: Collection[str] | None = None) -> ParsedPlan:
+    """Read and parse in one call; an Excel ledger (.xlsx) goes to the ledger parser.
+
+    `known_units`: the unit directory's names, for splitting names written together.
+    """
     check_size(data)
     if _suffix(filename) in LEDGER_SUFFIXES:
         from .ledger_xlsx import parse_ledger_xlsx
 
-        return parse_ledger_xlsx(data)
-    return parse_plan(read_plan_bytes(data, filename))
+        return parse_ledger_xlsx(data, known_units=known_units)
+    return parse_plan(read_plan_bytes(data, filename), known_units=known_units)

@@ -1,9 +1,11 @@
 """Repairs of the artefacts plans pick up on the way from Word/PDF to text.
 
-Owns `normalize_line` (full-width digits, bracket and colon widths, spaces inside dates such as
-"2022 年 12 月底", stray LaTeX such as "$\\mu\\text{g}/\\text{m}^3$") and `join_paragraphs`
-(a sentence split by a page break or a line wrap is glued back together). Both are pure and
-deterministic: the same words give the same output whichever format they came from.
+Owns `normalize_line` (full-width digits, bracket, colon, quote and full-stop widths next to
+Chinese, spaces inside dates such as "2022 年 12 月底", stray LaTeX such as
+"$\\mu\\text{g}/\\text{m}^3$") and `join_paragraphs` (a sentence split by a page break or a line
+wrap is glued back together; a label alone on its line, a signature's date and a line of status
+words are not). Both are pure and deterministic: the same words give the same output whichever
+format they came from.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .patterns import BARE_ATTACHMENT_RE, CHAPTER_RE, PROBLEM_RE, starts_structure
+from .dates import is_date_line
+from .markers import SECTION_RE, starts_structure
+from .patterns import BARE_ATTACHMENT_RE, CHAPTER_RE, PROBLEM_RE, STATUS_ONLY_RE, is_bare_label
 
 
 @dataclass(slots=True)
@@ -138,6 +142,25 @@ def _brackets(text: str) -> str:
     return text
 
 
+# a half-width full stop after a Chinese character (not a numeral: 一.大气), at the end or before
+# more Chinese: 。
+_CJK_STOP_RE = re.compile(r"(?<=[\u4e00-\u9fff”）])(?<![一二三四五六七八九十百零〇两])\.(?=\s*$|\s*[\u4e00-\u9fff“（])")
+
+
+_DOUBLE_QUOTES_RE = re.compile(r'"([^"\n]{1,80})"')
+
+
+def _quotes(text: str) -> str:
+    """ "六个百分之百" → “六个百分之百” in Chinese text; "abc" between ASCII words stays."""
+
+    def repl(m: re.Match[str]) -> str:
+        if any(is_cjk(c) for c in m.group(1)) or _cjk_near(text, m.start(), m.end()):
+            return f"“{m.group(1)}”"
+        return m.group()
+
+    return _DOUBLE_QUOTES_RE.sub(repl, text)
+
+
 def _punct(text: str) -> str:
     def repl(m: re.Match[str]) -> str:
         ch = m.group()
@@ -145,7 +168,10 @@ def _punct(text: str) -> str:
             return _ASCII_TO_FULL[ch]
         return ch
 
-    return _ASCII_PUNCT_RE.sub(repl, text)
+    if '"' in text:
+        text = _quotes(text)
+    text = _ASCII_PUNCT_RE.sub(repl, text)
+    return _CJK_STOP_RE.sub("。", text) if "." in text else text
 
 
 def _spaces(text: str) -> str:
@@ -160,14 +186,19 @@ def _spaces(text: str) -> str:
     return _SPACE_RE.sub(repl, text)
 
 
+_ASCII_MARKS_RE = re.compile(r'[(),:;?!".]')
+_FULL_STOP_AFTER_DIGIT_RE = re.compile(r"(?<=\d)．")
+
+
 def normalize_line(text: str) -> str:
     """One physical line → its repaired form. Idempotent."""
     text = text.translate(_WIDTH)
-    text = _FORMULA_RE.sub(_latex, text)
+    if "$" in text:
+        text = _FORMULA_RE.sub(_latex, text)
     # 1．强化 → 1.强化; a full stop after a digit is a measure number or a decimal point
-    text = re.sub(r"(?<=\d)．", ".", text)
+    text = _FULL_STOP_AFTER_DIGIT_RE.sub(".", text)
     # a colon turned full-width can make a neighbouring bracket pair CJK-adjacent: repeat to rest
-    for _ in range(4):
+    for _ in range(4 if _ASCII_MARKS_RE.search(text) else 0):
         new = _punct(_brackets(text))
         if new == text:
             break
@@ -211,21 +242,31 @@ def continues(prev: str, nxt: str) -> bool:
     """Is `nxt` the rest of the sentence `prev` left unfinished?"""
     if not prev or not nxt or starts_structure(nxt) or ends_complete(prev):
         return False
-    if BARE_ATTACHMENT_RE.match(prev):
-        return False
+    if BARE_ATTACHMENT_RE.match(prev) or is_bare_label(prev) or SECTION_RE.match(prev):
+        return False  # "责任人" alone on its line: the next line is its value, not its continuation
+    if is_date_line(nxt) or (len(nxt) <= 20 and STATUS_ONLY_RE.match(nxt)):
+        return False  # a date alone on its line signs a notice; 已完成 alone is a status
     if _headingish(prev, 40):
         # "一、指导思想" stands alone; only a heading wrapped onto a second short line is glued
         return _headingish(nxt, 30)
     return True
 
 
+_SIGNER_MAX = 30
+
+
+def _signs(text: str, following: str | None) -> bool:
+    """A short line right above a date line: who signs the notice, never a sentence's tail."""
+    return following is not None and len(text) <= _SIGNER_MAX and is_date_line(following)
+
+
 def join_paragraphs(lines: list[tuple[int, str]]) -> list[Para]:
     """Normalized (line number, text) pairs → paragraphs; blank lines carry no meaning."""
     paras: list[Para] = []
-    for number, text in lines:
-        if not text:
-            continue
-        if paras and continues(paras[-1].text, text):
+    texts = [(number, text) for number, text in lines if text]
+    for k, (number, text) in enumerate(texts):
+        following = texts[k + 1][1] if k + 1 < len(texts) else None
+        if paras and continues(paras[-1].text, text) and not _signs(text, following):
             paras[-1].text = join_text(paras[-1].text, text)
         else:
             paras.append(Para(number, text))
