@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "rectify.documents",
     "rectify.portal",
     "rectify.api",
+    "rectify.demo",
 ]
 
 MIDDLEWARE = [
@@ -84,6 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "rectify.core.context_processors.instance",
                 "rectify.accounts.context_processors.viewer",
                 "rectify.notifications.context_processors.bell",
             ],
@@ -177,8 +180,23 @@ RECTIFY_PROPOSE_REMINDER_DAYS = int(os.environ.get("RECTIFY_PROPOSE_REMINDER_DAY
 RECTIFY_ESCALATE_AFTER_DAYS = int(os.environ.get("RECTIFY_ESCALATE_AFTER_DAYS", 14))
 # Close-out: days an accepted item stays on the public 公示 list before it is closed (销号).
 RECTIFY_PUBLIC_NOTICE_DAYS = int(os.environ.get("RECTIFY_PUBLIC_NOTICE_DAYS", 7))
-# 月通报: how many of the lowest-scoring units are named; 工作简报: the masthead's series title.
+# 月通报 (documents/scoring.py states the rule): the score's weights — points for an on-time
+# reporting rate of 100 %, for completing every task past its time limit and for having no task
+# in red; the fraction of an on-time report a late one earns; points deducted per supervision
+# notice and per task reopened in the month. JSON in the environment overrides single keys.
+RECTIFY_CIRCULAR_WEIGHTS = {
+    "report": 40,
+    "complete": 30,
+    "green": 30,
+    "late": 0.5,
+    "notice": 5,
+    "reopen": 5,
+    **json.loads(os.environ.get("RECTIFY_CIRCULAR_WEIGHTS") or "{}"),
+}
+# Who is named (点名): the N lowest scores among units below full marks, and every unit scoring
+# below the threshold. 工作简报: the masthead's series title.
 RECTIFY_CIRCULAR_LAGGARDS = int(os.environ.get("RECTIFY_CIRCULAR_LAGGARDS", 3))
+RECTIFY_CIRCULAR_LAGGARD_BELOW = float(os.environ.get("RECTIFY_CIRCULAR_LAGGARD_BELOW", 60))
 RECTIFY_BRIEFING_SERIES = os.environ.get("RECTIFY_BRIEFING_SERIES", "")
 # Daily jobs the scheduler runs after the deadline scan: (callable taking today=, label).
 RECTIFY_DAILY_JOBS = [
