@@ -1,13 +1,14 @@
-"""/api/v1/ for close-out: applications (apply with evidence, 会签, resubmit, withdraw), the
-acceptance group's decisions, objections during 公示, reopening, and indicators. Scoped like the
-pages; every write goes through rectify.closeout.services / rectify.indicators.services."""
+"""/api/v1/ for close-out: applications (apply for a share, a measure or a problem with evidence,
+会签, resubmit, withdraw), the acceptance group's decisions, objections during 公示, reopening, and
+indicators. Scoped like the pages (a co-lead asked to agree sees the application); every write
+goes through rectify.closeout.services / rectify.indicators.services."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -21,7 +22,7 @@ from rectify.core.files import uploaded_files
 from rectify.indicators import services as indicator_services
 from rectify.indicators.models import Comparator, Indicator
 from rectify.orgs.models import OrgUnit
-from rectify.plans.models import Measure
+from rectify.plans.models import Assignment, Measure
 from rectify.plans.selectors import problem_get
 
 FILES_BODY = {
@@ -57,8 +58,24 @@ class DecisionSerializer(serializers.ModelSerializer):
         fields = ["kind", "kind_label", "opinion", "at", "evidence_name"]
 
 
+class ShareLineSerializer(serializers.Serializer):
+    """One counted share of a measure the application is about: which lead units are done."""
+
+    assignment = serializers.IntegerField(source="share.pk")
+    measure = serializers.IntegerField(source="share.measure_id")
+    unit = serializers.IntegerField(source="share.unit_id")
+    unit_name = serializers.CharField(source="share.unit.name")
+    role = serializers.CharField(source="share.role")
+    status = serializers.CharField(source="share.status")
+    status_label = serializers.CharField(source="share.get_status_display")
+    closed_on = serializers.DateField(source="share.closed_on", allow_null=True)
+    reopened_count = serializers.IntegerField(source="share.reopened_count")
+    covered = serializers.BooleanField(help_text="本申请所涉分工")
+
+
 class ApplicationSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display", read_only=True)
+    scope = serializers.CharField(source="scope_label", read_only=True, help_text="本单位分工、整条措施或整个问题")
     item = serializers.CharField(source="item_label", read_only=True)
     unit_name = serializers.CharField(source="unit.name", read_only=True)
     evidence = CloseoutEvidenceSerializer(many=True, read_only=True)
@@ -68,17 +85,31 @@ class ApplicationSerializer(serializers.ModelSerializer):
     class Meta:
         model = CloseoutApplication
         fields = [
-            "id", "measure", "problem", "item", "unit", "unit_name", "status", "status_label", "statement", "rounds",
-            "submitted_at", "opinion", "reviewed_at", "published_on", "publish_until", "closed_on", "ongoing",
-            "evidence", "consents", "decisions", "version",
+            "id", "assignment", "measure", "problem", "scope", "item", "unit", "unit_name", "status", "status_label",
+            "statement", "rounds", "submitted_at", "opinion", "reviewed_at", "published_on", "publish_until",
+            "closed_on", "ongoing", "evidence", "consents", "decisions", "version",
         ]  # fmt: skip
         read_only_fields = fields
 
 
+class ApplicationDetailSerializer(ApplicationSerializer):
+    shares = serializers.SerializerMethodField()
+
+    class Meta(ApplicationSerializer.Meta):
+        fields = [*ApplicationSerializer.Meta.fields, "shares"]
+        read_only_fields = fields
+
+    @extend_schema_field(ShareLineSerializer(many=True))
+    def get_shares(self, app: CloseoutApplication) -> list[dict[str, Any]]:
+        lines = [line for b in selectors.share_breakdown(app) for line in b.lines]
+        return list(ShareLineSerializer(lines, many=True).data)
+
+
 class ApplyForm(serializers.Serializer):
+    assignment = serializers.IntegerField(required=False, help_text="本单位分工（责任分工 id）：无需会签")
     measure = serializers.IntegerField(required=False)
     problem = serializers.IntegerField(required=False)
-    unit = serializers.IntegerField()
+    unit = serializers.IntegerField(required=False, help_text="申请措施或问题销号的牵头单位")
     statement = serializers.CharField()
     files = serializers.ListField(child=serializers.FileField(), required=False)
 
@@ -118,7 +149,7 @@ class IndicatorValueSerializer(serializers.Serializer):
 
 def _app_response(request: Request, pk: int, code: int = status.HTTP_200_OK) -> Response:
     app = selectors.application_get(viewer=request.user, pk=pk)
-    return Response(ApplicationSerializer(app).data, status=code)
+    return Response(ApplicationDetailSerializer(app).data, status=code)
 
 
 def _int(value: Any) -> int | None:
@@ -147,9 +178,29 @@ class ApplicationList(ScopedView):
         )
         return self.paged(qs, ApplicationSerializer)
 
-    @extend_schema(request={"multipart/form-data": ApplyForm}, responses={201: ApplicationSerializer})
+    @extend_schema(request={"multipart/form-data": ApplyForm}, responses={201: ApplicationDetailSerializer})
     def post(self, request: Request) -> Response:
         selectors.application_list(viewer=request.user)  # 403 for users without a business role
+        statement = str(request.data.get("statement") or "")
+        files = uploaded_files(request.FILES)
+        unit = None
+        if _int(request.data.get("unit")):
+            unit = OrgUnit.objects.filter(pk=_int(request.data.get("unit")) or 0).first()
+            if unit is None:
+                raise NotFound("单位不存在。")
+        if _int(request.data.get("assignment")):
+            share = (
+                Assignment.objects.select_related("unit", "measure__problem")
+                .filter(pk=_int(request.data.get("assignment")) or 0, measure__isnull=False, unit__isnull=False)
+                .first()
+            )
+            if share is None:
+                raise NotFound()
+            problem_get(viewer=request.user, problem_id=share.problem_id)
+            app = services.closeout_apply(
+                actor=request.user, assignment=share, unit=unit, statement=statement, files=files
+            )
+            return _app_response(request, app.pk, status.HTTP_201_CREATED)
         measure = problem = None
         if _int(request.data.get("measure")):
             measure = (
@@ -161,23 +212,17 @@ class ApplicationList(ScopedView):
         elif _int(request.data.get("problem")):
             problem = problem_get(viewer=request.user, problem_id=_int(request.data.get("problem")) or 0)
         else:
-            raise DomainError("请指定 measure 或 problem。")
-        unit = OrgUnit.objects.filter(pk=_int(request.data.get("unit")) or 0).first()
+            raise DomainError("请指定 assignment（本单位分工）、measure 或 problem。")
         if unit is None:
-            raise NotFound("单位不存在。")
+            raise DomainError("申请措施或问题销号时请指定申请单位 unit。")
         app = services.closeout_apply(
-            actor=request.user,
-            unit=unit,
-            statement=str(request.data.get("statement") or ""),
-            measure=measure,
-            problem=problem,
-            files=uploaded_files(request.FILES),
+            actor=request.user, unit=unit, statement=statement, measure=measure, problem=problem, files=files
         )
         return _app_response(request, app.pk, status.HTTP_201_CREATED)
 
 
 class ApplicationDetail(ScopedView):
-    serializer_class = ApplicationSerializer
+    serializer_class = ApplicationDetailSerializer
 
     def get(self, request: Request, pk: int) -> Response:
         return _app_response(request, pk)
@@ -186,7 +231,7 @@ class ApplicationDetail(ScopedView):
 class ApplicationDecide(ScopedView):
     serializer_class = ApplicationSerializer
 
-    @extend_schema(request=DecideSerializer, responses={200: ApplicationSerializer})
+    @extend_schema(request=DecideSerializer, responses={200: ApplicationDetailSerializer})
     def post(self, request: Request, pk: int) -> Response:
         app = selectors.application_get(viewer=request.user, pk=pk)
         body = DecideSerializer(data=request.data)
@@ -201,7 +246,7 @@ class ApplicationDecide(ScopedView):
 class ApplicationConsent(ScopedView):
     serializer_class = ApplicationSerializer
 
-    @extend_schema(request=UnitSerializer, responses={200: ApplicationSerializer})
+    @extend_schema(request=UnitSerializer, responses={200: ApplicationDetailSerializer})
     def post(self, request: Request, pk: int) -> Response:
         app = selectors.application_get(viewer=request.user, pk=pk)
         body = UnitSerializer(data=request.data)
@@ -220,7 +265,7 @@ class ApplicationText(ScopedView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     action = ""
 
-    @extend_schema(request=FILES_BODY, responses={200: ApplicationSerializer})
+    @extend_schema(request=FILES_BODY, responses={200: ApplicationDetailSerializer})
     def post(self, request: Request, pk: int) -> Response:
         app = selectors.application_get(viewer=request.user, pk=pk)
         text = str(request.data.get("text") or "")

@@ -53,10 +53,7 @@ def application_list(*, viewer: Any, filters: CloseoutFilters | None = None) -> 
         problems = Assignment.objects.filter(unit_id__in=units).values("problem_id")
         consents = Consent.objects.filter(unit_id__in=units).values("application_id")
         qs = qs.filter(
-            Q(unit_id__in=units)
-            | Q(measure_id__in=measures)
-            | Q(problem_id__in=problems)
-            | Q(pk__in=consents)
+            Q(unit_id__in=units) | Q(measure_id__in=measures) | Q(problem_id__in=problems) | Q(pk__in=consents)
         )
     if filters is not None:
         if filters.statuses:

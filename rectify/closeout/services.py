@@ -111,7 +111,9 @@ def _clerks(app: CloseoutApplication) -> list[Any]:
     return list(people.values())
 
 
-def _open_elsewhere(*, problem_id: int, measure: Measure | None, share: Assignment | None) -> CloseoutApplication | None:
+def _open_elsewhere(
+    *, problem_id: int, measure: Measure | None, share: Assignment | None
+) -> CloseoutApplication | None:
     """An open application that covers some of the same shares (the same share, its measure, a
     share of the measure, the problem or one of its measures)."""
     if share is not None:
@@ -154,7 +156,7 @@ def closeout_apply(
             raise DomainError("配合单位的分工不单独申请销号，由牵头单位申请。")
         if assignment.status in shares.FINISHED_SHARE_STATUSES:
             raise DomainError("本单位分工已销号；如问题反弹，请由整改办重新打开。")
-        leads, others = [unit], []
+        others: list[OrgUnit] = []
     else:
         leads = lead_units(measure=measure, problem=problem)
         if unit is None or unit not in leads:
@@ -356,7 +358,7 @@ def closeout_decide(
             _publish([app], actor=actor, accepted=app)
             return app
         # The measure's row serialises the acceptances of its shares: the last one publishes.
-        list(Measure.objects.select_for_update().filter(pk=app.measure_id).values_list("pk", flat=True))
+        list(Measure.objects.select_for_update().filter(pk=app.measure_id or 0).values_list("pk", flat=True))
         if shares.measure_finished(app.measure_id or 0):
             together = [app if a.pk == app.pk else a for a in _accepted_shares(app.measure_id or 0)]
             _publish(together, actor=actor, accepted=app)
@@ -403,12 +405,18 @@ def _accepted_shares(measure_id: int) -> list[CloseoutApplication]:
     )
 
 
-def _publish(apps: Sequence[CloseoutApplication], *, actor: Any, accepted: CloseoutApplication | None) -> None:
+def _publish(
+    apps: Sequence[CloseoutApplication],
+    *,
+    actor: Any,
+    accepted: CloseoutApplication | None,
+    today: dt.date | None = None,
+) -> None:
     """公示 from today for the notice period: a measure or problem application on its acceptance;
     the accepted share applications of a measure together, once all its counted shares are."""
     if not apps:
         return
-    today = clock.today()
+    today = today or clock.today()
     until = today + dt.timedelta(days=settings.RECTIFY_PUBLIC_NOTICE_DAYS)
     for app in apps:
         transition(
@@ -435,7 +443,9 @@ def _publish(apps: Sequence[CloseoutApplication], *, actor: Any, accepted: Close
     if first.is_share:
         assert first.measure is not None
         item = f"（{first.measure.problem.number}）{first.measure.label}（{len(apps)}个单位的分工）"
-    record(actor=actor, action="closeout.published", obj=_problem(first), note=f"{item} 验收通过，公示至{until:%Y-%m-%d}")
+    record(
+        actor=actor, action="closeout.published", obj=_problem(first), note=f"{item} 验收通过，公示至{until:%Y-%m-%d}"
+    )
 
 
 @transaction.atomic
@@ -463,12 +473,12 @@ def closeouts_finish(*, today: dt.date | None = None) -> list[CloseoutApplicatio
     today = today or clock.today()
     waiting = CloseoutApplication.objects.filter(status=CloseoutStatus.ACCEPTED, assignment__isnull=False)
     for measure_id in sorted(set(waiting.values_list("measure_id", flat=True))):
-        with transaction.atomic():
-            if shares.measure_finished(measure_id):
-                try:
-                    _publish(_accepted_shares(measure_id), actor=CLOSER, accepted=None)
-                except ConcurrentChange:
-                    continue
+        try:
+            with transaction.atomic():
+                if shares.measure_finished(measure_id):
+                    _publish(_accepted_shares(measure_id), actor=CLOSER, accepted=None, today=today)
+        except ConcurrentChange:
+            continue  # an objection came in meanwhile: nothing of this measure is published
     done = []
     due = CloseoutApplication.objects.filter(status=CloseoutStatus.PUBLISHED, publish_until__lt=today)
     for app in due.select_related("measure__problem", "problem", "unit").order_by("pk"):

@@ -11,7 +11,7 @@ problem application is applied for), then the measures and the problem roll up f
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import F
@@ -35,7 +35,7 @@ ACCEPTED_SHARE_STATUSES = [ShareStatus.COMPLETED, ShareStatus.CLOSED, ShareStatu
 FINISHED_SHARE_STATUSES = [ShareStatus.CLOSED, ShareStatus.ONGOING]
 
 # What each step moves, from which share statuses.
-_FROM: dict[str, list[str]] = {
+_FROM: dict[str, list[ShareStatus]] = {
     ShareStatus.APPLYING: [*SHARE_OPEN_STATUSES, ShareStatus.COMPLETED],
     ShareStatus.IN_PROGRESS: [ShareStatus.APPLYING],
     ShareStatus.COMPLETED: [*SHARE_OPEN_STATUSES, ShareStatus.APPLYING],
@@ -46,15 +46,15 @@ _FROM: dict[str, list[str]] = {
 
 def measure_ids(app: CloseoutApplication) -> list[int]:
     """Every measure the application is about (a problem application: all its measures)."""
-    if app.measure_id:
+    if app.measure_id is not None:
         return [app.measure_id]
-    return list(Measure.objects.filter(problem_id=app.problem_id).order_by("seq").values_list("pk", flat=True))
+    return list(Measure.objects.filter(problem_id=app.problem_id or 0).order_by("seq").values_list("pk", flat=True))
 
 
 def problem_id(app: CloseoutApplication) -> int:
-    if app.problem_id:
+    if app.problem_id is not None:
         return app.problem_id
-    return int(Measure.objects.filter(pk=app.measure_id).values_list("problem_id", flat=True)[0])
+    return int(Measure.objects.filter(pk=app.measure_id or 0).values_list("problem_id", flat=True)[0])
 
 
 def counted_shares(ids: Iterable[int]) -> dict[int, list[int]]:
@@ -65,7 +65,7 @@ def counted_shares(ids: Iterable[int]) -> dict[int, list[int]]:
         .order_by("pk")
         .values_list("pk", "measure_id", "role")
     ):
-        rows[measure_id].append((role, pk))
+        rows[measure_id].append((role, str(pk)))
     return {m: [int(r[1]) for r in rollup.counted(shares)] for m, shares in rows.items()}
 
 
@@ -116,4 +116,3 @@ def count_reopen(app: CloseoutApplication) -> None:
     now = clock.now()
     Measure.objects.filter(pk__in=measure_ids(app)).update(reopened_count=F("reopened_count") + 1, updated_at=now)
     Problem.objects.filter(pk=problem_id(app)).update(reopened_count=F("reopened_count") + 1, updated_at=now)
-

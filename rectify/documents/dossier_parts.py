@@ -17,7 +17,7 @@ from rectify.audit.models import AuditEvent
 from rectify.audit.selectors import audit_timeline
 from rectify.audit.services import object_key
 from rectify.closeout import selectors as closeout_selectors
-from rectify.closeout.models import CloseoutApplication, Decision
+from rectify.closeout.models import CloseoutApplication, CloseoutStatus, Decision
 from rectify.core import clock
 from rectify.core.formats import format_percent
 from rectify.plans.models import Assignment, Measure, Problem
@@ -399,6 +399,18 @@ def _decision_line(d: Decision) -> str:
     return f"{_stamp(d.at)} {d.get_kind_display()}（{who}）：{d.opinion or '—'}"
 
 
+def _closed_text(app: CloseoutApplication) -> str:
+    """The 销号 date, and for an item that relapsed since, when it was reopened: a reopened item
+    never reads as simply 销号."""
+    if not app.closed_on:
+        return ""
+    text = f"{app.closed_on:%Y-%m-%d}" + ("（已完成、长期坚持）" if app.ongoing else "")
+    if app.status == CloseoutStatus.REOPENED:
+        reopened = [d.at for d in app.decisions.all() if d.kind == Decision.Kind.REOPEN]
+        text += f"，{_local(max(reopened)):%Y-%m-%d}反弹重开" if reopened else "，已反弹重开"
+    return text
+
+
 def _application_items(apps: Sequence[CloseoutApplication]) -> list[DossierItem]:
     items = []
     for app in apps:
@@ -423,7 +435,7 @@ def _application_items(apps: Sequence[CloseoutApplication]) -> list[DossierItem]
         if app.published_on and app.publish_until:
             body += _field("公示期", f"{app.published_on:%Y-%m-%d}至{app.publish_until:%Y-%m-%d}")
         if app.closed_on:
-            body += _field("销号日期", f"{app.closed_on:%Y-%m-%d}" + ("（已完成、长期坚持）" if app.ongoing else ""))
+            body += _field("销号日期", _closed_text(app))
         body += _field("验收与销号记录", "\n".join(_decision_line(d) for d in decisions) or "尚无")
         body += _field("佐证材料", "、".join(e.original_name for e in evidence) or "无")
         doc = _render(f"{app.item_label}销号申请", body, day=day, subject="销号申请")
@@ -457,7 +469,7 @@ def _record_doc(problem: Problem, apps: Sequence[CloseoutApplication], today: dt
             a.unit.name,
             f"{_local(a.submitted_at or a.created_at):%Y-%m-%d}",
             a.get_status_display(),
-            f"{a.closed_on:%Y-%m-%d}" if a.closed_on else "",
+            _closed_text(a),
         ]
         for a in apps
     ]

@@ -144,7 +144,7 @@ def closed_in(period_start: dt.date, period_end: dt.date) -> list[CloseoutApplic
 
 def _ordered(qs: Any) -> list[CloseoutApplication]:
     qs = qs.select_related("unit", "measure__problem__plan", "problem__plan", "problem__acceptance_unit")
-    qs = qs.select_related("measure__problem__acceptance_unit")
+    qs = qs.select_related("measure__problem__acceptance_unit").prefetch_related("decisions")
     apps = list(qs)
     return sorted(apps, key=lambda a: (a.closed_on, _problem(a).plan_id, _problem(a).index, _seq(a), a.pk))
 
@@ -187,6 +187,8 @@ def late_items(period_start: dt.date) -> list[CloseoutApplication]:
 
 
 def _units(app: CloseoutApplication) -> str:
+    if app.assignment_id:  # one unit's own share
+        return app.unit.name
     qs = Assignment.objects.filter(unit__isnull=False).select_related("unit").order_by("role", "id")
     qs = qs.filter(measure=app.measure) if app.measure is not None else qs.filter(problem=app.problem, measure=None)
     lead = list(dict.fromkeys(a.unit.name for a in qs if a.unit and a.role == Assignment.RoleKind.LEAD))
@@ -206,6 +208,9 @@ def _row(n: int, app: CloseoutApplication, *, late: bool) -> list[str]:
         f"{app.published_on:%Y-%m-%d}至{app.publish_until:%Y-%m-%d}" if app.published_on and app.publish_until else ""
     )
     closed = f"{app.closed_on:%Y-%m-%d}" if app.closed_on else ""
+    if app.status == CloseoutStatus.REOPENED:  # closed in the period, reopened since: say so
+        reopened = [d.at for d in app.decisions.all() if d.kind == Decision.Kind.REOPEN]
+        closed += f"（{max(reopened).astimezone(clock.SHANGHAI):%Y-%m-%d}反弹重开）" if reopened else "（已反弹重开）"
     return [
         str(n),
         f"（{problem.number}）",

@@ -1,7 +1,9 @@
 """Close-out: the transition table (every allowed and forbidden move, and the document), the whole
-journey with a frozen clock (apply → return → re-apply → accept → 公示 → objection → 销号 → reopen),
-会签 by several lead units, one open application per item, who may review, indicators, 长期坚持,
-and the race of 8 reviewers on each of 100 applications on PostgreSQL (with and without the guard)."""
+journey of a measure application with a frozen clock (apply → return → re-apply → accept → 公示 →
+objection → 销号 → reopen) and what it does to the measure's lead share, 会签 by several lead
+units, one open application per item, who may review, indicators, 长期坚持, and the race of 8
+reviewers on each of 100 applications on PostgreSQL (with and without the guard). The per-share
+journeys are in test_closeout_shares.py."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from rectify.core.transitions import transition
 from rectify.indicators import services as indicators
 from rectify.notifications.models import Notification
 from rectify.orgs.models import OrgUnit
-from rectify.plans.models import Assignment, ItemStatus, Measure, Problem
+from rectify.plans.models import Assignment, ItemStatus, Measure, Problem, ShareStatus
 from rectify.progress.periods import SHANGHAI
 from tests.domain.test_state_machines import documented
 
@@ -111,9 +113,12 @@ def test_the_whole_journey_with_a_frozen_clock(users: Any, tmp_path: Path) -> No
                 measure=measure,
             )
         app = apply(users, measure)
-        assert app.status == CloseoutStatus.SUBMITTED
+        assert app.status == CloseoutStatus.SUBMITTED and not app.is_share
+        share = Assignment.objects.get(measure=measure, role="lead")  # the measure's one lead share
         measure.refresh_from_db()
-        assert measure.status == ItemStatus.COMPLETED
+        share.refresh_from_db()
+        # The share is 申请销号 and the measure rolls up to 已完成待验收 from it.
+        assert share.status == ShareStatus.APPLYING and measure.status == ItemStatus.COMPLETED
         assert Notification.objects.filter(recipient=users["acceptance"], subject__startswith="【待验收】").exists()
         with pytest.raises(DomainError, match="已有一份在办的销号申请"):
             apply(users, measure)
@@ -121,7 +126,9 @@ def test_the_whole_journey_with_a_frozen_clock(users: Any, tmp_path: Path) -> No
             services.closeout_decide(actor=users["acceptance"], app=app, decision="return", opinion="")
         services.closeout_decide(actor=users["acceptance"], app=app, decision="return", opinion="缺少第三方检测报告")
         measure.refresh_from_db()
+        share.refresh_from_db()
         assert app.status == CloseoutStatus.RETURNED and measure.status == ItemStatus.IN_PROGRESS
+        assert share.status == ShareStatus.IN_PROGRESS
     with at(dt.date(2022, 11, 5)):
         services.closeout_resubmit(actor=clerk_for(app.unit), app=app, statement="已补充检测报告。", files=[photo()])
         assert app.status == CloseoutStatus.SUBMITTED and app.rounds == 2
@@ -143,6 +150,8 @@ def test_the_whole_journey_with_a_frozen_clock(users: Any, tmp_path: Path) -> No
     measure.refresh_from_db()
     assert app.status == CloseoutStatus.CLOSED and app.closed_on == dt.date(2022, 11, 13)
     assert measure.status == ItemStatus.CLOSED and measure.closed_on == dt.date(2022, 11, 13)
+    share.refresh_from_db()
+    assert (share.status, share.closed_on) == (ShareStatus.CLOSED, dt.date(2022, 11, 13))
     out = tmp_path / "ledger.json"
     call_command("export_ledger", str(out))
     exported = json.loads(out.read_text(encoding="utf-8"))
@@ -158,6 +167,9 @@ def test_the_whole_journey_with_a_frozen_clock(users: Any, tmp_path: Path) -> No
     app.refresh_from_db()
     assert app.status == CloseoutStatus.REOPENED and measure.status == ItemStatus.IN_PROGRESS
     assert measure.closed_on is None and measure.reopened_count == 1
+    share.refresh_from_db()
+    assert (share.status, share.closed_on, share.reopened_count) == (ShareStatus.RELAPSED, None, 1)
+    assert Problem.objects.get(pk=measure.problem_id).reopened_count == 1
     actions = list(AuditEvent.objects.filter(object_type="closeout.closeoutapplication", object_id=str(app.pk))
                    .order_by("at", "id").values_list("action", flat=True))  # fmt: skip
     assert "closeout.closed" in actions and actions[-1] == "closeout.reopened"
@@ -331,7 +343,10 @@ def test_assignments_are_untouched_by_closing(users: Any) -> None:
 
 
 def test_a_reopened_item_counts_against_its_unit_in_the_month_s_ranking(users: Any) -> None:
-    from rectify.documents.figures import REOPEN_POINTS, month_figures
+    from dataclasses import replace
+
+    from rectify.documents.figures import month_figures, weights
+    from rectify.documents.scoring import parts, score_of
 
     measure = single_lead_measure()
     with at(dt.date(2022, 11, 1)):
@@ -343,7 +358,10 @@ def test_a_reopened_item_counts_against_its_unit_in_the_month_s_ranking(users: A
     with at(dt.date(2022, 12, 5)):
         services.closeout_reopen(actor=users["city_office"], app=app, reason="反弹")
     after = next(f for f in month_figures(2022, 12, today=dt.date(2022, 12, 31)).units if f.unit_id == app.unit_id)
+    # The unit's one share of the measure was reopened in December: it counts once, for that unit.
     assert (before.reopened, after.reopened) == (0, 1)
-    overdue_change = after.overdue - before.overdue  # the reopened measure may count as overdue again
-    rate_loss = 100 * overdue_change / after.assigned
-    assert after.score == pytest.approx(max(0.0, round(before.score - rate_loss - REOPEN_POINTS, 1)), abs=0.11)
+    w = weights()
+    without = score_of(replace(after, reopened=0), w)  # the same month had the share not relapsed
+    report_part = w.report * parts(after, w)[0]  # the deductions never take the report part away
+    expected = without if after.idle else max(report_part, without - w.reopen)
+    assert w.reopen > 0 and after.score == pytest.approx(expected, abs=0.11)

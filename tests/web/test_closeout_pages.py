@@ -1,6 +1,8 @@
 """Close-out pages and API: the permission matrix, the journey through the forms (apply with a
 photo → return → re-apply → accept → 公示 on the public page → 销号 → reopen), the public page
-without a login, 会签, and the API."""
+without a login, 会签, and the API; a unit's own share applied for from the list, its page and the
+API; the co-leads of a problem seeing and agreeing from their own accounts; and every link of
+every close-out notification opening for the person it was sent to."""
 
 from __future__ import annotations
 
@@ -18,7 +20,9 @@ from django.urls import reverse
 
 from rectify.closeout import services
 from rectify.closeout.models import CloseoutApplication, CloseoutStatus
-from rectify.plans.models import ItemStatus, Measure
+from rectify.notifications.models import Notification
+from rectify.orgs.models import OrgUnit
+from rectify.plans.models import Assignment, ItemStatus, Measure, Problem, ShareStatus
 from tests.domain.test_closeout import clerk_for, photo, single_lead_measure
 from tests.web.test_weekly_loop import BUSINESS, MISSING, NO_BUSINESS, api, png
 
@@ -259,3 +263,153 @@ def test_a_whole_problem_is_applied_for_from_its_page(users: Any) -> None:
     assert app.status == (CloseoutStatus.SUBMITTED if len(leads) == 1 else CloseoutStatus.CONSENTING)
     measures = set(problem.measures.values_list("status", flat=True))
     assert measures == ({ItemStatus.COMPLETED} if len(leads) == 1 else {ItemStatus.IN_PROGRESS})
+
+
+# --- per share, co-leads, and the links in the notifications ------------------------------------
+
+
+def _measure_13() -> Measure:
+    """（十三）'s first measure: two lead units, 市生态环境局 (dept_clerk) and 市工信局."""
+    measure = Measure.objects.filter(problem__number="十三").order_by("seq").first()
+    assert measure is not None
+    return measure
+
+
+def _share(measure: Measure, unit: str) -> Assignment:
+    return Assignment.objects.select_related("unit").get(measure=measure, unit__name=unit)
+
+
+def test_a_clerk_applies_for_its_own_share_and_sees_where_the_other_units_stand(users: Any, client_for: Any) -> None:
+    measure = _measure_13()
+    env = _share(measure, "市生态环境局")
+    clerk = client_for("dept_clerk")
+    listing = clerk.get(reverse("closeout:applications")).content.decode()
+    assert 'id="ap-share"' in listing and f'<option value="{env.pk}">' in listing
+    whole = clerk.get(reverse("closeout:apply") + f"?measure={measure.pk}").content.decode()
+    assert 'id="ap-scope-share"' in whole and 'id="ap-scope-item"' in whole and "须其余 1 个牵头单位会签" in whole
+    page = clerk.get(reverse("closeout:apply") + f"?assignment={env.pk}")
+    assert page.status_code == 200 and "市生态环境局承担的分工" in page.content.decode()
+    other = client_for("county_clerk").get(reverse("closeout:apply") + f"?assignment={env.pk}")
+    assert other.status_code in {403, 404}
+    with at("2022-11-01"):
+        done = clerk.post(
+            reverse("closeout:apply"), {"assignment": env.pk, "statement": "本单位分工已完成", "files": [upload()]}
+        )
+    app = CloseoutApplication.objects.get(assignment=env)
+    assert done.url == reverse("closeout:application", args=[app.pk]) and app.status == CloseoutStatus.SUBMITTED
+    env.refresh_from_db()
+    assert env.status == ShareStatus.APPLYING
+    detail = clerk.get(reverse("closeout:application", args=[app.pk])).content.decode()
+    assert "本单位分工" in detail and "已完成 0/2" in detail
+    assert f'data-share="{env.pk}" data-share-status="applying"' in detail
+    with at("2022-11-02"):
+        client_for("acceptance").post(
+            reverse("closeout:action", args=[app.pk, "accept"]), {"text": "", "seen": "submitted"}
+        )
+    app.refresh_from_db()
+    assert app.status == CloseoutStatus.ACCEPTED  # waiting for 市工信局's share
+    detail = clerk.get(reverse("closeout:application", args=[app.pk])).content.decode()
+    assert "已完成 1/2" in detail and "验收通过" in detail
+    listing = clerk.get(reverse("closeout:applications")).content.decode()
+    assert f'<option value="{env.pk}">' not in listing  # nothing more to apply for on this share
+
+
+def test_co_leads_see_and_agree_through_the_page_and_the_api(users: Any, client_for: Any) -> None:
+    problem = Problem.objects.get(number="十四")
+    party, industry = OrgUnit.objects.get(name="朔城区党委"), OrgUnit.objects.get(name="市工信局")
+    party_clerk, industry_clerk = clerk_for(party), clerk_for(industry)
+    applicant = client_for("county_clerk")
+    with at("2022-11-01"):
+        applicant.post(
+            reverse("closeout:apply"),
+            {"problem": problem.pk, "unit": OrgUnit.objects.get(name="朔城区政府").pk, "statement": "全部完成",
+             "files": [upload()]},
+        )  # fmt: skip
+        app = CloseoutApplication.objects.get(problem=problem)
+        assert app.status == CloseoutStatus.CONSENTING
+        page = logged_in(party_clerk)
+        assert app.item_label in page.get(reverse("closeout:applications")).content.decode()
+        detail = page.get(reverse("closeout:application", args=[app.pk]))
+        assert detail.status_code == 200 and "以朔城区党委名义会签同意" in detail.content.decode()
+        page.post(reverse("closeout:action", args=[app.pk, "consent"]), {"unit": party.pk})
+        from rectify.accounts.services import token_issue
+
+        _, raw = token_issue(actor=industry_clerk, name="测试")
+        api_client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        listed = api_client.get("/api/v1/closeouts/").json()
+        assert app.pk in [a["id"] for a in listed["results"]]
+        got = api_client.get(f"/api/v1/closeouts/{app.pk}/")
+        assert got.status_code == 200 and got.json()["scope"] == "整个问题"
+        agreed = api_client.post(
+            f"/api/v1/closeouts/{app.pk}/consent/", {"unit": industry.pk}, content_type="application/json"
+        )
+    assert agreed.status_code == 200, agreed.json()
+    body = agreed.json()
+    assert body["status"] == "submitted" and all(c["agreed_at"] for c in body["consents"])
+    assert len(body["shares"]) == 6 and {s["status"] for s in body["shares"]} == {"applying"}
+
+
+def test_the_api_applies_for_a_share(users: Any) -> None:
+    env = _share(_measure_13(), "市生态环境局")
+    clerk = api(users, "dept_clerk")
+    with at("2022-11-01"):
+        created = clerk.post(
+            "/api/v1/closeouts/", {"assignment": env.pk, "statement": "本单位分工已完成", "files": [upload()]}
+        )
+        assert created.status_code == 201, created.json()
+        body = created.json()
+        assert (body["assignment"], body["scope"], body["status"]) == (env.pk, "本单位分工", "submitted")
+        assert [s["unit_name"] for s in body["shares"] if s["covered"]] == ["市生态环境局"]
+        other = api(users, "county_clerk").post(
+            "/api/v1/closeouts/", {"assignment": env.pk, "statement": "x", "files": [upload()]}
+        )
+        assert other.status_code in {403, 404}
+
+
+def _closeout_history(users: Any) -> None:
+    """Every kind of close-out notification: 会签 requests, 待验收, 现场核查, 退回, 验收通过 (at once
+    and waiting for the measure), 公示 of a waiting share, 公示异议, 已销号, 反弹重开."""
+    problem = Problem.objects.get(number="十四")
+    gov, party, industry = (OrgUnit.objects.get(name=n) for n in ["朔城区政府", "朔城区党委", "市工信局"])
+    clerks = {u.pk: clerk_for(u) for u in (party, industry)}
+    acceptance, office = users["acceptance"], users["city_office"]
+    with at("2022-11-01"):
+        app = services.closeout_apply(
+            actor=users["county_clerk"], unit=gov, problem=problem, statement="全部完成", files=[photo()]
+        )
+        for unit in (party, industry):
+            services.closeout_consent(actor=clerks[unit.pk], app=app, unit=unit)
+        services.closeout_decide(actor=acceptance, app=app, decision="site_check", opinion="需现场核查")
+        services.closeout_decide(actor=acceptance, app=app, decision="return", opinion="缺监测报告", seen="site_check")
+        services.closeout_resubmit(actor=users["county_clerk"], app=app, statement="已补充", files=[photo()])
+        for unit in (party, industry):
+            services.closeout_consent(actor=clerks[unit.pk], app=app, unit=unit)
+        services.closeout_decide(actor=acceptance, app=app, decision="accept", opinion="")
+        services.closeout_object(actor=office, app=app, opinion="群众来电")
+        services.closeout_decide(actor=acceptance, app=app, decision="accept", opinion="复核到位")
+        measure = _measure_13()
+        env, ind = _share(measure, "市生态环境局"), _share(measure, "市工信局")
+        first = services.closeout_apply(actor=users["dept_clerk"], assignment=env, statement="完成", files=[photo()])
+        second = services.closeout_apply(actor=clerks[industry.pk], assignment=ind, statement="完成", files=[photo()])
+        services.closeout_decide(actor=acceptance, app=first, decision="accept", opinion="")
+        services.closeout_decide(actor=acceptance, app=second, decision="accept", opinion="")
+    services.closeouts_finish(today=dt.date(2022, 11, 20))
+    with at("2022-12-01"):
+        services.closeout_reopen(actor=office, app=app, reason="反弹")
+        services.closeout_reopen(actor=office, app=CloseoutApplication.objects.get(pk=first.pk), reason="反弹")
+
+
+def test_every_link_in_every_closeout_notification_opens_for_its_recipient(users: Any) -> None:
+    _closeout_history(users)
+    sent = list(Notification.objects.filter(dedupe_key__startswith="closeout:").select_related("recipient"))
+    kinds = {n.subject.split("】")[0] + "】" for n in sent}
+    assert kinds == {
+        "【销号会签】", "【待验收】", "【需现场核查】", "【销号申请被退回】", "【验收通过】", "【公示】",
+        "【公示异议】", "【已销号】", "【反弹重开】",
+    }  # fmt: skip
+    recipients = {n.recipient.username for n in sent}
+    assert {"acceptance", "county_clerk", "dept_clerk"} <= recipients and len(recipients) >= 5
+    for n in sent:
+        client = logged_in(n.recipient)
+        response = client.get(n.url)
+        assert response.status_code == 200, (n.recipient.username, n.subject, n.url, response.status_code)
