@@ -21,7 +21,7 @@ from rectify.orgs.models import OrgUnit
 from rectify.orgs.scope import viewer_scope
 from rectify.plans.models import FlagKind, Measure, Problem
 from rectify.plans.selectors import problem_get
-from rectify.supervision import extensions, flags, notices, selectors, visits
+from rectify.supervision import extensions, flags, notices, proposals, selectors, visits
 from rectify.supervision.models import (
     Attachment,
     ExtensionRequest,
@@ -125,11 +125,11 @@ class ProposalSerializer(serializers.Serializer):
 
     shares = serializers.SerializerMethodField(help_text="主送单位自身承担部分（不是措施的汇总）")
 
-    def get_measures(self, obj: notices.Proposal) -> list[int]:
+    def get_measures(self, obj: proposals.Proposal) -> list[int]:
         return [m.pk for m in obj.measures]
 
     @extend_schema_field(ProposalShareSerializer(many=True))
-    def get_shares(self, obj: notices.Proposal) -> Any:
+    def get_shares(self, obj: proposals.Proposal) -> Any:
         return ProposalShareSerializer(obj.shares, many=True).data
 
 
@@ -377,7 +377,7 @@ class ProposalList(ScopedView):
     @extend_schema(responses={200: ProposalSerializer(many=True)}, operation_id="notice_proposals_list")
     def get(self, request: Request) -> Response:
         _business(request)
-        return Response(ProposalSerializer(notices.proposals(viewer=request.user), many=True).data)
+        return Response(ProposalSerializer(proposals.proposals(viewer=request.user), many=True).data)
 
 
 # --- extensions -------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from rectify.orgs.scope import viewer_scope
 from rectify.plans.models import Assignment, Measure, Problem, ShareStatus
 from rectify.plans.selectors import problem_get
 
-from . import extensions, flags, notices, policies, selectors, visits
+from . import extensions, flags, notices, policies, proposals, selectors, visits
 from .models import (
     Attachment,
     ExtensionStatus,
@@ -127,7 +127,7 @@ def notice_list(request: HttpRequest) -> HttpResponse:
         "kinds": NoticeKind.choices,
         "statuses": NoticeStatus.choices,
         "units": _units_in_scope(request.user).values_list("pk", "name"),
-        "proposals": notices.proposals(viewer=request.user) if is_office else [],
+        "proposals": proposals.proposals(viewer=request.user) if is_office else [],
         "is_office": is_office,
     }
     return render(request, "supervision/notices.html", context)
@@ -148,7 +148,7 @@ def proposal_confirm(request: HttpRequest) -> HttpResponse:
     if request.POST.get("notice"):
         source = selectors.notice_get(viewer=request.user, pk=post_int(request, "notice"))
     with errors_as_messages(request):
-        draft = notices.proposal_confirm(
+        draft = proposals.proposal_confirm(
             actor=request.user,
             kind=kind,
             unit=unit,

@@ -86,6 +86,12 @@ def test_a_reminder_is_issued_downloaded_replied_to_and_escalated(page: Any, cle
     assert re.fullmatch(r"朔整改办函〔\d{4}〕\d+号", number), number
     assert page.inner_text("[data-testid=notice-status]") == "已印发待回复"
     shoot(page, "21-notice-issued")
+    # The letter and its task list speak of 朔城区政府's own share (issue 11), never of the measure's
+    # average over every unit.
+    shares = page.inner_text("[data-testid=notice-shares]")
+    assert "本单位进度：" in shares and "红色" in shares, shares
+    preview = page.inner_text(".official-preview")
+    assert "你单位至今未报送进展" in preview or "你单位目前报送进度" in preview, preview
     reminder_url = page.url
 
     # The official document, as .docx and .pdf.

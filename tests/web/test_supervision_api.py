@@ -10,7 +10,7 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from rectify.orgs.models import OrgUnit
-from rectify.plans.models import Measure, Problem
+from rectify.plans.models import Assignment, Measure, Problem
 from rectify.supervision.models import SupervisionNotice
 from rectify.supervision.services import deadlines_scan
 from tests.web.test_weekly_loop import BUSINESS, NO_BUSINESS, api, png
@@ -36,7 +36,12 @@ def shuocheng() -> OrgUnit:
 
 
 def red_ids() -> list[int]:
-    return list(Measure.objects.filter(assignments__unit=shuocheng(), warning_level="red").values_list("pk", flat=True))
+    """Measures on which 朔城区政府's own share is red."""
+    return list(
+        Measure.objects.filter(assignments__unit=shuocheng(), assignments__warning_level="red")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 @pytest.mark.parametrize("path", ["/api/v1/notices/", "/api/v1/extensions/", "/api/v1/visits/", "/api/v1/flags/"])
@@ -99,8 +104,59 @@ def test_proposals_through_the_api(users: Any, frozen: Any) -> None:
     with time_machine.travel(dt.datetime(2022, 10, 16, 2, tzinfo=dt.UTC), tick=False):
         deadlines_scan(send_mail=False)
         proposals = api(users, "city_office").get("/api/v1/notices/proposals/").json()
-        assert any(p["unit_name"] == "朔城区政府" and p["kind"] == "reminder" for p in proposals)
         assert api(users, "county_clerk").get("/api/v1/notices/proposals/").json() == []
+    mine = next(p for p in proposals if p["unit_name"] == "朔城区政府" and p["kind"] == "reminder")
+    # Each proposal carries the unit's own shares, read back here from the database.
+    assert [s["measure"] for s in mine["shares"]] == mine["measures"]
+    for s in mine["shares"]:
+        own = Assignment.objects.get(pk=s["id"])
+        assert own.unit_id == shuocheng().pk and own.measure_id == s["measure"] and own.warning_level == "red"
+        assert (s["progress"], s["warning_level"], s["due_on"]) == (
+            own.progress,
+            "red",
+            own.due_on.isoformat() if own.due_on else None,
+        )
+
+
+def test_an_extension_through_the_api_moves_one_share_and_says_so(users: Any) -> None:
+    measure = Measure.objects.get(problem__number="二十", number="47")
+    unit, dept = shuocheng(), OrgUnit.objects.get(name="市生态环境局")
+    with time_machine.travel(dt.datetime(2022, 12, 1, 2, tzinfo=dt.UTC), tick=False):
+        mine = api(users, "county_clerk").post(
+            "/api/v1/extensions/",
+            {"measure": measure.pk, "unit": unit.pk, "reason": "冬季停工", "requested_due": "2023-06-30"},
+            content_type="application/json",
+        )
+        theirs = api(users, "dept_clerk").post(
+            "/api/v1/extensions/",
+            {"measure": measure.pk, "unit": dept.pk, "reason": "设备采购", "requested_due": "2023-02-28"},
+            content_type="application/json",
+        )
+        assert mine.status_code == theirs.status_code == 201  # one pending request per share, not per measure
+        county = api(users, "county_office")
+        assert county.post(
+            f"/api/v1/extensions/{theirs.json()['id']}/decide/", {"approve": True}, content_type="application/json"
+        ).status_code in {403, 404}
+        approved = county.post(
+            f"/api/v1/extensions/{mine.json()['id']}/decide/",
+            {"approve": True, "approved_due": "2023-03-31"},
+            content_type="application/json",
+        ).json()
+    assert (approved["old_due"], approved["approved_due"], approved["unit_due_on"]) == (
+        "2022-12-31",
+        "2023-03-31",
+        "2023-03-31",
+    )
+    assert approved["unit_due_extended"] and approved["measure_due_on"] == "2022-12-31"
+    own = Assignment.objects.get(measure=measure, unit=unit)
+    assert own.due_on == dt.date(2023, 3, 31) and own.due_extended
+    others = Assignment.objects.filter(measure=measure).exclude(pk=own.pk)
+    assert set(others.values_list("due_on", "due_extended")) == {(dt.date(2022, 12, 31), False)}
+    assert Measure.objects.get(pk=measure.pk).due_on == dt.date(2022, 12, 31)
+    listed = api(users, "dept_clerk").get("/api/v1/extensions/").json()["results"]
+    assert [(e["unit_name"], e["status"], e["unit_due_on"]) for e in listed] == [
+        ("市生态环境局", "pending", "2022-12-31")
+    ]
 
 
 def test_extensions_visits_and_flags(users: Any) -> None:
@@ -116,6 +172,7 @@ def test_extensions_visits_and_flags(users: Any) -> None:
             content_type="application/json",
         )
         assert decided.json()["status"] == "refused"
+        assert decided.json()["unit_due_on"] == "2022-12-31" and not decided.json()["unit_due_extended"]
         region = OrgUnit.objects.get(name="平鲁区")
         task = {"unit": OrgUnit.objects.get(name="平鲁区政府").pk, "text": "补植", "due_on": "2022-12-31"}
         visit = api(users, "city_office").post(

@@ -9,16 +9,20 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from rectify.orgs.models import OrgUnit
-from rectify.plans.models import Measure, Problem
+from rectify.orgs.models import Membership, OrgUnit, Role
+from rectify.plans.models import Assignment, Measure, Problem
+from rectify.progress import periods
+from rectify.progress import services as progress
 from rectify.supervision import notices
 from rectify.supervision.models import NoticeKind, NoticeStatus, SupervisionNotice
 from rectify.supervision.services import deadlines_scan
+from tests.web.test_documents import docx_text
 from tests.web.test_weekly_loop import BUSINESS, MISSING, NO_BUSINESS, SEES_SHUOCHENG, png
 
 pytestmark = pytest.mark.django_db
@@ -41,9 +45,16 @@ def shuocheng() -> OrgUnit:
     return OrgUnit.objects.get(name="朔城区政府")
 
 
+def own_reds(unit: OrgUnit) -> list[Measure]:
+    """Measures on which the unit's own share is red."""
+    return list(
+        Measure.objects.filter(assignments__unit=unit, assignments__warning_level="red").order_by("pk").distinct()
+    )
+
+
 def issued(users: Any, kind: str = NoticeKind.REMINDER) -> SupervisionNotice:
     unit = shuocheng()
-    measures = list(Measure.objects.filter(assignments__unit=unit, warning_level="red"))
+    measures = own_reds(unit)
     d = notices.notice_draft(
         actor=users["city_office"], data=notices.NoticeInput(kind=kind, unit=unit, measures=measures)
     )
@@ -106,7 +117,7 @@ def test_only_the_unit_replies_and_only_the_office_closes(client_for: Any, users
 def test_the_ladder_journey_through_the_forms(client_for: Any, users: Any, frozen: Any) -> None:
     office, clerk = client_for("city_office"), client_for("county_clerk")
     unit = shuocheng()
-    reds = list(Measure.objects.filter(assignments__unit=unit, warning_level="red").order_by("pk"))
+    reds = own_reds(unit)
     form = office.get(reverse("supervision:notice_new") + f"?kind=reminder&unit={unit.pk}").content.decode()
     assert f'value="{reds[0].pk}"' in form and "红色预警" in form
     created = office.post(
@@ -185,16 +196,12 @@ def test_a_concurrent_edit_of_a_draft_is_refused_and_keeps_the_text(client_for: 
 
 def test_extension_request_and_approval_pages(client_for: Any, users: Any) -> None:
     unit = shuocheng()
-    measure = Measure.objects.filter(assignments__unit=unit, due_on=dt.date(2022, 12, 31), deadline_kind="date").first()
+    measure = Measure.objects.get(problem__number="二十", number="47")  # 15 lead units, due 2022年12月底
     with time_machine.travel(dt.datetime(2022, 12, 1, 2, tzinfo=dt.UTC), tick=False):
         problem_page = client_for("county_clerk").get(reverse("plans:problem", args=[measure.problem_id])).content
         assert "申请延期".encode() in problem_page
-        assert client_for("dept_clerk").get(
-            reverse("supervision:extension_new") + f"?measure={measure.pk}"
-        ).status_code in {
-            403,
-            404,
-        }
+        form = client_for("county_clerk").get(reverse("supervision:extension_new") + f"?measure={measure.pk}")
+        assert "朔城区政府现整改时限：2022年12月底" in form.content.decode()
         url = reverse("supervision:extension_new")
         bad = client_for("county_clerk").post(url, {"measure": measure.pk, "unit": unit.pk, "reason": "冬季停工"})
         assert "请填写申请延至的日期" in bad.content.decode() and "冬季停工" in bad.content.decode()
@@ -208,8 +215,72 @@ def test_extension_request_and_approval_pages(client_for: Any, users: Any) -> No
             reverse("supervision:extension_decide", args=[ext.pk]),
             {"decision": "approve", "approved_due": "2023-03-31", "note": "同意"},
         )
+        listing = client_for("county_clerk").get(reverse("supervision:extensions")).content.decode()
+    # The share's old and new date on the list; the measure's own date unchanged beside it.
+    assert "2022-12-31" in listing and "延至 2023-03-31" in listing and "现时限 2023-03-31（已延期）" in listing
+    assert "措施时限 2022-12-31" in listing
+    dues = dict(Assignment.objects.filter(measure=measure).values_list("unit__name", "due_on"))
+    assert dues.pop("朔城区政府") == dt.date(2023, 3, 31)
+    assert set(dues.values()) == {dt.date(2022, 12, 31)} and len(dues) == 14
     measure.refresh_from_db()
-    assert measure.due_on == dt.date(2023, 3, 31)
+    assert measure.due_on == dt.date(2022, 12, 31)
+
+
+def test_the_county_office_is_not_offered_and_cannot_decide_a_city_departments_extension(
+    client_for: Any, users: Any
+) -> None:
+    measure = Measure.objects.get(problem__number="二十", number="47")
+    dept = OrgUnit.objects.get(name="市生态环境局")
+    with time_machine.travel(dt.datetime(2022, 12, 1, 2, tzinfo=dt.UTC), tick=False):
+        client_for("dept_clerk").post(
+            reverse("supervision:extension_new"),
+            {"measure": measure.pk, "unit": dept.pk, "reason": "设备采购", "requested_due": "2023-02-28"},
+        )
+        ext = measure.extensions.get(unit=dept)
+        county = client_for("county_office")
+        assert (
+            f"/supervision/extensions/{ext.pk}/decide/"
+            not in county.get(reverse("supervision:extensions")).content.decode()
+        )
+        refused = county.post(
+            reverse("supervision:extension_decide", args=[ext.pk]), {"decision": "approve", "note": "同意"}
+        )
+        assert refused.status_code in {403, 404}
+    ext.refresh_from_db()
+    assert ext.status == "pending"
+    assert Assignment.objects.get(measure=measure, unit=dept).due_on == dt.date(2022, 12, 31)
+
+
+def test_a_notice_page_and_its_document_show_the_units_own_share(client_for: Any, users: Any) -> None:
+    """市水利局 reported 30 % on （七）措施21, shared by 16 units: the letter, the page and the
+    .docx say 30 %, never the measure's average."""
+    measure = Measure.objects.get(problem__number="七", number="21")
+    water = OrgUnit.objects.get(name="市水利局")
+    clerk = User.objects.create(username="water-clerk")
+    Membership.objects.create(user=clerk, unit=water, role=Role.CLERK)
+    a = Assignment.objects.get(measure=measure, unit=water)
+    with time_machine.travel(dt.datetime(2022, 10, 5, 2, tzinfo=dt.UTC), tick=False):
+        period = periods.week_of(dt.date(2022, 10, 5), progress.calendar_rule())
+        data = progress.ReportInput(progress_text="已完成排查", next_plan="下周整改", percent=30)
+        progress.report_save(actor=clerk, assignment=a, period=period, data=data, submit=True)
+    with time_machine.travel(FROZEN, tick=False):
+        deadlines_scan(send_mail=False)
+        office = client_for("city_office")
+        form = office.get(reverse("supervision:notice_new") + f"?kind=reminder&unit={water.pk}").content.decode()
+        assert "本单位时限：2022年12月底；进度：30%" in form
+        office.post(reverse("supervision:notice_new"), {"kind": "reminder", "unit": water.pk, "measure": [measure.pk]})
+        notice = SupervisionNotice.objects.get(unit=water)
+        page = office.get(reverse("supervision:notice", args=[notice.pk])).content.decode()
+        docx = office.get(reverse("documents:notice_docx", args=[notice.pk]))
+    own = Assignment.objects.get(pk=a.pk)
+    measure.refresh_from_db()
+    assert own.progress == 30 and measure.progress is not None and measure.progress < 10
+    average = f"{measure.progress:g}%"
+    assert f"你单位目前报送进度{own.progress}%" in notice.body and average not in notice.body
+    assert "本单位进度：30%" in page and "整改时限：2022年12月底" in page and average not in page
+    text = docx_text(docx.content)
+    assert "本单位进度" in text and "30%" in text and average not in text
+    assert text.count("2022年12月底") == 2 and "2022年12月31日" not in text  # once in the body, once in the table
 
 
 def test_an_on_site_record_through_the_form(client_for: Any, users: Any) -> None:
