@@ -26,32 +26,55 @@ from .views import CONTENT_TYPES, attachment, render_briefing, render_official
 
 
 class UnitFiguresSerializer(serializers.Serializer):
+    """One responsible unit's month — or a county's as a whole (`units` > 1) — counted from its own
+    tasks (责任单位任务: one unit's share of one measure)."""
+
     unit_id = serializers.IntegerField()
     unit = serializers.CharField()
     rank = serializers.IntegerField()
     score = serializers.FloatField()
-    assigned = serializers.IntegerField(help_text="承担措施数")
-    completed = serializers.IntegerField(help_text="已完成")
-    on_time = serializers.IntegerField(help_text="按期完成")
-    overdue = serializers.IntegerField(help_text="逾期未完成")
-    red = serializers.IntegerField(help_text="截止日仍为红色预警的措施数")
-    missed_periods = serializers.IntegerField(help_text="当月未按时报送的期次")
-    missed_items = serializers.IntegerField(help_text="未按时报送涉及的措施数")
+    units = serializers.IntegerField(help_text="计入的责任单位数（县（市、区）整体为其辖区内单位数）")
+    shares = serializers.IntegerField(help_text="承担的责任单位任务数")
+    completed = serializers.IntegerField(help_text="截止日已完成的任务数")
+    on_time = serializers.IntegerField(help_text="按期完成的任务数")
+    due = serializers.IntegerField(help_text="整改时限在截止日之前的任务数")
+    due_done = serializers.IntegerField(help_text="其中已完成的任务数")
+    overdue = serializers.IntegerField(help_text="逾期未完成的任务数")
+    red = serializers.IntegerField(help_text="截止日处于红色预警的任务数（含逾期未完成）")
+    reports_owed = serializers.IntegerField(allow_null=True, help_text="当月截止的应报送份数")
+    reports_on_time = serializers.IntegerField(help_text="按期报送份数")
+    reports_late = serializers.IntegerField(help_text="逾期补报份数")
+    reports_missing = serializers.IntegerField(help_text="截止日仍未报送份数")
+    missed_periods = serializers.IntegerField(help_text="未按时报送的期次")
     notices = serializers.DictField(child=serializers.IntegerField(), help_text="当月收到的督办文书，按类型")
+    reopened = serializers.IntegerField(help_text="当月反弹重开的任务数")
+    idle = serializers.BooleanField(help_text="应报送而一份未报、且没有已完成任务（只计报送得分）")
     named = serializers.BooleanField(help_text="在“存在的问题”中被点名")
 
 
 class TotalsSerializer(serializers.Serializer):
     units = serializers.IntegerField()
-    measures = serializers.IntegerField()
+    shares = serializers.IntegerField(help_text="责任单位任务数（各单位之和）")
+    measures = serializers.IntegerField(help_text="涉及的整改措施数（不重复计）")
     completed = serializers.IntegerField()
     on_time = serializers.IntegerField()
+    due = serializers.IntegerField()
+    due_done = serializers.IntegerField()
     overdue = serializers.IntegerField()
+    overdue_units = serializers.IntegerField()
     red = serializers.IntegerField()
+    red_units = serializers.IntegerField()
+    reports_owed = serializers.IntegerField()
+    reports_on_time = serializers.IntegerField()
+    reports_late = serializers.IntegerField()
+    reports_missing = serializers.IntegerField()
+    owing_units = serializers.IntegerField()
     missed_units = serializers.IntegerField()
     missed_periods = serializers.IntegerField()
-    missed_items = serializers.IntegerField()
     notices = serializers.DictField(child=serializers.IntegerField())
+    notice_units = serializers.IntegerField()
+    reopened = serializers.IntegerField()
+    reopened_units = serializers.IntegerField()
 
 
 class CircularSerializer(serializers.ModelSerializer):
@@ -79,20 +102,35 @@ class CircularSerializer(serializers.ModelSerializer):
 
 class CircularDetailSerializer(CircularSerializer):
     units = serializers.SerializerMethodField()
+    counties = serializers.SerializerMethodField()
     totals = serializers.SerializerMethodField()
     paragraphs = serializers.SerializerMethodField()
     scoring_rule = serializers.SerializerMethodField()
 
     class Meta(CircularSerializer.Meta):
-        fields = [*CircularSerializer.Meta.fields, "intro", "closing", "units", "totals", "paragraphs", "scoring_rule"]
+        fields = [
+            *CircularSerializer.Meta.fields,
+            "intro",
+            "closing",
+            "units",
+            "counties",
+            "totals",
+            "paragraphs",
+            "scoring_rule",
+        ]
+
+    @staticmethod
+    def _rows(rows: list[Any], named: set[int]) -> list[dict[str, Any]]:
+        return [{**{k: v for k, v in f.as_json().items() if k != "path"}, "named": f.unit_id in named} for f in rows]
 
     @extend_schema_field(UnitFiguresSerializer(many=True))
     def get_units(self, obj: Circular) -> list[dict[str, Any]]:
-        named = {f.unit_id for f in compose.figures_laggards(obj)}
-        return [
-            {**{k: v for k, v in f.as_json().items() if k != "path"}, "named": f.unit_id in named}
-            for f in compose.figures_units(obj)
-        ]
+        return self._rows(compose.figures_units(obj), compose.figures_named(obj))
+
+    @extend_schema_field(UnitFiguresSerializer(many=True))
+    def get_counties(self, obj: Circular) -> list[dict[str, Any]]:
+        """各县（市、区）整体：辖区内全部责任单位合并计算（市级通报才有）。"""
+        return self._rows(compose.figures_counties(obj), set())
 
     @extend_schema_field(TotalsSerializer)
     def get_totals(self, obj: Circular) -> dict[str, Any]:

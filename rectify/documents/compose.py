@@ -1,8 +1,11 @@
-"""月通报 and 工作简报 as the renderers' dataclasses: the words around the figures, the ranking
-table, the names of the units lagging behind (点名通报), and the download file names.
+"""月通报 and 工作简报 as the renderers' dataclasses: the sentences written from a month's figures
+(progress, reporting and supervision, the units named — 点名通报 — and the ranking note with the
+scoring rule), the ranking tables (units; the 县（市、区） as wholes), and the download file names.
 
-Everything here reads only the stored document (its frozen figures or sections), so an issued
-document prints the same whenever it is downloaded.
+The sentences are written once, when the figures are counted (services.circular_snapshot), and
+stored with them; rendering reads only the stored document, so an issued circular prints the same
+whenever it is downloaded. Every number in a sentence counts tasks (责任单位任务: one unit's share
+of one measure) unless the sentence says 整改措施, which counts distinct measures.
 """
 
 from __future__ import annotations
@@ -14,13 +17,15 @@ from rectify.core import clock
 from rectify.core.models import Counter
 from rectify.orgs.models import OrgUnit
 
-from .figures import BASE_SCORE, SCORING_RULE, Totals, UnitFigures, notices_phrase
+from .figures import MonthFigures, Totals
 from .models import Briefing, Circular, DocStatus
 from .renderers import briefing as briefing_renderer
 from .renderers.official import OfficialDocument, Table
+from .scoring import UnitFigures, format_score, notices_phrase
 
 # Short headers: nine columns of 小四 must fit the 156 mm text width (headers do not wrap).
-RANKING_HEADERS = ["排名", "责任单位", "措施数", "已完成", "完成率", "逾期", "未报送", "督办", "得分"]
+RANKING_HEADERS = ["排名", "责任单位", "任务", "已完成", "逾期", "红色", "报送率", "督办", "得分"]
+COUNTY_HEADERS = ["排名", "县（市、区）", "单位", "任务", "已完成", "逾期", "红色", "报送率", "得分"]
 BRIEFING_NAME = "工作简报"
 
 
@@ -67,72 +72,165 @@ def default_closing(issuer: OrgUnit) -> str:
     )
 
 
+# The sentences made from the figures. They are written once, when the figures are counted
+# (services.circular_snapshot), and stored with them: an issued circular says what it said.
+
+
+def progress_text(t: Totals, *, word: str, as_of: dt.date) -> str:
+    """（一）整改进展: tasks (shares) throughout; measures only where it says 整改措施."""
+    day = f"{as_of.year}年{short_date(as_of)}"
+    parts = [
+        f"（一）整改进展。截至{day}，{word}{t.units}个责任单位共承担责任单位任务{t.shares}项"
+        f"（涉及整改措施{t.measures}项），已完成{t.completed}项（其中按期完成{t.on_time}项），完成率{t.completion_text}。"
+    ]
+    if t.due:
+        overdue = f"逾期未完成{t.overdue}项（涉及{t.overdue_units}个单位）" if t.overdue else "没有逾期未完成的任务"
+        parts.append(f"整改时限在{short_date(as_of)}之前的任务{t.due}项，已完成{t.due_done}项，{overdue}。")
+    else:
+        parts.append(f"没有整改时限在{short_date(as_of)}之前的任务。")
+    if t.red:
+        among = f"，其中逾期未完成{t.overdue}项" if t.overdue else ""
+        parts.append(f"处于红色预警的任务{t.red}项（涉及{t.red_units}个单位）{among}。")
+    else:
+        parts.append("没有处于红色预警的任务。")
+    return "".join(parts)
+
+
+def reporting_text(t: Totals, *, month: int, as_of: dt.date) -> str:
+    """Reporting: "均按时报送" only when every unit that owed reports filed every one on time."""
+    if not t.reports_owed:
+        return f"{month}月截至{short_date(as_of)}，没有到报送截止时间的工作进展。"
+    if t.reports_on_time == t.reports_owed:
+        return f"{month}月，应报送工作进展的{t.owing_units}个单位均按时报送，共{t.reports_owed}份。"
+    details = []
+    if t.reports_late:
+        details.append(f"逾期补报{t.reports_late}份")
+    if t.reports_missing:
+        details.append(f"截至{short_date(as_of)}仍未报送{t.reports_missing}份")
+    return (
+        f"{month}月，{t.owing_units}个单位应报送工作进展{t.reports_owed}份，按时报送{t.reports_on_time}份，"
+        f"按时报送率{t.report_rate_text}；{t.missed_units}个单位共{t.missed_periods}期次未按时报送，"
+        f"其中{'、'.join(details)}。"
+    )
+
+
+def supervision_text(t: Totals) -> str:
+    if t.notices_total:
+        text = f"当月向{t.notice_units}个单位印发督办文书{t.notices_total}份，其中{notices_phrase(t.notices)}。"
+    else:
+        text = "当月未向责任单位印发督办文书。"
+    if t.reopened:
+        text += f"{t.reopened_units}个单位的{t.reopened}项已完成任务反弹重开。"
+    return text
+
+
+def naming_rule(n: int, below: float) -> str:
+    parts = []
+    if n > 0:
+        parts.append(f"得分排名倒数{n}位")
+    if below > 0:
+        parts.append(f"得分低于{format_score(below)}分")
+    return "及".join(parts) + "的单位予以点名" if parts else "不点名"
+
+
+def named_item(f: UnitFigures) -> str:
+    """A named unit and the facts behind its score."""
+    facts = [f"得分{f.score_text}分", f"排名第{f.rank}位"]
+    if f.idle:
+        facts.append(f"应报送工作进展{f.reports_owed}份而一份未报，且没有已完成的任务")
+    elif f.missed_periods:
+        facts.append(f"{f.missed_periods}期次未按时报送")
+    facts += _task_facts(f)
+    return f"{f.unit}（{'，'.join(facts)}）"
+
+
+def _task_facts(f: UnitFigures) -> list[str]:
+    facts = []
+    if f.overdue:
+        facts.append(f"逾期未完成任务{f.overdue}项")
+    if f.red > f.overdue:
+        facts.append(f"红色预警任务{f.red}项")
+    if f.notices_total:
+        facts.append(f"收到督办文书{f.notices_total}份")
+    return facts
+
+
+def problems_text(units: list[UnitFigures], named: list[int], *, n: int, below: float) -> str:
+    """（三）存在的问题: names exactly the units the rule names (点名通报), with their facts; the
+    units that reported nothing and completed nothing (all at 0 by the rule) as one group."""
+    rule = naming_rule(n, below)
+    chosen = set(named)
+    rows = [f for f in units if f.unit_id in chosen]
+    if not rows:
+        return f"（三）存在的问题。按照评分办法（{rule}），本月没有需要点名通报的单位。"
+    idle = [f for f in rows if f.idle]
+    others = [f for f in rows if not f.idle]
+    parts = []
+    if others:
+        parts.append("；".join(named_item(f) for f in others))
+    if idle:
+        names = "、".join(f.unit + (f"（{'，'.join(facts)}）" if (facts := _task_facts(f)) else "") for f in idle)
+        parts.append(f"{names}等{len(idle)}个单位当月应报送工作进展而一份未报，且没有已完成的任务，得分为0分")
+    return (
+        f"（三）存在的问题。按照评分办法（{rule}），现对以下{len(rows)}个单位予以点名通报：" + "；".join(parts) + "。"
+    )
+
+
+def ranking_text(rule: str, *, counties: bool) -> str:
+    tables = "见附表1，各县（市、区）整体得分及排名见附表2" if counties else "见附表"
+    return (
+        f"各责任单位综合得分及排名{tables}（任务：承担的责任单位任务数；逾期：逾期未完成任务数；"
+        f"红色：处于红色预警的任务数；报送率：按时报送率；督办：当月收到督办文书份数）。{rule}"
+    )
+
+
+def circular_text(mf: MonthFigures, *, region: OrgUnit, month: int) -> dict[str, str]:
+    """The generated sentences of a circular, from its figures."""
+    t = mf.totals
+    return {
+        "progress": progress_text(t, word=region_word(region), as_of=mf.as_of),
+        "reporting": "（二）报送和督办情况。" + reporting_text(t, month=month, as_of=mf.as_of) + supervision_text(t),
+        "problems": problems_text(mf.units, mf.named, n=mf.laggards, below=mf.below),
+        "ranking": ranking_text(mf.rule, counties=bool(mf.counties)),
+    }
+
+
 def figures_units(c: Circular) -> list[UnitFigures]:
     return [UnitFigures.from_json(u) for u in c.figures.get("units", [])]
+
+
+def figures_counties(c: Circular) -> list[UnitFigures]:
+    return [UnitFigures.from_json(u) for u in c.figures.get("counties", [])]
 
 
 def figures_totals(c: Circular) -> Totals:
     return Totals.from_json(c.figures.get("totals", {}))
 
 
+def figures_named(c: Circular) -> set[int]:
+    return set(c.figures.get("named", []))
+
+
 def figures_laggards(c: Circular) -> list[UnitFigures]:
-    """Every unit with an overdue measure and the bottom of the ranking stored with the figures."""
-    bottom = set(c.figures.get("bottom", []))
-    return [f for f in figures_units(c) if f.overdue > 0 or f.unit_id in bottom]
+    """The units the circular names (点名), in ranking order, as stored with its figures."""
+    named = figures_named(c)
+    return [f for f in figures_units(c) if f.unit_id in named]
 
 
 def problems_paragraph(c: Circular) -> str:
-    """（三）存在的问题: names the laggards (点名通报) and the units that missed reports."""
-    units = figures_units(c)
-    bottom = set(c.figures.get("bottom", []))
-    overdue = [f for f in units if f.overdue > 0]
-    low = [f for f in units if f.unit_id in bottom]
-    missed = [f for f in units if f.missed_periods > 0]
-    parts = []
-    if overdue:
-        names = "、".join(f"{f.unit}（{f.overdue}项）" for f in overdue)
-        parts.append(f"{names}有整改任务已超过整改时限仍未完成")
-    if low:
-        names = "、".join(f"{f.unit}（{f.score_text}分）" for f in low)
-        parts.append(f"{names}综合得分排名靠后")
-    if missed:
-        names = "、".join(f"{f.unit}（{f.missed_periods}期次）" for f in missed)
-        parts.append(f"{names}未按时报送工作进展")
-    if not parts:
-        return "（三）存在的问题。本月各责任单位均按期推进，未发现逾期未完成的整改任务，未发现迟报、漏报。"
-    return "（三）存在的问题。" + "；".join(parts) + "。现予以点名通报。"
+    return str(c.figures.get("text", {}).get("problems", ""))
 
 
 def circular_paragraphs(c: Circular) -> list[str]:
-    totals = figures_totals(c)
-    as_of = dt.date.fromisoformat(c.figures["as_of"]) if c.figures.get("as_of") else c.as_of
-    word = region_word(c.region)
-    progress = (
-        f"（一）整改进展。截至{c.year}年{short_date(as_of)}，{word}{totals.units}个责任单位承担的"
-        f"{totals.measures}项整改措施中，已完成{totals.completed}项（其中按期完成{totals.on_time}项），"
-        f"完成率{totals.completion_text}；逾期未完成{totals.overdue}项；{totals.red}项措施处于红色预警。"
-    )
-    if totals.missed_periods:
-        reporting = (
-            f"{c.month}月，{totals.missed_units}个单位共{totals.missed_periods}期次未按时报送工作进展，"
-            f"涉及{totals.missed_items}项措施。"
-        )
-    else:
-        reporting = f"{c.month}月，各责任单位均按时报送工作进展。"
-    if totals.notices_total:
-        supervision = f"共印发督办文书{totals.notices_total}份，其中{notices_phrase(totals.notices)}。"
-    else:
-        supervision = "未印发督办文书。"
-    rule = c.figures.get("rule") or SCORING_RULE
+    text = c.figures.get("text", {})
     paragraphs = [
         c.intro,
         "一、整改工作总体情况",
-        progress,
-        "（二）报送和督办情况。" + reporting + supervision,
-        problems_paragraph(c),
+        text.get("progress", ""),
+        text.get("reporting", ""),
+        text.get("problems", ""),
         "二、各责任单位排名情况",
-        "各责任单位综合得分及排名见附表（逾期：逾期未完成措施数；未报送：未按时报送期次；"
-        f"督办：当月收到督办文书份数）。{rule}",
+        text.get("ranking", ""),
         c.closing,
     ]
     return [p for p in paragraphs if p.strip()]
@@ -143,16 +241,57 @@ def ranking_rows(units: list[UnitFigures]) -> list[list[str]]:
         [
             str(f.rank),
             f.unit,
-            str(f.assigned),
+            str(f.shares),
             str(f.completed),
-            f.completion_text,
             str(f.overdue),
-            str(f.missed_periods),
+            str(f.red),
+            f.report_rate_text,
             str(f.notices_total),
             f.score_text,
         ]
         for f in units
     ]
+
+
+def county_rows(counties: list[UnitFigures]) -> list[list[str]]:
+    return [
+        [
+            str(f.rank),
+            f.unit,
+            str(f.units),
+            str(f.shares),
+            str(f.completed),
+            str(f.overdue),
+            str(f.red),
+            f.report_rate_text,
+            f.score_text,
+        ]
+        for f in counties
+    ]
+
+
+def circular_tables(c: Circular) -> list[Table]:
+    """附表1 units, 附表2 counties as wholes (city circulars); a circular counted before the
+    current rule keeps the tables it was made with."""
+    if c.figures.get("tables"):
+        return [Table(headers=t["headers"], rows=t["rows"], caption=t.get("caption", "")) for t in c.figures["tables"]]
+    counties = figures_counties(c)
+    tables = [
+        Table(
+            headers=RANKING_HEADERS,
+            rows=ranking_rows(figures_units(c)),
+            caption=f"附表{'1' if counties else ''}：{c.year}年{c.month}月份各责任单位督察整改工作情况排名",
+        )
+    ]
+    if counties:
+        tables.append(
+            Table(
+                headers=COUNTY_HEADERS,
+                rows=county_rows(counties),
+                caption=f"附表2：{c.year}年{c.month}月份各县（市、区）督察整改工作情况整体排名",
+            )
+        )
+    return tables
 
 
 def recipients(region: OrgUnit) -> list[str]:
@@ -162,11 +301,6 @@ def recipients(region: OrgUnit) -> list[str]:
 
 
 def circular_document(c: Circular) -> OfficialDocument:
-    table = Table(
-        headers=RANKING_HEADERS,
-        rows=ranking_rows(figures_units(c)),
-        caption=f"附表：{c.year}年{c.month}月份各责任单位督察整改工作情况排名",
-    )
     return OfficialDocument(
         issuer=c.issuer.name,
         number=c.number,
@@ -176,7 +310,7 @@ def circular_document(c: Circular) -> OfficialDocument:
         signature=c.issuer.name,
         date=c.issued_on or clock.today(),
         kind_label="月通报",
-        tables=[table],
+        tables=circular_tables(c),
     )
 
 
@@ -187,11 +321,13 @@ def circular_filename(c: Circular, ext: str) -> str:
 def chart_data(c: Circular) -> dict[str, Any]:
     """What the page's bar chart draws (documents/circular_chart.js reads it)."""
     units = figures_units(c)
+    weights = c.figures.get("weights") or {}
+    full = sum(float(weights.get(k, 0)) for k in ("report", "complete", "green")) or 100
     return {
         "units": [f.unit for f in units],
         "scores": [f.score for f in units],
         "completion": [round(f.completion_rate, 1) if f.completion_rate is not None else 0 for f in units],
-        "full": BASE_SCORE,
+        "full": full,
     }
 
 

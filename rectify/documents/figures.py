@@ -1,30 +1,27 @@
-"""The figures of a 月通报: per responsible unit, how its measures stood at the month's cutoff,
-its missed reports and the notices it received, a score and a rank; and which units are named
-as lagging behind (点名通报; compose.py words it).
+"""The figures of a 月通报, counted from each responsible unit's own shares (tasks, 责任单位任务:
+an `Assignment` with a measure and a unit), then scored, ranked and named by scoring.py.
 
-Rules (the page footnote and the document print the scoring rule; tests hold them):
+Definitions (the page footnote prints the scoring rule; tests check each against their own queries):
 
 - cutoff (`as_of`): the month's last day, or today while the month is still running.
-- units: every active unit with a lead or support assignment on a measure, inside the region.
-- assigned: distinct measures the unit is assigned to.
-- completion date of a measure: the day of its first counted progress report (submitted or
-  accepted) at 100%. The ledger keeps no other completion date yet; close-out will supply one.
-- completed: status 已完成待验收 / 已完成、长期坚持 / 已销号, unless its completion date is known
-  and after the cutoff (it was not done yet then).
-- on time: completed, and due on or after its completion date — or, when no completion date is
-  known, due on or after the cutoff (we only know it was done by then); no due date = on time.
-- overdue: not completed and due before the cutoff (due on the cutoff day is not overdue yet).
-- red: measures with a red warning open at the cutoff (raised by then, not resolved by then).
-- missed reports: MissedReport rows of the unit whose deadline fell in the month: the periods
-  (期次) and the measures they lacked.
+- units: every active unit with a share inside the region; counties: the 县（市、区） directly
+  under the city (orgs.selectors.counties), each summing the units of its subtree (path prefix).
+- completion date of a share: the day of its first counted report (submitted or accepted) at
+  100 %; else, for a 已销号/长期坚持 share, its 销号 date; else unknown.
+- done at the cutoff: status 申请销号 / 已完成 / 已销号 / 长期坚持 unless its completion date is
+  known and after the cutoff; or (any status but 反弹) a first 100 % report by the cutoff.
+- on time: done, and the completion date (the cutoff when unknown) not after its own due date
+  (an extension moves a share's due date); no due date = on time.
+- due: a due date before the cutoff (due on the cutoff day is not overdue yet); overdue: due and
+  not done.
+- red: an open red warning at the cutoff (raised by then, not resolved by then), or overdue.
+- reports: the reporting periods (progress.periods) whose deadline fell in the month up to the
+  cutoff (up to now while the month runs): per unit and period, the reports owed and filed by
+  the deadline (progress.services.period_compliance, late ones filed by the cutoff counted as
+  late); where a MissedReport row recorded more owed or missing at the deadline, its numbers.
 - notices: supervision notices issued (not drafts or cancelled) to the unit in the month, by kind.
-- reopened: the unit's closed items reopened on relapse (问题反弹) in the month; each deducts too.
-- score = max(0, 100 × on-schedule rate − 2 × missed periods − 5 × notices), one decimal, where
-  the on-schedule rate is (assigned − overdue) / assigned: a share, so a unit with 70 measures
-  and one with 3 compare fairly, while missed reports and notices are deductions for discipline.
-  Equal scores share a rank (并列); within a tie the directory order decides who is listed first.
-- laggards: every unit with an overdue measure, and the last N of the ranking (N =
-  RECTIFY_CIRCULAR_LAGGARDS, default 3) among units that lost points at all.
+- reopened: the unit's shares reopened on relapse (反弹重开) in the month: the shares covered by
+  a close-out application reopened in the month (closeout.shares.covered), each for its own unit.
 """
 
 from __future__ import annotations
@@ -32,84 +29,45 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Count, Min, Q, QuerySet
 
-from rectify.closeout.models import Decision
+from rectify.closeout.models import CloseoutApplication, Decision
+from rectify.closeout.shares import covered
 from rectify.core import clock
 from rectify.core.formats import format_percent
 from rectify.orgs.models import OrgUnit
-from rectify.plans.models import Assignment, ItemStatus, WarningLevel
+from rectify.orgs.selectors import counties as county_list
+from rectify.plans.models import SHARE_DONE_STATUSES, Assignment, ShareStatus, WarningLevel
+from rectify.progress import services as progress
 from rectify.progress.models import COUNTED_STATUSES, MissedReport, ProgressReport
-from rectify.progress.periods import SHANGHAI
-from rectify.supervision.models import NoticeKind, NoticeStatus, SupervisionNotice, Warning
+from rectify.progress.periods import SHANGHAI, periods_due_between
+from rectify.supervision.models import NoticeStatus, SupervisionNotice, Warning
 
-DONE_STATUSES = {ItemStatus.COMPLETED, ItemStatus.ONGOING, ItemStatus.CLOSED}
-BASE_SCORE = 100
-MISSED_POINTS = 2
-NOTICE_POINTS = 5
-REOPEN_POINTS = 5
-SCORING_RULE = (
-    f"评分办法：得分＝按期推进率×{BASE_SCORE}－未按时报送期次×{MISSED_POINTS}－当月收到督办文书份数×{NOTICE_POINTS}"
-    f"－当月反弹重开事项数×{REOPEN_POINTS}，"
-    "最低0分，保留一位小数；按期推进率＝（承担措施数－逾期未完成措施数）÷承担措施数。得分相同的并列。"
-    "逾期、完成情况按数据截止日统计，完成日期以首次报送完成进度100%的日期为准。"
-)
+from .scoring import UnitFigures, Weights, named_ids, rank, rule_text
+
+SCHEMA = 2  # the layout of Circular.figures written by services.circular_snapshot
+CLOSED_STATUSES = {ShareStatus.CLOSED, ShareStatus.ONGOING}
+
+
+def weights() -> Weights:
+    return Weights.from_mapping(getattr(settings, "RECTIFY_CIRCULAR_WEIGHTS", None))
 
 
 def laggard_count() -> int:
     return int(getattr(settings, "RECTIFY_CIRCULAR_LAGGARDS", 3))
 
 
-@dataclass
-class UnitFigures:
-    unit_id: int
-    unit: str
-    assigned: int = 0
-    completed: int = 0
-    on_time: int = 0
-    overdue: int = 0
-    red: int = 0
-    missed_periods: int = 0
-    missed_items: int = 0
-    notices: dict[str, int] = field(default_factory=dict)
-    reopened: int = 0  # close-outs of the unit reopened (问题反弹) in the month
-    score: float = BASE_SCORE
-    rank: int = 0
-    path: str = ""
+def laggard_below() -> float:
+    return float(getattr(settings, "RECTIFY_CIRCULAR_LAGGARD_BELOW", 60))
 
-    @property
-    def notices_total(self) -> int:
-        return sum(self.notices.values())
 
-    @property
-    def completion_rate(self) -> float | None:
-        return self.completed * 100 / self.assigned if self.assigned else None
-
-    @property
-    def completion_text(self) -> str:
-        return format_percent(self.completion_rate)
-
-    @property
-    def score_text(self) -> str:
-        return format_score(self.score)
-
-    @property
-    def notices_text(self) -> str:
-        """ "提醒函2、督办通知1" in ladder order; "—" for none."""
-        parts = [f"{label}{self.notices[k]}" for k, label in NoticeKind.choices if self.notices.get(k)]
-        return "、".join(parts) or "—"
-
-    def as_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> UnitFigures:
-        known = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in data.items() if k in known})
+def scoring_rule() -> str:
+    return rule_text(weights(), n=laggard_count(), below=laggard_below())
 
 
 def month_bounds(year: int, month: int) -> tuple[dt.date, dt.date]:
@@ -123,92 +81,206 @@ def cutoff(year: int, month: int, *, today: dt.date | None = None) -> dt.date:
     return min(month_bounds(year, month)[1], today)
 
 
-def format_score(score: float) -> str:
-    """86.3, 100 (no ".0")."""
-    return f"{score:.1f}".removesuffix(".0")
+def day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=SHANGHAI)
 
 
-def score_of(f: UnitFigures) -> float:
-    rate = (f.assigned - f.overdue) / f.assigned if f.assigned else 1.0
-    deductions = MISSED_POINTS * f.missed_periods + NOTICE_POINTS * f.notices_total + REOPEN_POINTS * f.reopened
-    return max(0.0, round(BASE_SCORE * rate - deductions, 1))
+def day_end(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.max, tzinfo=SHANGHAI)
 
 
-def rank(rows: list[UnitFigures]) -> list[UnitFigures]:
-    """Scores, then order (score, then directory order) and shared ranks (1, 2, 2, 4)."""
-    for f in rows:
-        f.score = score_of(f)
-    rows.sort(key=lambda f: (-f.score, f.path, f.unit))
-    previous: float | None = None
-    for position, f in enumerate(rows, start=1):
-        if f.score != previous:
-            f.rank = position
-            previous = f.score
-        else:
-            f.rank = rows[position - 2].rank
-    return rows
+# --- shares ------------------------------------------------------------------------------------
 
 
-def laggards(rows: list[UnitFigures], n: int | None = None) -> list[UnitFigures]:
-    """Units to name: every unit with an overdue measure, and the last `n` of the ranking among
-    those that lost points; in ranking order (worst last)."""
-    bottom = set(bottom_ids(rows, n))
-    return [f for f in rows if f.overdue > 0 or f.unit_id in bottom]
+@dataclass(frozen=True)
+class ShareState:
+    share_id: int
+    unit_id: int
+    measure_id: int
+    done: bool
+    on_time: bool
+    due: bool
+    overdue: bool
+    red: bool
+    completed_on: dt.date | None
 
 
-def bottom_ids(rows: list[UnitFigures], n: int | None = None) -> list[int]:
-    """The last `n` of the ranking among units that lost points (none at full score is named)."""
-    n = laggard_count() if n is None else n
-    below = [f for f in rows if f.score < BASE_SCORE]
-    return [f.unit_id for f in below[-n:]] if n > 0 else []
+def region_shares(region: OrgUnit | None) -> QuerySet[Assignment]:
+    """The shares (a concrete active unit on a measure) inside `region` (everything when None)."""
+    qs = Assignment.objects.filter(measure__isnull=False, unit__isnull=False, unit__is_active=True)
+    if region is not None:
+        qs = qs.filter(unit__path__startswith=region.path)
+    return qs
 
 
-def completion_dates(measure_ids: Any) -> dict[int, dt.date]:
+def first_full_reports(shares: QuerySet[Assignment]) -> dict[int, dt.date]:
+    """Per share: the day of its first counted report at 100 %."""
     rows = (
         ProgressReport.objects.filter(
-            measure_id__in=measure_ids, status__in=COUNTED_STATUSES, percent__gte=100, submitted_at__isnull=False
+            assignment_id__in=shares.order_by().values("pk"),
+            status__in=COUNTED_STATUSES,
+            percent__gte=100,
+            submitted_at__isnull=False,
         )
         .order_by()
-        .values("measure_id")
+        .values("assignment_id")
         .annotate(first=Min("submitted_at"))
     )
-    return {r["measure_id"]: r["first"].astimezone(SHANGHAI).date() for r in rows}
+    return {r["assignment_id"]: r["first"].astimezone(SHANGHAI).date() for r in rows}
 
 
-def measure_states(
-    measures: dict[int, tuple[str, dt.date | None]], as_of: dt.date, *, ids: Any
-) -> dict[int, tuple[bool, bool, bool]]:
-    """For each measure (status, due_on): (completed, on time, overdue) at `as_of`; `ids` selects
-    the same measures (a subquery: a region may have more measures than SQL parameters)."""
-    done_on = completion_dates(ids)
-    out = {}
-    for pk, (status, due) in measures.items():
-        finished = done_on.get(pk)
-        completed = status in DONE_STATUSES and (finished is None or finished <= as_of)
-        on_time = completed and (due is None or (finished or as_of) <= due)
-        overdue = not completed and due is not None and due < as_of
-        out[pk] = (completed, on_time, overdue)
-    return out
+def red_at(shares: QuerySet[Assignment], as_of: dt.date) -> set[int]:
+    """Shares with a red warning open at the end of `as_of`."""
+    return set(
+        Warning.objects.filter(
+            assignment_id__in=shares.order_by().values("pk"), level=WarningLevel.RED, raised_on__lte=as_of
+        )
+        .filter(Q(resolved_on__isnull=True) | Q(resolved_on__gt=as_of))
+        .values_list("assignment_id", flat=True)
+    )
+
+
+def completion_date(status: str, full_on: dt.date | None, closed_on: dt.date | None) -> dt.date | None:
+    known = [d for d in (full_on, closed_on if status in CLOSED_STATUSES else None) if d]
+    return min(known) if known else None
+
+
+def share_state(
+    row: tuple[int, int, int, str, dt.date | None, dt.date | None],
+    *,
+    as_of: dt.date,
+    full: dict[int, dt.date],
+    red: set[int],
+) -> ShareState:
+    pk, unit_id, measure_id, status, due_on, closed_on = row
+    completed_on = completion_date(status, full.get(pk), closed_on)
+    if status in SHARE_DONE_STATUSES:
+        done = completed_on is None or completed_on <= as_of
+    else:
+        done = status != ShareStatus.RELAPSED and pk in full and full[pk] <= as_of
+    on_time = done and (due_on is None or (completed_on or as_of) <= due_on)
+    due = due_on is not None and due_on < as_of
+    overdue = due and not done
+    return ShareState(pk, unit_id, measure_id, done, on_time, due, overdue, overdue or pk in red, completed_on)
+
+
+def share_states(shares: QuerySet[Assignment], as_of: dt.date) -> list[ShareState]:
+    """Every share's state at the end of `as_of` (four queries, whatever the number of shares)."""
+    full, red = first_full_reports(shares), red_at(shares, as_of)
+    rows = shares.order_by().values_list("pk", "unit_id", "measure_id", "status", "due_on", "closed_on")
+    return [share_state(row, as_of=as_of, full=full, red=red) for row in rows]
+
+
+# --- reports, notices, relapses ----------------------------------------------------------------
+
+
+@dataclass
+class Reporting:
+    owed: int = 0
+    on_time: int = 0
+    late: int = 0
+    missing: int = 0
+    periods: int = 0  # periods in which the unit owed reports
+    missed_periods: int = 0  # of those, periods with a report not filed by the deadline
+
+
+def reporting(unit_ids: Iterable[int], start_at: dt.datetime, end_at: dt.datetime) -> dict[int, Reporting]:
+    """Per unit: the reports owed for the periods whose deadline fell in [start_at, end_at], filed
+    by the deadline, filed late (by end_at), and not filed."""
+    ids = list(unit_ids)
+    per: dict[tuple[int, str, dt.date], list[int]] = {}
+    if not ids or end_at < start_at:
+        return {}
+    for period in periods_due_between(start_at - dt.timedelta(microseconds=1), end_at, progress.calendar_rule()):
+        for c in progress.period_compliance(period, unit_ids=ids, as_of=end_at):
+            per[(c.unit_id, period.kind, period.start)] = [c.required, c.missed, c.late]
+    for m in MissedReport.objects.filter(unit_id__in=ids, due_at__gte=start_at, due_at__lte=end_at).order_by():
+        owed, missed, late = per.get((m.unit_id, m.kind, m.period_start), [0, 0, 0])
+        per[(m.unit_id, m.kind, m.period_start)] = [max(owed, m.required), max(missed, m.missing), late]
+    out: dict[int, Reporting] = defaultdict(Reporting)
+    for (unit_id, _, _), (owed, missed, late) in per.items():
+        if not owed:
+            continue
+        r = out[unit_id]
+        late = min(late, missed)
+        r.owed += owed
+        r.on_time += owed - missed
+        r.late += late
+        r.missing += missed - late
+        r.periods += 1
+        r.missed_periods += 1 if missed else 0
+    return dict(out)
+
+
+def notices_issued(unit_ids: Iterable[int], first: dt.date, last: dt.date) -> dict[int, dict[str, int]]:
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in (
+        SupervisionNotice.objects.filter(unit_id__in=list(unit_ids), issued_on__gte=first, issued_on__lte=last)
+        .exclude(status__in=[NoticeStatus.DRAFT, NoticeStatus.CANCELLED])
+        .order_by()
+        .values("unit_id", "kind")
+        .annotate(n=Count("id"))
+    ):
+        out[row["unit_id"]][row["kind"]] = row["n"]
+    return dict(out)
+
+
+def reopened_shares(unit_ids: Iterable[int], start_at: dt.datetime, end_at: dt.datetime) -> dict[int, int]:
+    """Per unit: its shares reopened on relapse between start_at and end_at — the shares each
+    reopened close-out application covers (closeout.shares.covered), counted for their own unit."""
+    units = set(unit_ids)
+    reopened: set[int] = set()
+    for app in CloseoutApplication.objects.filter(
+        decisions__kind=Decision.Kind.REOPEN, decisions__at__gte=start_at, decisions__at__lte=end_at
+    ).distinct():
+        reopened.update(covered(app))
+    rows = (
+        Assignment.objects.filter(pk__in=reopened, unit_id__in=units)
+        .order_by()
+        .values("unit_id")
+        .annotate(n=Count("pk"))
+    )
+    return {r["unit_id"]: r["n"] for r in rows}
+
+
+# --- the month ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Totals:
-    """The region's totals over distinct measures (a measure shared by ten units counts once)."""
+    """The region's totals. Tasks (shares) are summed over units; `measures` counts distinct
+    measures (a measure shared by ten units counts once)."""
 
     units: int = 0
+    shares: int = 0
     measures: int = 0
     completed: int = 0
     on_time: int = 0
+    due: int = 0
+    due_done: int = 0
     overdue: int = 0
+    overdue_units: int = 0
     red: int = 0
-    missed_units: int = 0
+    red_units: int = 0
+    reports_owed: int = 0
+    reports_on_time: int = 0
+    reports_late: int = 0
+    reports_missing: int = 0
+    owing_units: int = 0  # units that owed reports
+    missed_units: int = 0  # of those, units with a report not filed by its deadline
     missed_periods: int = 0
-    missed_items: int = 0
     notices: dict[str, int] = field(default_factory=dict)
+    notice_units: int = 0
+    reopened: int = 0
+    reopened_units: int = 0
 
     @property
     def completion_text(self) -> str:
-        return format_percent(self.completed * 100 / self.measures if self.measures else None)
+        return format_percent(self.completed * 100 / self.shares if self.shares else None)
+
+    @property
+    def report_rate_text(self) -> str:
+        return format_percent(self.reports_on_time * 100 / self.reports_owed if self.reports_owed else None)
 
     @property
     def notices_total(self) -> int:
@@ -219,96 +291,129 @@ class Totals:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Totals:
-        known = {f for f in cls.__dataclass_fields__}
+        known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
 @dataclass(frozen=True)
 class MonthFigures:
     as_of: dt.date
-    units: list[UnitFigures]
+    units: list[UnitFigures]  # ranked
+    counties: list[UnitFigures]  # ranked; empty below the city
     totals: Totals
+    named: list[int]  # unit ids the rule names, in ranking order
+    weights: Weights
+    laggards: int
+    below: float
+
+    @property
+    def rule(self) -> str:
+        return rule_text(self.weights, n=self.laggards, below=self.below)
+
+
+def totals_of(rows: list[UnitFigures], measures: int) -> Totals:
+    notices: dict[str, int] = defaultdict(int)
+    for f in rows:
+        for kind, n in f.notices.items():
+            notices[kind] += n
+
+    def total(name: str) -> int:
+        return sum(getattr(f, name) or 0 for f in rows)
+
+    def units(name: str) -> int:
+        return sum(1 for f in rows if getattr(f, name))
+
+    return Totals(
+        units=len(rows),
+        shares=total("shares"),
+        measures=measures,
+        completed=total("completed"),
+        on_time=total("on_time"),
+        due=total("due"),
+        due_done=total("due_done"),
+        overdue=total("overdue"),
+        overdue_units=units("overdue"),
+        red=total("red"),
+        red_units=units("red"),
+        reports_owed=total("reports_owed"),
+        reports_on_time=total("reports_on_time"),
+        reports_late=total("reports_late"),
+        reports_missing=total("reports_missing"),
+        owing_units=units("reports_owed"),
+        missed_units=units("missed_periods"),
+        missed_periods=total("missed_periods"),
+        notices=dict(notices),
+        notice_units=sum(1 for f in rows if f.notices_total),
+        reopened=total("reopened"),
+        reopened_units=units("reopened"),
+    )
+
+
+def county_rows(region: OrgUnit | None, rows: list[UnitFigures]) -> list[UnitFigures]:
+    """Each 县（市、区） under the city as a whole: the sums of the units of its subtree."""
+    if region is not None and region.depth != 0:
+        return []
+    out = []
+    for county in county_list():
+        whole = UnitFigures(unit_id=county.pk, unit=county.name, path=county.path, units=0)
+        for f in rows:
+            if f.path.startswith(county.path):
+                whole.add(f)
+                whole.units += 1
+        if whole.units:
+            out.append(whole)
+    return out
 
 
 def month_figures(
     year: int, month: int, *, region: OrgUnit | None = None, today: dt.date | None = None
 ) -> MonthFigures:
-    """Every responsible unit in `region` (the whole directory when None), ranked, and the
-    region's totals; a fixed number of queries whatever the number of units and measures."""
+    """Every responsible unit in `region` (the whole directory when None) and, for the city, every
+    county as a whole, ranked; who is named; the region's totals. A fixed number of queries
+    whatever the number of units and shares (two per reporting period)."""
     as_of = cutoff(year, month, today=today)
     first, _ = month_bounds(year, month)
-    assignments = Assignment.objects.filter(measure__isnull=False, unit__isnull=False, unit__is_active=True)
-    if region is not None:
-        assignments = assignments.filter(unit__path__startswith=region.path)
-    unit_measures: dict[int, set[int]] = defaultdict(set)
+    start_at, end_at = day_start(first), day_end(as_of)
+    if as_of == clock.today():
+        end_at = min(end_at, clock.now())  # a deadline later today has not passed yet
+    shares = region_shares(region)
     units: dict[int, UnitFigures] = {}
-    measures: dict[int, tuple[str, dt.date | None]] = {}
-    for unit_id, name, path, measure_id, status, due in assignments.order_by().values_list(
-        "unit_id", "unit__name", "unit__path", "measure_id", "measure__status", "measure__due_on"
+    for pk, name, path in (
+        OrgUnit.objects.filter(pk__in=shares.order_by().values("unit_id")).order_by().values_list("pk", "name", "path")
     ):
-        unit_measures[unit_id].add(measure_id)
-        measures[measure_id] = (status, due)
-        if unit_id not in units:
-            units[unit_id] = UnitFigures(unit_id=unit_id, unit=name, path=path)
-    ids = assignments.values("measure_id")
-    states = measure_states(measures, as_of, ids=ids)
-    red = set(
-        Warning.objects.filter(measure_id__in=ids, level=WarningLevel.RED, raised_on__lte=as_of)
-        .filter(Q(resolved_on__isnull=True) | Q(resolved_on__gt=as_of))
-        .values_list("measure_id", flat=True)
+        units[pk] = UnitFigures(unit_id=pk, unit=name, path=path)
+    states = share_states(shares, as_of)
+    for s in states:
+        f = units[s.unit_id]
+        f.shares += 1
+        f.completed += s.done
+        f.on_time += s.on_time
+        f.due += s.due
+        f.due_done += s.due and s.done
+        f.overdue += s.overdue
+        f.red += s.red
+    for unit_id, r in reporting(units, start_at, end_at).items():
+        if unit_id in units:
+            f = units[unit_id]
+            f.reports_owed, f.reports_on_time, f.reports_late = r.owed, r.on_time, r.late
+            f.reports_missing, f.missed_periods = r.missing, r.missed_periods
+    for unit_id, notices in notices_issued(units, first, as_of).items():
+        units[unit_id].notices = notices
+    for unit_id, n in reopened_shares(units, start_at, end_at).items():
+        units[unit_id].reopened = n
+    w, n, below = weights(), laggard_count(), laggard_below()
+    rows = rank(list(units.values()), w)
+    counties = rank(county_rows(region, rows), w)
+    return MonthFigures(
+        as_of=as_of,
+        units=rows,
+        counties=counties,
+        totals=totals_of(rows, len({s.measure_id for s in states})),
+        named=named_ids(rows, n=n, below=below, full=w.full),
+        weights=w,
+        laggards=n,
+        below=below,
     )
-    for unit_id, mine in unit_measures.items():
-        f = units[unit_id]
-        f.assigned = len(mine)
-        f.completed = sum(1 for m in mine if states[m][0])
-        f.on_time = sum(1 for m in mine if states[m][1])
-        f.overdue = sum(1 for m in mine if states[m][2])
-        f.red = len(mine & red)
-    start_at = dt.datetime.combine(first, dt.time.min, tzinfo=SHANGHAI)
-    end_at = dt.datetime.combine(as_of, dt.time.max, tzinfo=SHANGHAI)
-    for row in (
-        MissedReport.objects.filter(unit_id__in=list(units), due_at__gte=start_at, due_at__lte=end_at)
-        .order_by()
-        .values("unit_id")
-        .annotate(periods=Count("id"), items=Sum("missing"))
-    ):
-        units[row["unit_id"]].missed_periods = row["periods"]
-        units[row["unit_id"]].missed_items = row["items"] or 0
-    for row in (
-        SupervisionNotice.objects.filter(unit_id__in=list(units), issued_on__gte=first, issued_on__lte=as_of)
-        .exclude(status__in=[NoticeStatus.DRAFT, NoticeStatus.CANCELLED])
-        .order_by()
-        .values("unit_id", "kind")
-        .annotate(n=Count("id"))
-    ):
-        units[row["unit_id"]].notices[row["kind"]] = row["n"]
-    for row in (
-        Decision.objects.filter(
-            kind=Decision.Kind.REOPEN, application__unit_id__in=list(units), at__gte=start_at, at__lte=end_at
-        )
-        .order_by()
-        .values("application__unit_id")
-        .annotate(n=Count("id"))
-    ):
-        units[row["application__unit_id"]].reopened = row["n"]
-    rows = rank(list(units.values()))
-    notices: dict[str, int] = defaultdict(int)
-    for f in rows:
-        for kind, n in f.notices.items():
-            notices[kind] += n
-    totals = Totals(
-        units=len(rows),
-        measures=len(measures),
-        completed=sum(1 for s in states.values() if s[0]),
-        on_time=sum(1 for s in states.values() if s[1]),
-        overdue=sum(1 for s in states.values() if s[2]),
-        red=len(red),
-        missed_units=sum(1 for f in rows if f.missed_periods),
-        missed_periods=sum(f.missed_periods for f in rows),
-        missed_items=sum(f.missed_items for f in rows),
-        notices=dict(notices),
-    )
-    return MonthFigures(as_of=as_of, units=rows, totals=totals)
 
 
 def circular_figures(
@@ -316,7 +421,3 @@ def circular_figures(
 ) -> list[UnitFigures]:
     """The ranked figures of every responsible unit in `region` for the month."""
     return month_figures(year, month, region=region, today=today).units
-
-
-def notices_phrase(notices: dict[str, int]) -> str:
-    return "、".join(f"{label}{notices[k]}份" for k, label in NoticeKind.choices if notices.get(k))

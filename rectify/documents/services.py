@@ -26,24 +26,25 @@ from rectify.core.transitions import versioned_update
 from rectify.notifications.services import Message, notify
 from rectify.orgs.models import OrgUnit
 from rectify.orgs.scope import region_of
-from rectify.plans.models import Assignment, Measure, WarningLevel
+from rectify.plans.models import Measure, WarningLevel
 from rectify.progress import services as progress
-from rectify.progress.models import MissedReport
-from rectify.progress.periods import SHANGHAI
+from rectify.progress.models import ProgressReport
 from rectify.supervision.models import NoticeStatus, SiteVisit, SupervisionNotice, Warning
 from rectify.supervision.notices import document_number, issuer_for
 
 from . import compose, policies
 from .figures import (
-    DONE_STATUSES,
-    SCORING_RULE,
-    UnitFigures,
-    bottom_ids,
+    SCHEMA,
     circular_figures,
-    completion_dates,
+    day_end,
+    day_start,
     month_figures,
+    region_shares,
+    reporting,
+    share_states,
 )
 from .models import Briefing, Circular, DocStatus
+from .scoring import UnitFigures
 
 __all__ = [
     "UnitFigures",
@@ -111,14 +112,21 @@ def _cancel(doc: Circular | Briefing, message: str) -> None:
 
 
 def circular_snapshot(year: int, month: int, *, region: OrgUnit, today: dt.date | None = None) -> dict[str, Any]:
-    """The figures as stored on the circular: units (ranked), totals, who is named, the rule."""
+    """The figures as stored on the circular: units and counties (ranked), totals, who is named,
+    the rule and its settings, and the sentences written from them."""
     mf = month_figures(year, month, region=region, today=today)
     return {
+        "schema": SCHEMA,
         "as_of": mf.as_of.isoformat(),
         "units": [f.as_json() for f in mf.units],
+        "counties": [f.as_json() for f in mf.counties],
         "totals": mf.totals.as_json(),
-        "bottom": bottom_ids(mf.units),
-        "rule": SCORING_RULE,
+        "named": mf.named,
+        "laggards": mf.laggards,
+        "below": mf.below,
+        "weights": mf.weights.as_json(),
+        "rule": mf.rule,
+        "text": compose.circular_text(mf, region=region, month=month),
     }
 
 
@@ -236,8 +244,8 @@ def circular_issue(*, actor: Any, circular: Circular, version: int | None = None
             message=Message(
                 kind="supervision",
                 subject=f"【月通报】{number} 点名通报你单位",
-                body=f"{circular.issuer.name}印发《{circular.title}》（{number}），{f.unit}得分{f.score_text}分，"
-                f"排名第{f.rank}位" + (f"，{f.overdue}项整改任务逾期未完成" if f.overdue else "") + "。请认真整改。",
+                body=f"{circular.issuer.name}印发《{circular.title}》（{number}），点名通报{compose.named_item(f)}。"
+                "请认真分析原因，抓紧整改。",
                 url=url,
                 dedupe_key=f"circular:{circular.pk}:named:{f.unit_id}",
             ),
@@ -261,41 +269,79 @@ def _labels(measures: Sequence[Measure], limit: int = 10) -> str:
     return "、".join(names) + ("等" if len(measures) > limit else "")
 
 
+def _window(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The period as moments; a deadline later today has not passed yet."""
+    end_at = day_end(end)
+    if end == clock.today():
+        end_at = min(end_at, clock.now())
+    return day_start(start), end_at
+
+
+def _work_paragraph(region: OrgUnit, start: dt.date, end: dt.date, span: str) -> str:
+    """Reports filed, tasks completed and warnings raised in the period: each number counts tasks
+    (责任单位任务, a unit's share of a measure) or says it counts measures."""
+    start_at, end_at = _window(start, end)
+    shares = region_shares(region)
+    filed = ProgressReport.objects.filter(
+        assignment_id__in=shares.order_by().values("pk"),
+        first_submitted_at__gte=start_at,
+        first_submitted_at__lte=end_at,
+    ).aggregate(n=Count("pk"), units=Count("unit_id", distinct=True))
+    if filed["n"]:
+        parts = [f"{span}，{region.name}{filed['units']}个责任单位报送工作进展{filed['n']}份。"]
+    else:
+        parts = [f"{span}，{region.name}没有责任单位报送工作进展。"]
+    finished = [s for s in share_states(shares, end) if s.done and s.completed_on and start <= s.completed_on <= end]
+    if finished:
+        measures = list(
+            Measure.objects.filter(pk__in={s.measure_id for s in finished})
+            .select_related("problem")
+            .order_by("problem__index", "seq")
+        )
+        parts.append(f"期间新完成责任单位任务{len(finished)}项，涉及整改措施{len(measures)}项：{_labels(measures)}。")
+    else:
+        parts.append("期间没有新完成的责任单位任务。")
+    worst: dict[int, str] = {}
+    for share_id, level in Warning.objects.filter(
+        assignment_id__in=shares.order_by().values("pk"),
+        raised_on__gte=start,
+        raised_on__lte=end,
+        level__in=[WarningLevel.RED, WarningLevel.YELLOW],
+    ).values_list("assignment_id", "level"):
+        if worst.get(share_id) != WarningLevel.RED:
+            worst[share_id] = level
+    if worst:
+        red = sum(1 for level in worst.values() if level == WarningLevel.RED)
+        parts.append(f"期间新增预警的责任单位任务{len(worst)}项，其中红色预警{red}项、黄色预警{len(worst) - red}项。")
+    else:
+        parts.append("期间没有新增红色、黄色预警的任务。")
+    return "".join(parts)
+
+
+def _reporting_sentence(region: OrgUnit, start: dt.date, end: dt.date) -> str:
+    """The reports whose deadline fell in the period: "均按时报送" only when every one was."""
+    start_at, end_at = _window(start, end)
+    rows = reporting(region_shares(region).order_by().values_list("unit_id", flat=True).distinct(), start_at, end_at)
+    owed = sum(r.owed for r in rows.values())
+    on_time = sum(r.on_time for r in rows.values())
+    owing = sum(1 for r in rows.values() if r.owed)
+    if not owed:
+        return ""
+    if on_time == owed:
+        return f"期间应报送工作进展的{owing}个单位均按时报送，共{owed}份。"
+    missed_units = sum(1 for r in rows.values() if r.missed_periods)
+    periods = sum(r.missed_periods for r in rows.values())
+    return (
+        f"期间{owing}个单位应报送工作进展{owed}份，按时报送{on_time}份；"
+        f"{missed_units}个单位共{periods}期次未按时报送工作进展。"
+    )
+
+
 def lead_item(region: OrgUnit, start: dt.date, end: dt.date) -> dict[str, Any]:
-    """The lead article: what changed in the region's rectification during the period."""
+    """The lead article: what happened in the region's rectification during the period."""
     short = compose.short_date
     span = f"{short(start)}至{short(end)}"
-    measure_ids = Assignment.objects.filter(
-        unit__path__startswith=region.path, unit__isnull=False, measure__isnull=False
-    ).values("measure_id")
-    finished = [pk for pk, day in completion_dates(measure_ids).items() if start <= day <= end]
-    completed = list(
-        Measure.objects.filter(pk__in=finished, status__in=DONE_STATUSES)
-        .select_related("problem")
-        .order_by("problem__index", "seq")
-    )
-    progress = [f"{span}，{region.name}各责任单位持续推进生态环境保护督察整改工作。"]
-    if completed:
-        progress.append(f"期间新完成整改措施{len(completed)}项：{_labels(completed)}。")
-    else:
-        progress.append("期间无新完成的整改措施。")
-    levels = dict(
-        Warning.objects.filter(
-            measure_id__in=measure_ids,
-            raised_on__gte=start,
-            raised_on__lte=end,
-            level__in=[WarningLevel.RED, WarningLevel.YELLOW],
-        )
-        .order_by()
-        .values_list("level")
-        .annotate(n=Count("measure_id", distinct=True))
-    )
-    if levels:
-        red, yellow = levels.get(WarningLevel.RED, 0), levels.get(WarningLevel.YELLOW, 0)
-        progress.append(f"期间新增红色预警措施{red}项、黄色预警措施{yellow}项。")
-    else:
-        progress.append("期间未新增红色、黄色预警。")
-    paragraphs = ["".join(progress)]
+    paragraphs = [_work_paragraph(region, start, end, span)]
     notices = list(
         SupervisionNotice.objects.filter(unit__path__startswith=region.path, issued_on__gte=start, issued_on__lte=end)
         .exclude(status__in=[NoticeStatus.DRAFT, NoticeStatus.CANCELLED])
@@ -309,14 +355,9 @@ def lead_item(region: OrgUnit, start: dt.date, end: dt.date) -> dict[str, Any]:
             if n.issued_on
         )
         paragraphs.append(f"期间共印发督办文书{len(notices)}份：{listing}。")
-    missed = MissedReport.objects.filter(
-        unit__path__startswith=region.path,
-        due_at__gte=dt.datetime.combine(start, dt.time.min, tzinfo=SHANGHAI),
-        due_at__lte=dt.datetime.combine(end, dt.time.max, tzinfo=SHANGHAI),
-    ).aggregate(units=Count("unit_id", distinct=True), periods=Count("id"))
     follow_up = []
-    if missed["periods"]:
-        follow_up.append(f"期间{missed['units']}个单位共{missed['periods']}期次未按时报送工作进展。")
+    if sentence := _reporting_sentence(region, start, end):
+        follow_up.append(sentence)
     cases = ComplaintCase.objects.filter(
         Q(region__path__startswith=region.path) | Q(lead_unit__path__startswith=region.path)
     ).distinct()

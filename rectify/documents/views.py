@@ -21,7 +21,6 @@ from rectify.core.http import business_view, errors_as_messages, paginate, post_
 from rectify.plans.selectors import LedgerFilters, measure_list
 
 from . import compose, policies, selectors, services
-from .figures import SCORING_RULE, laggard_count
 from .ledger import FORMATS, build_export, export_bytes
 from .models import Briefing, Circular, DocStatus
 from .notice_docs import notice_document, notice_filename
@@ -139,19 +138,20 @@ def circular_generate(request: HttpRequest) -> HttpResponse:
 
 def _circular_context(request: HttpRequest, circular: Circular, typed: dict[str, str] | None = None) -> dict[str, Any]:
     units = compose.figures_units(circular)
-    named = {f.unit_id for f in compose.figures_laggards(circular)}
     editable = circular.status == DocStatus.DRAFT and policies.can_edit(request.user, circular)
     paragraphs = compose.circular_paragraphs(circular)
     return {
         "circular": circular,
         "units": units,
-        "named": named,
-        "laggard_n": laggard_count(),
+        "counties": compose.figures_counties(circular),
+        "named": compose.figures_named(circular),
+        # A circular counted before the current rule shows the tables it was issued with.
+        "legacy_tables": compose.circular_tables(circular) if circular.figures.get("tables") else [],
         "totals": compose.figures_totals(circular),
         "preview": [{"level": heading_level(line), "text": line} for line in lines(paragraphs)],
         "chart": compose.chart_data(circular),
         "chart_height": max(240, 26 * len(units) + 70),
-        "rule": circular.figures.get("rule") or SCORING_RULE,
+        "rule": circular.figures.get("rule", ""),
         "can_edit": editable,
         "typed": typed,
         "timeline": audit_timeline(circular, include_children=False),

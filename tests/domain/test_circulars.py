@@ -12,16 +12,18 @@ import time_machine
 
 from rectify.core.errors import ConcurrentChange, DomainError, Forbidden
 from rectify.documents import compose, services
-from rectify.documents.figures import UnitFigures, bottom_ids, laggards, month_figures, rank, score_of
+from rectify.documents.figures import month_figures, share_states
 from rectify.documents.models import DOC_TRANSITIONS, Briefing, Circular, DocStatus
+from rectify.documents.scoring import UnitFigures
 from rectify.notifications.models import Notification
-from rectify.orgs.models import OrgUnit
-from rectify.plans.models import Assignment, ItemStatus, Measure
-from rectify.progress.models import MissedReport, ProgressReport, ReportStatus
+from rectify.orgs.models import Membership, OrgUnit
+from rectify.plans.models import Assignment, ItemStatus, Measure, ShareStatus
+from rectify.progress.models import ProgressReport, ReportStatus
 from rectify.supervision import notices
-from rectify.supervision.models import NoticeKind, SiteVisit
+from rectify.supervision.models import NoticeKind, SiteVisit, Warning
 from rectify.supervision.services import deadlines_scan
 
+from .test_circular_figures import deadlines
 from .test_state_machines import documented
 
 pytestmark = pytest.mark.django_db
@@ -73,77 +75,39 @@ def report_100(measure: Measure, name: str, at: dt.datetime) -> ProgressReport:
 # --- figures ---------------------------------------------------------------------------------
 
 
-def test_in_october_the_measures_due_by_september_30_are_overdue() -> None:
-    figures = month_figures(2022, 10, region=root())
-    assert figures.as_of == dt.date(2022, 10, 8)  # the month is still running: today
-    due = Measure.objects.filter(due_on__lt=dt.date(2022, 10, 8), status=ItemStatus.IN_PROGRESS)
-    assert figures.totals.overdue == due.count() == 10
-    assert figures.totals.measures == Measure.objects.filter(assignments__unit__isnull=False).distinct().count()
-    energy = by_name(figures.units)["市能源局"]
-    assert energy.assigned == measures_of("市能源局").count() == 17
-    assert energy.overdue == measures_of("市能源局").filter(due_on__lt=dt.date(2022, 10, 8)).count() == 6
-    assert energy.score == round(100 * (17 - 6) / 17, 1) == 64.7
-
-
 def test_september_is_cut_at_its_last_day_where_due_that_day_is_not_yet_overdue() -> None:
     figures = month_figures(2022, 9, region=root())
-    assert figures.as_of == dt.date(2022, 9, 30)
-    assert figures.totals.overdue == Measure.objects.filter(due_on__lt=dt.date(2022, 9, 30)).count() == 2
-    assert by_name(figures.units)["市能源局"].overdue == 0
+    cut = dt.date(2022, 9, 30)
+    assert figures.as_of == cut
+    shares = Assignment.objects.filter(measure__isnull=False, unit__isnull=False)
+    assert figures.totals.overdue == shares.filter(due_on__lt=cut).count() > 0
+    assert shares.filter(due_on=cut).exists()  # due on the cutoff day: not overdue yet
+    energy = by_name(figures.units)["市能源局"]
+    assert energy.overdue == shares.filter(unit__name="市能源局", due_on__lt=cut).count()
+    assert energy.shares == shares.filter(unit__name="市能源局").count()
 
 
-def test_red_counts_warnings_open_at_the_cutoff() -> None:
-    deadlines_scan()
-    october = month_figures(2022, 10, region=root())
-    assert october.totals.red >= october.totals.overdue > 0
-    assert by_name(october.units)["市能源局"].red >= 6
-    assert month_figures(2022, 9, region=root()).totals.red == 0  # raised on 10-08, after September
-
-
-def test_completion_is_dated_by_the_first_report_at_100_percent() -> None:
-    energy = list(measures_of("市能源局").filter(due_on=dt.date(2022, 9, 30)).order_by("pk"))
-    early, unreported, late = energy[:3]
-    Measure.objects.filter(pk__in=[early.pk, unreported.pk, late.pk]).update(status=ItemStatus.COMPLETED)
-    report_100(early, "市能源局", dt.datetime(2022, 9, 20, 9, tzinfo=SHANGHAI))
-    report_100(late, "市能源局", dt.datetime(2022, 10, 3, 9, tzinfo=SHANGHAI))
-    october = by_name(month_figures(2022, 10, region=root()).units)["市能源局"]
+def test_a_tasks_completion_is_dated_by_its_first_report_at_100_percent() -> None:
+    energy = list(Assignment.objects.filter(unit__name="市能源局", due_on=dt.date(2022, 9, 30)).order_by("pk")[:4])
+    early, unreported, late, reported_only = energy
+    Assignment.objects.filter(pk__in=[early.pk, unreported.pk, late.pk]).update(status=ShareStatus.COMPLETED)
+    report_100(early.measure, "市能源局", dt.datetime(2022, 9, 20, 9, tzinfo=SHANGHAI))
+    report_100(late.measure, "市能源局", dt.datetime(2022, 10, 3, 9, tzinfo=SHANGHAI))
+    # 100 % reported, the status still 整改中: done from the day of that report.
+    report_100(reported_only.measure, "市能源局", dt.datetime(2022, 10, 4, 9, tzinfo=SHANGHAI))
+    ids = Assignment.objects.filter(pk__in=[a.pk for a in energy])
+    october = {s.share_id: s for s in share_states(ids, dt.date(2022, 10, 8))}
+    september = {s.share_id: s for s in share_states(ids, dt.date(2022, 9, 30))}
     # early: done before its due date → on time; unreported: done by the cutoff, which is after
-    # its due date → completed, not on time; late: done after its due date → completed, late.
-    assert (october.completed, october.on_time, october.overdue) == (3, 1, 3)
-    september = by_name(month_figures(2022, 9, region=root()).units)["市能源局"]
-    # At September 30 the late one was not done yet (its report came on October 3).
-    assert (september.completed, september.on_time) == (2, 2)
-
-
-def test_missed_reports_and_notices_of_the_month_are_deducted(users: Any) -> None:
-    energy = unit("市能源局")
-    MissedReport.objects.create(
-        unit=energy,
-        kind="weekly",
-        period_start=dt.date(2022, 9, 26),
-        period_end=dt.date(2022, 10, 2),
-        due_at=dt.datetime(2022, 9, 30, 17, tzinfo=SHANGHAI),
-        missing=5,
-        required=17,
-    )
-    MissedReport.objects.create(
-        unit=energy,
-        kind="weekly",
-        period_start=dt.date(2022, 10, 3),
-        period_end=dt.date(2022, 10, 9),
-        due_at=dt.datetime(2022, 10, 7, 17, tzinfo=SHANGHAI),
-        missing=4,
-        required=17,
-    )
-    notice = notices.notice_draft(
-        actor=users["city_office"],
-        data=notices.NoticeInput(kind=NoticeKind.REMINDER, unit=energy, measures=list(measures_of("市能源局")[:1])),
-    )
-    notices.notice_issue(actor=users["city_office"], notice=notice)
-    f = by_name(month_figures(2022, 10, region=root()).units)["市能源局"]
-    assert (f.missed_periods, f.missed_items, f.notices) == (1, 4, {"reminder": 1})
-    assert f.score == round(100 * 11 / 17 - 2 - 5, 1)
-    assert by_name(month_figures(2022, 9, region=root()).units)["市能源局"].missed_periods == 1
+    # its due date → done, not on time; late: done after its due date → done, late.
+    assert (october[early.pk].done, october[early.pk].on_time) == (True, True)
+    assert (october[unreported.pk].done, october[unreported.pk].on_time) == (True, False)
+    assert (october[late.pk].done, october[late.pk].on_time, october[late.pk].overdue) == (True, False, False)
+    assert october[reported_only.pk].done and not october[reported_only.pk].overdue
+    # At September 30 the late one and the reported one were not done yet (their reports came in October).
+    assert not september[late.pk].done and not september[reported_only.pk].done
+    assert september[early.pk].on_time and september[unreported.pk].on_time  # due that very day
+    assert not september[late.pk].overdue  # due on the cutoff day is not overdue yet
 
 
 def test_a_county_offices_figures_cover_its_county_only() -> None:
@@ -151,65 +115,6 @@ def test_a_county_offices_figures_cover_its_county_only() -> None:
     rows = month_figures(2022, 10, region=county).units
     assert rows and all(f.path.startswith(county.path) for f in rows)
     assert "朔城区政府" in by_name(rows) and "市能源局" not in by_name(rows)
-
-
-# --- score, ranking, who is named ------------------------------------------------------------
-
-
-def fig(
-    name: str, path: str, *, assigned: int = 10, overdue: int = 0, missed: int = 0, notices: int = 0
-) -> UnitFigures:
-    return UnitFigures(
-        unit_id=int(path),
-        unit=name,
-        path=path,
-        assigned=assigned,
-        overdue=overdue,
-        missed_periods=missed,
-        notices={"reminder": notices} if notices else {},
-    )
-
-
-def test_the_score_is_the_on_schedule_share_less_deductions_never_below_zero() -> None:
-    assert score_of(fig("a", "1", assigned=10, overdue=1)) == 90
-    assert score_of(fig("a", "1", assigned=3, overdue=1, missed=1)) == 64.7
-    assert score_of(fig("a", "1", assigned=4, overdue=4, notices=2)) == 0
-
-
-def test_equal_scores_share_a_rank_and_keep_the_directory_order() -> None:
-    rows = rank(
-        [
-            fig("丙", "0003", overdue=1),
-            fig("乙", "0002"),
-            fig("甲", "0001", overdue=1),
-            fig("丁", "0004", overdue=3),
-            fig("戊", "0005"),
-        ]
-    )
-    assert [(f.unit, f.rank, f.score) for f in rows] == [
-        ("乙", 1, 100),
-        ("戊", 1, 100),
-        ("甲", 3, 90),
-        ("丙", 3, 90),
-        ("丁", 5, 70),
-    ]
-
-
-def test_laggards_are_every_unit_with_overdue_work_and_the_bottom_n_that_lost_points() -> None:
-    rows = rank(
-        [
-            fig("甲", "0001"),
-            fig("乙", "0002", missed=1),
-            fig("丙", "0003", missed=2),
-            fig("丁", "0004", overdue=1),
-            fig("戊", "0005", notices=1),
-        ]
-    )
-    assert [f.unit for f in laggards(rows, 2)] == ["戊", "丁"]  # 95, 90: the last two
-    assert [f.unit for f in laggards(rows, 3)] == ["丙", "戊", "丁"]
-    # Nobody at full score is named, however large N is.
-    assert "甲" not in [f.unit for f in laggards(rows, 10)]
-    assert bottom_ids(rank([fig("甲", "1"), fig("乙", "2")]), 3) == []
 
 
 # --- the circular workflow -------------------------------------------------------------------
@@ -221,13 +126,15 @@ def test_generating_drafts_the_month_and_names_the_laggards(users: Any) -> None:
     assert circular.title == "关于2022年10月份生态环境保护督察整改工作情况的通报"
     assert circular.issuer.name == "市生态环境保护督察整改工作领导小组办公室" and circular.region == root()
     problems = compose.problems_paragraph(circular)
-    assert problems.startswith("（三）存在的问题。") and problems.endswith("现予以点名通报。")
-    assert "市能源局（6项）" in problems and "朔城区政府（10项）" in problems
-    assert "市委办公室" not in problems  # nothing overdue, full score
-    # The last three of those that lost points are named with their scores (ties: directory order).
-    assert "右玉县党委（83.3分）、右玉县政府（83.3分）、市能源局（64.7分）综合得分排名靠后" in problems
+    figures = month_figures(2022, 10, region=root())
+    named = [f for f in figures.units if f.unit_id in set(figures.named)]
+    assert [f.unit_id for f in compose.figures_laggards(circular)] == [f.unit_id for f in named]
+    assert problems.startswith("（三）存在的问题。按照评分办法") and problems.endswith("。")
+    assert f"现对以下{len(named)}个单位予以点名通报" in problems
+    assert all(f.unit in problems for f in named)
     text = "\n".join(compose.circular_paragraphs(circular))
-    assert "截至2022年10月8日" in text and "逾期未完成10项" in text and "评分办法" in text
+    overdue = Assignment.objects.filter(measure__isnull=False, unit__isnull=False, due_on__lt=dt.date(2022, 10, 8))
+    assert "截至2022年10月8日" in text and f"逾期未完成{overdue.count()}项" in text and "评分办法" in text
 
 
 def test_generating_again_refreshes_the_figures_and_keeps_the_offices_words(users: Any) -> None:
@@ -236,12 +143,12 @@ def test_generating_again_refreshes_the_figures_and_keeps_the_offices_words(user
     services.circular_update(
         actor=office, circular=circular, version=circular.version, title="标题", intro="我们的导语", closing="要求"
     )
-    Measure.objects.filter(assignments__unit__name="市能源局").update(status=ItemStatus.COMPLETED)
+    Assignment.objects.filter(unit__name="市能源局", measure__isnull=False).update(status=ShareStatus.COMPLETED)
     again, created = services.circular_generate(actor=office, year=2022, month=10)
     assert not created and again.pk == circular.pk
     assert (again.title, again.intro, again.closing) == ("标题", "我们的导语", "要求")
     energy = by_name(compose.figures_units(again))["市能源局"]
-    assert energy.overdue == 0 and energy.completed == 17
+    assert energy.overdue == 0 and energy.completed == energy.shares > 0
 
 
 def test_a_county_office_compiles_for_its_county(users: Any) -> None:
@@ -319,6 +226,7 @@ def test_an_issued_circular_is_frozen(users: Any) -> None:
     with pytest.raises(DomainError, match="已印发"):
         services.circular_generate(actor=office, year=2022, month=9)
     Measure.objects.update(status=ItemStatus.COMPLETED)
+    Assignment.objects.filter(measure__isnull=False).update(status=ShareStatus.COMPLETED)
     circular.refresh_from_db()
     assert circular.figures == frozen_figures
 
@@ -358,9 +266,15 @@ def test_only_the_issuing_office_edits_or_issues(users: Any) -> None:
 def test_issuing_tells_the_named_units_clerks(users: Any) -> None:
     circular, _ = services.circular_generate(actor=users["city_office"], year=2022, month=10)
     services.circular_issue(actor=users["city_office"], circular=circular)
-    note = Notification.objects.get(recipient=users["county_clerk"], kind="supervision")
-    assert "月通报" in note.subject and circular.number in note.subject and "朔城区政府" in note.body
-    assert Notification.objects.filter(recipient=users["dept_clerk"], subject__contains="月通报").exists()  # 4项逾期
+    named = {f.unit_id: f for f in compose.figures_laggards(circular)}
+    assert named
+    for role in ["county_clerk", "dept_clerk"]:
+        unit_id = Membership.objects.get(user=users[role]).unit_id
+        notes = Notification.objects.filter(recipient=users[role], subject__contains="月通报")
+        assert notes.exists() == (unit_id in named), role
+        for note in notes:
+            f = named[unit_id]
+            assert circular.number in note.subject and f"{f.unit}（得分{f.score_text}分，排名第{f.rank}位" in note.body
     assert not Notification.objects.filter(recipient=users["leader"], subject__contains="月通报").exists()
 
 
@@ -368,10 +282,14 @@ def test_the_document_carries_the_ranking_table(users: Any) -> None:
     circular, _ = services.circular_generate(actor=users["city_office"], year=2022, month=10)
     doc = compose.circular_document(circular)
     assert doc.number == "" and doc.kind_label == "月通报"
-    table = doc.tables[0]
+    units, counties = compose.figures_units(circular), compose.figures_counties(circular)
+    table, whole = doc.tables
     assert table.headers[0] == "排名" and table.headers[-1] == "得分"
-    assert len(table.rows) == len(compose.figures_units(circular))
-    assert table.rows[-1][1] == "市能源局" and table.rows[-1][-1] == "64.7"
+    assert [r[1] for r in table.rows] == [f.unit for f in units]
+    assert [r[-1] for r in table.rows] == [f.score_text for f in units]
+    assert [r[2] for r in table.rows] == [str(f.shares) for f in units]
+    assert [r[1] for r in whole.rows] == [f.unit for f in counties] and len(counties) > 1
+    assert whole.caption.startswith("附表2：") and [r[-1] for r in whole.rows] == [f.score_text for f in counties]
 
 
 def test_the_workflow_tables_match_the_document() -> None:
@@ -423,7 +341,7 @@ def test_a_briefing_draft_has_the_visit_under_county_news_and_the_notice_in_the_
     assert lead["heading"] == "" and county["heading"] == "县区动态"
     text = "".join(lead["items"][0]["paragraphs"])
     assert f"10月6日向市能源局印发提醒函（{notice.number}）" in text
-    assert "新增红色预警措施" in text and "开展现场督办1次" in text
+    assert "期间新增预警的责任单位任务" in text and "开展现场督办1次" in text
     [item] = county["items"]
     assert item["title"] == visit.title
     assert item["paragraphs"][0] == (
@@ -433,6 +351,88 @@ def test_a_briefing_draft_has_the_visit_under_county_news_and_the_notice_in_the_
     assert "**一要强化责任落实**，确保按期完成。" in item["paragraphs"]
     document = compose.briefing_document(b)
     assert document.draft and document.issue_no == 1 and document.series_title == "朔州市生态环境保护督察整改"
+
+
+def lead_text(users: Any, start: dt.date, end: dt.date) -> str:
+    b = services.briefing_draft(actor=users["city_office"], period_start=start, period_end=end)
+    return "".join(b.sections[0]["items"][0]["paragraphs"])
+
+
+def test_every_number_in_the_lead_article_counts_tasks_and_matches_independent_queries(users: Any, frozen: Any) -> None:
+    start, end = dt.date(2022, 10, 1), dt.date(2022, 10, 8)
+    energy = list(Assignment.objects.filter(unit__name="市能源局", due_on=dt.date(2022, 9, 30)).order_by("pk")[:2])
+    report_100(energy[0].measure, "市能源局", dt.datetime(2022, 10, 5, 9, tzinfo=SHANGHAI))
+    report_100(energy[1].measure, "市能源局", dt.datetime(2022, 9, 29, 9, tzinfo=SHANGHAI))  # before the period
+    county = Assignment.objects.filter(unit__name="朔城区政府", measure__isnull=False).first()
+    assert county is not None
+    report_100(county.measure, "朔城区政府", dt.datetime(2022, 10, 6, 9, tzinfo=SHANGHAI))
+    deadlines_scan()
+    text = lead_text(users, start, end)
+    window = (
+        dt.datetime.combine(start, dt.time.min, tzinfo=SHANGHAI),
+        dt.datetime.combine(end, dt.time.max, tzinfo=SHANGHAI),
+    )
+    filed = ProgressReport.objects.filter(first_submitted_at__range=window)
+    units = filed.values("unit_id").distinct().count()
+    assert f"10月1日至10月8日，朔州市{units}个责任单位报送工作进展{filed.count()}份。" in text
+    finished = filed.filter(percent=100, status__in=[ReportStatus.SUBMITTED, ReportStatus.ACCEPTED])
+    measures = finished.values("measure_id").distinct().count()
+    assert (
+        f"期间新完成责任单位任务{finished.values('assignment_id').distinct().count()}项，涉及整改措施{measures}项"
+        in text
+    )
+    raised = Warning.objects.filter(raised_on__range=(start, end), level__in=["red", "yellow"])
+    red = raised.filter(level="red").values("assignment_id").distinct().count()
+    warned = raised.values("assignment_id").distinct().count()
+    assert f"期间新增预警的责任单位任务{warned}项，其中红色预警{red}项、黄色预警{warned - red}项。" in text
+    now = dt.datetime.now(tz=SHANGHAI)
+    owing = Assignment.objects.filter(
+        measure__isnull=False, unit__isnull=False, status__in=["not_started", "in_progress", "relapsed", "ongoing"]
+    )
+    periods = deadlines(start, now)
+    owed = owing.count() * len(periods)
+    on_time = sum(
+        ProgressReport.objects.filter(
+            assignment__in=owing, kind=kind, period_start=p_start, first_submitted_at__lte=due
+        ).count()
+        for kind, p_start, _, due in periods
+    )
+    assert f"期间{owing.values('unit_id').distinct().count()}个单位应报送工作进展{owed}份，按时报送{on_time}份" in text
+    assert "均" not in text
+
+
+def test_the_lead_article_says_all_on_time_only_when_every_owed_report_came_on_time(users: Any) -> None:
+    start, end = dt.date(2022, 10, 1), dt.date(2022, 10, 6)
+    owing = Assignment.objects.filter(
+        measure__isnull=False, unit__isnull=False, status__in=["not_started", "in_progress", "relapsed", "ongoing"]
+    )
+    now = dt.datetime.now(tz=SHANGHAI)
+    [(kind, p_start, p_end, due)] = deadlines(start, min(now, dt.datetime.combine(end, dt.time.max, tzinfo=SHANGHAI)))
+    ProgressReport.objects.bulk_create(
+        ProgressReport(
+            assignment=a,
+            unit_id=a.unit_id,
+            measure_id=a.measure_id,
+            kind=kind,
+            period_start=p_start,
+            period_end=p_end,
+            progress_text="按计划推进",
+            percent=30,
+            status=ReportStatus.SUBMITTED,
+            submitted_at=due - dt.timedelta(hours=1),
+            first_submitted_at=due - dt.timedelta(hours=1),
+        )
+        for a in owing
+    )
+    units = owing.values("unit_id").distinct().count()
+    assert f"期间应报送工作进展的{units}个单位均按时报送，共{owing.count()}份。" in lead_text(users, start, end)
+    ProgressReport.objects.filter(pk=ProgressReport.objects.first().pk).update(first_submitted_at=due)
+    ProgressReport.objects.filter(pk=ProgressReport.objects.last().pk).update(
+        first_submitted_at=due + dt.timedelta(seconds=1)
+    )
+    assert "均按时报送" not in lead_text(users, start, end)
+    # Before the first deadline of the period nothing was owed: no claim at all.
+    assert "报送工作进展" not in lead_text(users, dt.date(2022, 10, 1), dt.date(2022, 10, 2)).split("。", 1)[1]
 
 
 def test_a_visit_outside_the_period_or_region_is_left_out(users: Any, frozen: Any) -> None:

@@ -22,10 +22,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from rectify.accounts.services import token_issue
-from rectify.documents import services
+from rectify.documents import compose, services
 from rectify.documents.models import Briefing, Circular, DocStatus
 from rectify.orgs.models import OrgUnit
-from rectify.plans.models import Measure
+from rectify.plans.models import Assignment, Measure
 from rectify.supervision import notices
 from rectify.supervision.models import NoticeKind, SupervisionNotice
 
@@ -183,9 +183,18 @@ def test_the_office_generates_a_month_from_the_list(client_for: Any) -> None:
     assert response.status_code == 302 and response["Location"] == reverse("documents:circular", args=[circular.pk])
     page = client_for("city_office").get(response["Location"]).content.decode()
     assert "关于2022年10月份生态环境保护督察整改工作情况的通报" in page
-    assert page.count('data-testid="ranking-row"') == 32 and 'data-testid="named"' in page
-    assert "（三）存在的问题。" in page and "市能源局（6项）" in page
-    assert "评分办法" in page
+    units, counties = compose.figures_units(circular), compose.figures_counties(circular)
+    units_in_region = Assignment.objects.filter(measure__isnull=False, unit__isnull=False).values("unit_id").distinct()
+    assert page.count('data-testid="ranking-row"') == len(units) == units_in_region.count()
+    assert (
+        page.count('data-testid="county-row"')
+        == len(counties)
+        == OrgUnit.objects.filter(kind="region", depth=1).count()
+    )
+    named = compose.figures_named(circular)
+    assert page.count('data-testid="named"') == len(named) > 0
+    assert "（三）存在的问题。" in page and all(f.unit in page for f in units)
+    assert "评分办法" in page and circular.figures["rule"] in page
 
 
 @pytest.mark.parametrize("role", ["county_clerk", "dept_clerk", "leader", "acceptance"])
@@ -320,7 +329,9 @@ def test_an_issued_circular_downloads_as_word_and_pdf_with_its_number(client_for
     assert disposition_name(word) == quote("朔整改办通〔2022〕1号.docx", safe="")
     text = docx_text(word.content)
     assert "朔整改办通〔2022〕1号" in text and circular.title in text
-    assert "市能源局" in text and "64.7" in text and "（三）存在的问题。" in text
+    last, county = compose.figures_units(circular)[-1], compose.figures_counties(circular)[0]
+    assert last.unit in text and last.score_text in text and "（三）存在的问题。" in text
+    assert "附表2：2022年10月份各县（市、区）督察整改工作情况整体排名" in text and county.unit in text
     pdf = client.get(reverse("documents:circular_pdf", args=[circular.pk]))
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     assert disposition_name(pdf) == quote("朔整改办通〔2022〕1号.pdf", safe="")
@@ -334,6 +345,51 @@ def test_a_draft_circular_downloads_as_caogao(client_for: Any, users: Any) -> No
     assert "（草稿）" in docx_text(word.content)
 
 
+def test_a_circular_counted_before_the_per_share_rule_keeps_its_words_and_table(client_for: Any, users: Any) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("rectify.documents.migrations.0002_circular_figures_schema2")
+    circular = a_circular(users, month=9, issue=True)
+    old_unit = {
+        "unit_id": 1,
+        "unit": "市能源局",
+        "path": "0001.0008.",
+        "assigned": 17,
+        "completed": 2,
+        "on_time": 1,
+        "overdue": 6,
+        "red": 6,
+        "missed_periods": 1,
+        "missed_items": 4,
+        "notices": {"reminder": 1},
+        "reopened": 0,
+        "score": 52.3,
+        "rank": 1,
+    }
+    old = {
+        "as_of": "2022-09-30",
+        "units": [old_unit],
+        "totals": {"units": 1, "measures": 17, "completed": 2, "on_time": 1, "overdue": 6, "red": 6},
+        "bottom": [],
+        "rule": "评分办法：旧的评分办法。",
+    }
+    Circular.objects.filter(pk=circular.pk).update(figures=old)
+    migration.forwards(apps, None)
+    circular.refresh_from_db()
+    assert circular.figures["schema"] == 1 and circular.figures["named"] == [1]
+    assert circular.figures["units"][0]["shares"] == 17 and circular.figures["units"][0]["reports_owed"] is None
+    text = docx_text(client_for("city_office").get(reverse("documents:circular_docx", args=[circular.pk])).content)
+    assert "市能源局（6项）有整改任务已超过整改时限仍未完成" in text and "评分办法：旧的评分办法。" in text
+    assert "措施数" in text and "52.3" in text
+    page = client_for("city_office").get(reverse("documents:circular", args=[circular.pk])).content.decode()
+    assert page.count('data-testid="ranking-row"') == 1 and "52.3" in page
+    migration.forwards(apps, None)  # a second run changes nothing
+    circular.refresh_from_db()
+    assert circular.figures["units"][0]["shares"] == 17
+
+
 def test_a_notice_downloads_with_its_number_or_as_a_draft(client_for: Any, users: Any) -> None:
     notice = a_notice(users)
     client = client_for("city_office")
@@ -342,7 +398,9 @@ def test_a_notice_downloads_with_its_number_or_as_a_draft(client_for: Any, users
     assert disposition_name(draft) == quote("提醒函（草稿）.docx", safe="")
     text = docx_text(draft.content)
     assert "（草稿）" in text and notice.title in text and "朔城区政府：" in text
-    assert "附表：涉及的整改任务（截至2022年10月8日）" in text and "2022年9月30日" in text
+    assert "附表：涉及的整改任务（截至2022年10月8日）" in text and "2022年9月底" in text
+    # The deadline is said once (issue 11): "2022年9月底", not "2022年9月底（2022年9月30日）".
+    assert "2022年9月30日" not in text
     notices.notice_issue(actor=users["city_office"], notice=notice)
     pdf = client_for("county_clerk").get(reverse("documents:notice_pdf", args=[notice.pk]))
     assert pdf["Content-Type"] == "application/pdf"
@@ -368,9 +426,17 @@ def test_the_api_generates_edits_and_issues_a_circular(client_for: Any, users: A
     created = client.post("/api/v1/circulars/", {"year": 2022, "month": 10}, content_type="application/json")
     assert created.status_code == 201
     body = created.json()
-    assert body["status"] == "draft" and body["number"] == "" and body["totals"]["overdue"] == 10
+    overdue = Assignment.objects.filter(measure__isnull=False, unit__isnull=False, due_on__lt=dt.date(2022, 10, 8))
+    assert body["status"] == "draft" and body["number"] == "" and body["totals"]["overdue"] == overdue.count()
+    circular = Circular.objects.get(pk=body["id"])
+    named = compose.figures_named(circular)
+    for row, f in zip(body["units"], compose.figures_units(circular), strict=True):
+        assert (row["unit"], row["score"], row["rank"], row["shares"]) == (f.unit, f.score, f.rank, f.shares)
+        assert row["named"] == (f.unit_id in named) and row["idle"] == f.idle
     energy = next(u for u in body["units"] if u["unit"] == "市能源局")
-    assert energy["named"] and energy["score"] == 64.7 and energy["rank"] == 32
+    assert energy["shares"] == Assignment.objects.filter(unit__name="市能源局", measure__isnull=False).count()
+    assert [c["unit"] for c in body["counties"]] == [c.unit for c in compose.figures_counties(circular)]
+    assert body["counties"] and all(c["units"] >= 1 for c in body["counties"])
     assert any(p.startswith("（三）存在的问题。") for p in body["paragraphs"])
     again = client.post("/api/v1/circulars/", {"year": 2022, "month": 10}, content_type="application/json")
     assert again.status_code == 200 and again.json()["id"] == body["id"]
