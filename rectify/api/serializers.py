@@ -112,6 +112,9 @@ class MeasureSerializer(DeadlineFieldsMixin, serializers.ModelSerializer):
             "progress",
             "warning_level",
             "last_report_at",
+            "closed_on",
+            "reopened_count",
+            "version",
         ]
 
 
@@ -267,3 +270,9 @@ class NotificationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notification
         fields = ["id", "kind", "subject", "body", "url", "created_at", "read_at", "email_status", "emailed_at"]
+
+
+class DeadlineChangeSerializer(serializers.Serializer):
+    raw = serializers.CharField(max_length=300, help_text="整改时限原文，如“2023年6月底前”")
+    due = serializers.DateField(required=False, allow_null=True, help_text="到期日（原文无法确定日期时填写）")
+    version = serializers.IntegerField(min_value=1, max_value=2_147_483_647, help_text="措施的版本号（并发修改检查）")

@@ -18,6 +18,7 @@ urlpatterns = [
     path("problems/<int:pk>/", views.ProblemDetail.as_view(), name="problem"),
     path("measures/", views.MeasureList.as_view(), name="measures"),
     path("measures/<int:pk>/", views.MeasureDetail.as_view(), name="measure"),
+    path("measures/<int:pk>/deadline/", views.MeasureDeadline.as_view(), name="measure_deadline"),
     path("units/", views.UnitList.as_view(), name="units"),
     path("reports/", pv.ReportList.as_view(), name="reports"),
     path("reports/<int:pk>/", pv.ReportDetail.as_view(), name="report"),

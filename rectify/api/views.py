@@ -15,6 +15,7 @@ from rectify.orgs import selectors as org_selectors
 from rectify.orgs import services as org_services
 from rectify.orgs.models import OrgUnit
 from rectify.plans import selectors
+from rectify.plans import services as plan_services
 
 from . import serializers as s
 
@@ -56,6 +57,27 @@ class MeasureDetail(ScopedView):
 
     def get(self, request: Request, pk: int) -> Response:
         measure = selectors.measure_get(viewer=request.user, measure_id=pk)
+        measure = selectors.with_ledger_relations(type(measure).objects.filter(pk=measure.pk)).get()
+        return Response(s.MeasureSerializer(measure).data)
+
+
+class MeasureDeadline(ScopedView):
+    """The city office moves one measure's deadline for all its units (an extension moves one unit's)."""
+
+    serializer_class = s.MeasureSerializer
+
+    @extend_schema(request=s.DeadlineChangeSerializer, responses={200: s.MeasureSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        data = s.DeadlineChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        measure = selectors.measure_get(viewer=request.user, measure_id=pk)
+        plan_services.measure_update_deadline(
+            actor=request.user,
+            measure=measure,
+            raw=data.validated_data["raw"],
+            version=data.validated_data["version"],
+            due=data.validated_data.get("due"),
+        )
         measure = selectors.with_ledger_relations(type(measure).objects.filter(pk=measure.pk)).get()
         return Response(s.MeasureSerializer(measure).data)
 

@@ -182,7 +182,9 @@ def build_export(measures: QuerySet[Measure], *, as_of: dt.date) -> dict[str, An
                 "status": m.status,
                 "closed_on": _iso(m.closed_on),
                 "reopened": m.reopened_count,
-                "progress": rollup.mean_progress([e["progress"] for _, e in rolled]),
+                "progress": rollup.mean_progress(
+                    [rollup.share_progress(e["progress"], e["status"]) for _, e in rolled]
+                ),
                 "warning": {
                     "level": level,
                     "label": rules.LEVEL_LABELS[level],

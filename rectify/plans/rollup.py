@@ -7,8 +7,9 @@ by this rule (docs/rollup.md says the same in Chinese and English, and a test ke
 * counted shares: the measure's lead (牵头) shares; all its shares when it has no lead. Support
   (配合) shares report and are warned on their own pages and on the board, and count in the
   measure's roll-up only when `RECTIFY_SUPPORT_IN_ROLLUP` is on (default off).
-* progress: the mean of the counted shares' progress, a share that never reported counting as 0;
-  None when no counted share has reported.
+* progress: the mean of the counted shares' progress, a share that never reported counting as 0 and a
+  share accepted or closed (已完成, 已销号, 长期坚持) as 100; None when no counted share has reported
+  or been accepted.
 * warning: the worst level among the counted shares (red > yellow > green); blank before a scan.
 * status: 已销号 when every counted share is 已销号 or 长期坚持 (已完成、长期坚持 if any is 长期坚持),
   with the latest share 销号 date; 已完成待验收 when every counted share is done (申请销号, 已完成,
@@ -23,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, OuterRef, Subquery
@@ -47,7 +49,7 @@ def support_counts() -> bool:
     return bool(getattr(settings, "RECTIFY_SUPPORT_IN_ROLLUP", False))
 
 
-def counted(shares: Sequence[tuple[str, ...]], *, role_index: int = 0) -> list[tuple[str, ...]]:
+def counted(shares: Sequence[Any], *, role_index: int = 0) -> list[Any]:
     """The shares a measure's figures come from (see the module's rule)."""
     if support_counts():
         return list(shares)
@@ -61,6 +63,14 @@ def mean_progress(values: Sequence[float | int | None]) -> float | None:
     if not values or all(v is None for v in values):
         return None
     return round(sum(v or 0 for v in values) / len(values), 1)
+
+
+ACCEPTED_SHARE_STATUSES = (ShareStatus.COMPLETED, ShareStatus.CLOSED, ShareStatus.ONGOING)
+
+
+def share_progress(progress: float | int | None, status: str) -> float | int | None:
+    """A share's progress as it counts in a roll-up: accepted or closed counts as done (100)."""
+    return 100 if status in ACCEPTED_SHARE_STATUSES else progress
 
 
 def worst_level(levels: Iterable[str]) -> str:
@@ -89,7 +99,7 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
 def measures_rollup(measure_ids: Iterable[int], *, problems: bool = True) -> None:
     """Recompute the measures' progress, warning, status, 销号 date and last report from their shares."""
     ids = sorted(set(measure_ids))
-    shares: dict[int, list[tuple[str, ...]]] = defaultdict(list)
+    shares: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     last: dict[int, dt.datetime] = {}
     for chunk in _chunks(ids):
         for measure_id, role, progress, level, status, closed_on, last_at in (
@@ -100,7 +110,7 @@ def measures_rollup(measure_ids: Iterable[int], *, problems: bool = True) -> Non
             shares[measure_id].append((role, progress, level, status, closed_on))
             if last_at and (measure_id not in last or last_at > last[measure_id]):
                 last[measure_id] = last_at
-    stored = {}
+    stored: dict[int, tuple[Any, ...]] = {}
     for chunk in _chunks(ids):
         stored.update(
             (row[0], row[1:])
@@ -117,13 +127,19 @@ def measures_rollup(measure_ids: Iterable[int], *, problems: bool = True) -> Non
         status = measure_status([r[3] for r in rows]) if rows else stored[measure_id][2]
         closed = [r[4] for r in rows if r[4]]
         values = {
-            "progress": mean_progress([r[1] for r in rows]) if rows else stored[measure_id][0],
+            "progress": mean_progress([share_progress(r[1], r[3]) for r in rows]) if rows else stored[measure_id][0],
             "warning_level": worst_level(r[2] for r in rows) if rows else stored[measure_id][1],
             "status": status,
             "closed_on": max(closed) if status in (ItemStatus.CLOSED, ItemStatus.ONGOING) and closed else None,
             "last_report_at": last.get(measure_id),
         }
-        old = dict(zip(("progress", "warning_level", "status", "closed_on", "last_report_at"), stored[measure_id][:5]))
+        old = dict(
+            zip(
+                ("progress", "warning_level", "status", "closed_on", "last_report_at"),
+                stored[measure_id][:5],
+                strict=True,
+            )
+        )
         if values != old:
             Measure.objects.filter(pk=measure_id).update(updated_at=now, **values)
             changed_problems.add(stored[measure_id][5])

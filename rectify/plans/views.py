@@ -20,7 +20,7 @@ from rectify.orgs.scope import viewer_scope
 from rectify.orgs.selectors import counties, unit_get, unit_memberships
 
 from . import selectors, services
-from .models import Assignment, DeadlineKind, ItemStatus, Measure, WarningLevel
+from .models import SHARE_OPEN_STATUSES, Assignment, DeadlineKind, ItemStatus, Measure, WarningLevel
 from .policies import can_change_deadline_for_all, can_edit_problem
 
 
@@ -83,8 +83,18 @@ def problem_detail(request: HttpRequest, problem_id: int) -> HttpResponse:
     context["can_change_all"] = context["can_edit"] and can_change_deadline_for_all(request.user)
     changes = selectors.measure_deadline_changes(problem)
     measures: list[Measure] = list(selectors.problem_measures(problem))
+    scope = viewer_scope(request.user)
     for m in measures:
         m.deadline_change = changes.get(m.pk)  # type: ignore[attr-defined]
+        # The clerk's own share of the measure: what it may extend or apply to close.
+        m.my_share = next(  # type: ignore[attr-defined]
+            (
+                a
+                for a in m.assignments.all()
+                if a.unit_id in scope.unit_ids and a.status in SHARE_OPEN_STATUSES and Role.CLERK in scope.roles
+            ),
+            None,
+        )
     done = sum(1 for m in measures if m.status != ItemStatus.IN_PROGRESS or (m.progress or 0) >= 100)
     context["measures"] = measures
     context["completion"] = format_rate(done, len(measures))

@@ -4,6 +4,7 @@ level), notices, extension requests, on-site records and flags, each scoped to t
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,35 +79,29 @@ def warning_counts(*, viewer: Any, filters: LedgerFilters) -> dict[str, int]:
 
 def county_counts(*, viewer: Any, filters: LedgerFilters) -> list[dict[str, Any]]:
     """Shares by county (县（市、区）, everything in its subtree) and level, for the board's filters
-    without the county filter; the city's own departments are one more row."""
+    without the county filter; the units in no county (the city's own departments) are one more row."""
     base = LedgerFilters(**{**filters.__dict__, "warnings": [], "county": None})
-    by_unit: dict[int, dict[str, int]] = {}
-    for row in (
+    by_unit: dict[int, dict[str, int]] = defaultdict(dict)
+    for r in (
         share_list(viewer=viewer, filters=base).order_by().values("unit_id", "warning_level").annotate(n=Count("pk"))
     ):
-        by_unit.setdefault(row["unit_id"], {}).setdefault(row["warning_level"], 0)
-        by_unit[row["unit_id"]][row["warning_level"]] += row["n"]
+        by_unit[r["unit_id"]][r["warning_level"] or "none"] = r["n"]
     paths = dict(OrgUnit.objects.filter(pk__in=list(by_unit)).values_list("pk", "path"))
-    out = []
+    groups: list[tuple[int | None, str, list[int]]] = []
     taken: set[int] = set()
     for county in counties():
-        row: dict[str, Any] = {"pk": county.pk, "name": county.name, "red": 0, "yellow": 0, "green": 0, "none": 0}
-        for unit_id, levels in by_unit.items():
-            if paths[unit_id].startswith(county.path):
-                taken.add(unit_id)
-                for level, n in levels.items():
-                    row[level or "none"] += n
+        inside = [u for u in by_unit if paths[u].startswith(county.path)]
+        taken.update(inside)
+        groups.append((county.pk, county.name, inside))
+    groups.append((None, "市直部门及其他", [u for u in by_unit if u not in taken]))
+    out = []
+    for pk, name, units in groups:
+        row: dict[str, Any] = {"pk": pk, "name": name}
+        for level in ("red", "yellow", "green", "none"):
+            row[level] = sum(by_unit[u].get(level, 0) for u in units)
         row["total"] = row["red"] + row["yellow"] + row["green"] + row["none"]
         if row["total"]:
             out.append(row)
-    rest: dict[str, Any] = {"pk": None, "name": "市直部门及其他", "red": 0, "yellow": 0, "green": 0, "none": 0}
-    for unit_id, levels in by_unit.items():
-        if unit_id not in taken:
-            for level, n in levels.items():
-                rest[level or "none"] += n
-    rest["total"] = rest["red"] + rest["yellow"] + rest["green"] + rest["none"]
-    if rest["total"]:
-        out.append(rest)
     return out
 
 

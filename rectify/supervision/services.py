@@ -164,7 +164,7 @@ def assess_share(share: Assignment, *, today: dt.date) -> rules.Assessment:
     """One share's assessment now (pages show reasons fresh, not as stored at the last scan)."""
     row = next(share_rows(Assignment.objects.filter(pk=share.pk)))
     return rules.assess(
-        item_input(row, plan_horizons(), measure_milestones([share.measure_id]).get(row["measure_id"], [])),
+        item_input(row, plan_horizons(), measure_milestones([row["measure_id"]]).get(row["measure_id"], [])),
         today,
         thresholds(),
     )

@@ -130,18 +130,22 @@ _SHARE_STATUS_LABELS: dict[str, str] = dict(ShareStatus.choices)
 def _shares(m: Any) -> list[Assignment]:
     """The measure's shares from its prefetched assignments, lead first, then directory order."""
     rows = [a for a in m.assignments.all() if a.unit_id and a.unit is not None]
-    return sorted(rows, key=lambda a: (a.role != Assignment.RoleKind.LEAD, a.unit.path))
+    return sorted(rows, key=lambda a: (a.role != Assignment.RoleKind.LEAD, a.unit.path if a.unit else ""))
 
 
 @register.simple_tag
 def share_levels(m: Any) -> SafeString:
-    """"红2 黄13 绿1": the measure's shares by level, the roll-up's ingredients at a glance."""
+    """ "红2 黄13 绿1": the measure's shares by level, the roll-up's ingredients at a glance."""
     counts: dict[str, int] = {}
     for a in _shares(m):
         counts[a.warning_level] = counts.get(a.warning_level, 0) + 1
     parts = [
         f'<span class="{css}" data-share-level="{level}">{label[0]}{counts[level]}</span>'
-        for level, label, css in (("red", "红", "text-danger"), ("yellow", "黄", "text-warning"), ("green", "绿", "text-success"))
+        for level, label, css in (
+            ("red", "红", "text-danger"),
+            ("yellow", "黄", "text-warning"),
+            ("green", "绿", "text-success"),
+        )
         if counts.get(level)
     ]
     return mark_safe(" ".join(parts))  # noqa: S308 - fixed labels and integers
@@ -155,7 +159,7 @@ def share_table(m: Any, open_: bool = False) -> SafeString:
         return mark_safe("")
     prefix = _unit_url_prefix()
     rows = "".join(
-        f'<tr data-share="{a.pk}"><td><a href="{prefix}{a.unit_id}/">{escape(a.unit.name)}</a></td>'
+        f'<tr data-share="{a.pk}"><td><a href="{prefix}{a.unit_id}/">{escape(a.unit.name if a.unit else "")}</a></td>'
         f"<td>{_ROLE_LABELS.get(a.role, '')}</td><td>{_SHARE_STATUS_LABELS.get(a.status, a.status)}</td>"
         f"<td>{format_percent(a.progress) if a.progress is not None else '未报送'}</td>"
         f"<td>{f'{a.due_on:%Y-%m-%d}' if a.due_on else '—'}{'（已延期）' if a.due_extended else ''}</td>"
