@@ -7,7 +7,7 @@ included), then the same command again (it must skip: idempotent). Prints the fi
 machine's load average (`uptime`) before and after, since other work on the machine moves it, and
 the counts the history left. `--weeks`, `--reporting-weeks` and `--seed` pass through.
 
-    .venv/bin/python bench/bench_demo.py [--weeks 11] [--reporting-weeks 1] [--out FILE]
+    .venv/bin/python bench/bench_demo.py [--weeks 11] [--reporting-weeks 4] [--out FILE]
 """
 
 from __future__ import annotations

@@ -26,7 +26,9 @@ def versioned_update(
     )
     if updated != 1:
         raise ConcurrentChange(message)
-    obj.refresh_from_db()
+    # Only what the UPDATE wrote: a full refresh would also drop the cached relations (the unit,
+    # the measure and its problem) that the caller goes on to read.
+    obj.refresh_from_db(fields=["updated_at", "version", *values])
 
 
 def transition(
@@ -52,4 +54,6 @@ def transition(
     )
     if updated != 1:
         raise ConcurrentChange(message)
-    obj.refresh_from_db()
+    # Only what the UPDATE wrote: a full refresh would also drop the cached relations (the unit,
+    # the measure and its problem) that the caller goes on to read.
+    obj.refresh_from_db(fields=[field, "updated_at", "version", *extra])

@@ -72,7 +72,7 @@ ACTOR = "演示历史"
 DEFAULT_START = dt.date(2022, 6, 20)
 DEFAULT_WEEKS = 11
 DEFAULT_SEED = 2022
-DEFAULT_REPORTING_WEEKS = 1
+DEFAULT_REPORTING_WEEKS = 4
 PILOT_UNITS = ("市生态环境局",)
 RETURN_RATE = 0.04
 EVIDENCE_RATE = 0.06
@@ -321,11 +321,13 @@ class Player:
             ).values_list("assignment_id", flat=True)
         )
         rng = self.rng("sitting", self.unit_names[unit_id], period.kind, period.start)
-        for i, share in enumerate(s for s in shares if s.pk not in done):
-            if rng.random() < skip:
-                continue
-            self.sim.set(moment + i * SITTING_STEP)
-            self.file(share, period, clerk, rng)
+        # One sitting, one roll-up at its end (as the weekly form does).
+        with progress.rollups_deferred():
+            for i, share in enumerate(s for s in shares if s.pk not in done):
+                if rng.random() < skip:
+                    continue
+                self.sim.set(moment + i * SITTING_STEP)
+                self.file(share, period, clerk, rng)
 
     def state(self, share: Assignment) -> ShareState:
         if share.pk not in self.states:
@@ -404,7 +406,11 @@ class Player:
             .order_by("unit__path", "kind", "period_start", "measure__problem__index", "measure__seq", "pk")
         )
         start = self.sim.now
-        for i, report in enumerate(list(reports)):
+        with progress.rollups_deferred():
+            self.review_each(list(reports), start)
+
+    def review_each(self, reports: list[ProgressReport], start: dt.datetime) -> None:
+        for i, report in enumerate(reports):
             self.sim.set(start + i * dt.timedelta(seconds=15))
             rng = self.rng(
                 "review", report.unit.name, report.kind, report.period_start, report.measure_id, report.version

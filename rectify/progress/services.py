@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.urls import reverse
 
 from rectify.audit.services import record
@@ -452,28 +454,60 @@ def milestones_reach(report: ProgressReport) -> list[str]:
     return [m.raw for m in named]
 
 
+_deferred: ContextVar[set[int] | None] = ContextVar("rollups_deferred", default=None)
+
+
+@contextmanager
+def rollups_deferred() -> Iterator[None]:
+    """Collect the roll-ups of a sitting (a clerk filing a whole week, an office reviewing a
+    queue) and run them once at the end, inside the caller's transaction: the shares, measures
+    and problems are then rolled up once each instead of once per report."""
+    if _deferred.get() is not None:
+        yield
+        return
+    pending: set[int] = set()
+    token = _deferred.set(pending)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    if pending:
+        rollup(sorted(pending))
+
+
 def rollup(assignment_ids: Sequence[int]) -> None:
     """A share's progress from its unit's latest counted report, its last report, and 未开始 →
-    整改中 once the unit has reported; then the measures' and problems' roll-ups (plans.rollup)."""
-    assignments = list(Assignment.objects.filter(pk__in=assignment_ids))
-    for a in assignments:
-        latest = (
-            ProgressReport.objects.filter(assignment=a, status__in=COUNTED_STATUSES)
-            .order_by("-period_start", "-submitted_at")
-            .values_list("percent", flat=True)
-            .first()
-        )
+    整改中 once the unit has reported; then the measures' and problems' roll-ups (plans.rollup).
+    Inside `rollups_deferred()` the work waits for the end of the sitting."""
+    pending = _deferred.get()
+    if pending is not None:
+        pending.update(assignment_ids)
+        return
+    ids = list(assignment_ids)
+    latest: dict[int, int] = {}
+    last: dict[int, dt.datetime] = {}
+    for chunk in (ids[i : i + 900] for i in range(0, len(ids), 900)):
+        for assignment_id, percent in (
+            ProgressReport.objects.filter(assignment_id__in=chunk, status__in=COUNTED_STATUSES)
+            .order_by("assignment_id", "-period_start", "-submitted_at")
+            .values_list("assignment_id", "percent")
+        ):
+            latest.setdefault(assignment_id, percent)
         # A returned report was still a report: the unit did report, only its figure is not counted.
-        last = (
-            ProgressReport.objects.filter(assignment=a, first_submitted_at__isnull=False)
-            .order_by("-first_submitted_at")
-            .values_list("first_submitted_at", flat=True)
-            .first()
+        last.update(
+            ProgressReport.objects.filter(assignment_id__in=chunk, first_submitted_at__isnull=False)
+            .order_by()
+            .values("assignment_id")
+            .annotate(m=Max("first_submitted_at"))
+            .values_list("assignment_id", "m")
         )
-        values: dict[str, Any] = {"progress": latest, "last_report_at": last}
-        if a.status == ShareStatus.NOT_STARTED and last is not None:
-            values["status"] = ShareStatus.IN_PROGRESS
-        Assignment.objects.filter(pk=a.pk).update(**values)
+    assignments = list(Assignment.objects.filter(pk__in=ids).only("pk", "status", "measure_id"))
+    for a in assignments:
+        a.progress = latest.get(a.pk)
+        a.last_report_at = last.get(a.pk)
+        if a.status == ShareStatus.NOT_STARTED and a.last_report_at is not None:
+            a.status = ShareStatus.IN_PROGRESS
+    Assignment.objects.bulk_update(assignments, ["progress", "last_report_at", "status"], batch_size=500)
     measure_rollup({a.measure_id for a in assignments if a.measure_id})
 
 

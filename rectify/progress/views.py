@@ -160,7 +160,7 @@ def _save_rows(request: HttpRequest, rows: list[selectors.Row], period: periods.
         messages.warning(request, "没有需要保存的内容。")
         return False
     try:
-        with transaction.atomic():
+        with transaction.atomic(), services.rollups_deferred():
             for row, data in todo:
                 version = request.POST.get(f"version-{row.assignment.pk}", "")
                 services.report_save(

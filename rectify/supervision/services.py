@@ -77,6 +77,7 @@ SHARE_FIELDS = (
     "progress",
     "last_report_at",
     "warning_level",
+    "warning_reasons",
     "milestones_reached",
 )
 
@@ -205,7 +206,9 @@ def _apply(
     for row, a in assessments(share_rows(rows), today=today):
         share_ids.append(row["pk"])
         meta[row["pk"]] = (row["measure_id"], row["unit_id"])
-        updates.append(Assignment(pk=row["pk"], warning_level=str(a.level), warning_reasons=reasons_json(a)))
+        reasons = reasons_json(a)
+        if row["warning_level"] != a.level or row["warning_reasons"] != reasons:
+            updates.append(Assignment(pk=row["pk"], warning_level=str(a.level), warning_reasons=reasons))
         for reason in a.reasons:
             desired[(row["pk"], reason.key)] = reason
     measure_ids = sorted({m for m, _ in meta.values()})

@@ -19,6 +19,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import connection, connections
+from django.db.models import Max
 from PIL import Image
 
 from rectify.audit.models import AuditEvent
@@ -31,6 +32,7 @@ from rectify.notifications.models import Notification
 from rectify.orgs.models import OrgUnit
 from rectify.plans.models import Assignment, ItemStatus, Measure, Problem, ShareStatus
 from rectify.progress.periods import SHANGHAI
+from rectify.supervision.models import Warning
 from tests.domain.test_state_machines import documented
 
 pytestmark = pytest.mark.django_db
@@ -303,7 +305,21 @@ def test_eight_reviewers_on_each_of_100_applications_give_exactly_one_winner(
 ) -> None:
     unit = OrgUnit.objects.get(name="朔城区政府")
 
+    # The race commits for real (threads, own connections): keep what the session's demo looked
+    # like and put it back afterwards, shares and roll-ups included.
+    tracked = {
+        Assignment: ["status", "progress", "warning_level", "warning_reasons", "closed_on", "reopened_count"],
+        Measure: ["status", "progress", "warning_level", "closed_on", "reopened_count", "last_report_at"],
+        Problem: ["status", "progress", "warning_level", "closed_on", "reopened_count", "last_report_at"],
+        Warning: ["resolved_on", "raised_on"],
+    }
+    snapshot: dict[Any, list[Any]] = {}
+    warnings_before: list[int] = []
+
     def setup() -> list[int]:
+        for model in tracked:
+            snapshot[model] = list(model.objects.all())
+        warnings_before.append(Warning.objects.aggregate(m=Max("pk"))["m"] or 0)
         measures = list(Measure.objects.order_by("pk").values_list("pk", flat=True)[:91])
         problems = list(Problem.objects.order_by("pk").values_list("pk", flat=True)[: 100 - len(measures)])
         rows = [CloseoutApplication(measure_id=m, unit=unit, statement="并发", status="submitted") for m in measures]
@@ -319,7 +335,9 @@ def test_eight_reviewers_on_each_of_100_applications_give_exactly_one_winner(
         ).delete()
         Notification.objects.filter(dedupe_key__startswith="closeout:").delete()
         CloseoutApplication.objects.filter(pk__in=ids).delete()
-        Measure.objects.filter(status=ItemStatus.COMPLETED).update(status=ItemStatus.IN_PROGRESS)
+        Warning.objects.filter(pk__gt=warnings_before[0]).delete()
+        for model, fields in tracked.items():
+            model.objects.bulk_update(snapshot[model], fields, batch_size=500)
 
     ids = _in_thread(setup)
     assert len(ids) == 100

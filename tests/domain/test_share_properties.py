@@ -1,5 +1,6 @@
 """Random histories of reports, returns, extensions, close-out states and reopens on the seed plan's
-shared measures: every roll-up and every board count equals an independent query of the shares.
+shared measures: every roll-up, every board count, every figure and score of the month's 月通报 and
+the figures a letter quotes equal independent queries of the shares.
 
 The expected values are computed here from the rows, with the written rule of docs/rollup.md
 (not by calling rectify.plans.rollup), so a wrong roll-up cannot agree with itself.
@@ -13,17 +14,23 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rectify.core.errors import DomainError
+from rectify.core.formats import format_percent
+from rectify.documents.figures import month_figures
 from rectify.orgs.models import OrgUnit
 from rectify.plans.models import Assignment, Measure, Problem
 from rectify.progress import periods, services
 from rectify.progress.models import ProgressReport
+from rectify.supervision import notices
 from rectify.supervision.models import Warning
 from rectify.supervision.selectors import LedgerFilters, county_counts, warning_counts
 from rectify.supervision.services import deadlines_scan, warnings_refresh
+from tests.domain.test_circular_figures import FIELDS, expect, expected_score
 
 pytestmark = pytest.mark.django_db
 SH = dt.timezone(dt.timedelta(hours=8))
@@ -89,7 +96,10 @@ def run(users: Any, history: list[tuple[str, int, int]], today: dt.date) -> None
                     continue
                 period = periods.week_of(day, rule)
                 data = services.ReportInput(progress_text="进展", next_plan="计划", percent=value)
-                report = services.report_save(actor=clerk, assignment=a, period=period, data=data, submit=True)
+                try:
+                    report = services.report_save(actor=clerk, assignment=a, period=period, data=data, submit=True)
+                except DomainError:
+                    continue  # already submitted for that week: the service refuses, as it should
                 if kind == "return" and report.status == "submitted":
                     services.report_return(actor=users["city_office"], report=report, reason="请补充")
                 touched.add(a.measure_id or 0)
@@ -157,3 +167,42 @@ def run(users: Any, history: list[tuple[str, int, int]], today: dt.date) -> None
     # A clerk's board counts only its own unit's shares.
     clerk_counts = warning_counts(viewer=clerk, filters=LedgerFilters())
     assert clerk_counts["total"] == all_shares.filter(unit__memberships__user=clerk).count()
+    check_circular(today)
+    check_letter(today, pick=len(history))
+
+
+def check_circular(today: dt.date) -> None:
+    """The month's 月通报 figures and scores, unit by unit, against the definitions written again in
+    test_circular_figures.py (its own queries)."""
+    mf = month_figures(today.year, today.month, region=OrgUnit.objects.get(depth=0), today=today)
+    expected = expect(mf.as_of, dt.datetime.combine(mf.as_of, dt.time.max, tzinfo=SH))
+    assert {f.unit_id for f in mf.units} == set(expected)
+    weights = django_settings.RECTIFY_CIRCULAR_WEIGHTS
+    for f in mf.units:
+        e = expected[f.unit_id]
+        assert {k: getattr(f, k) for k in FIELDS} == {k: e[k] for k in FIELDS}, f.unit
+        assert f.score == expected_score(e, weights), f.unit
+    idle = [f for f in mf.units if f.idle]
+    for f in mf.units:
+        if f.reports_on_time + f.reports_late > 0:
+            assert all(f.rank < i.rank for i in idle), f.unit
+
+
+def check_letter(today: dt.date, *, pick: int) -> None:
+    """A letter to one unit quotes that unit's own progress for each measure, never an average."""
+    shares = list(
+        Assignment.objects.filter(measure__problem__number__in=["二", "十二"], unit__isnull=False)
+        .select_related("unit", "measure__problem")
+        .order_by("pk")
+    )
+    share = shares[pick % len(shares)]
+    assert share.unit is not None and share.measure is not None
+    mine = list(Measure.objects.filter(assignments__unit=share.unit, problem__number__in=["二", "十二"]).order_by("pk"))
+    body = notices.default_body("reminder", share.unit, mine, today=today, due=None)
+    for m in mine:
+        own = Assignment.objects.get(measure=m, unit=share.unit)
+        said = "至今未报送进展" if own.progress is None else f"进度{format_percent(own.progress)}"
+        line = next(x for x in body.splitlines() if f"{m.label}：" in x)
+        assert said in line, (line, own.progress)
+        if m.progress is not None and own.progress != m.progress:
+            assert f"进度{format_percent(m.progress)}" not in line

@@ -1,4 +1,4 @@
-"""rectify load_demo_history [--weeks 11] [--seed 2022] [--start 2022-06-20] [--reporting-weeks 2]
+"""rectify load_demo_history [--weeks 11] [--seed 2022] [--start 2022-06-20] [--reporting-weeks 4]
 [--password P] [--print-date]: play weeks of the seed plan's life through the real services, once
 per database (after load_demo and load_demo_complaints). The instance then lives on the history's
 last day: set RECTIFY_TODAY to the date printed (scripts/start does)."""
