@@ -27,7 +27,7 @@ from rectify.orgs.models import OrgUnit
 from rectify.orgs.scope import viewer_scope
 from rectify.plans.models import Assignment, WarningLevel
 from rectify.plans.selectors import LedgerFilters, measure_get
-from rectify.progress import periods, selectors, services
+from rectify.progress import compliance, periods, selectors, services
 from rectify.progress.models import ReportKind
 from rectify.supervision import selectors as warning_selectors
 from rectify.supervision.services import warnings_refresh
@@ -292,7 +292,7 @@ class MissingReports(ScopedView):
             period = periods.period_of(kind, clock.today(), rule)
             while period.due_at > clock.now():
                 period = periods.period_of(kind, period.start - dt.timedelta(days=1), rule)
-        rows = services.period_compliance(period, unit_ids=None if scope.everything else scope.unit_ids)
+        rows = compliance.period_compliance(period, unit_ids=None if scope.everything else scope.unit_ids)
         names = dict(OrgUnit.objects.filter(pk__in=[r.unit_id for r in rows]).values_list("pk", "name"))
         return Response(
             [

@@ -17,7 +17,7 @@ Definitions (the page footnote prints the scoring rule; tests check each against
 - red: an open red warning at the cutoff (raised by then, not resolved by then), or overdue.
 - reports: the reporting periods (progress.periods) whose deadline fell in the month up to the
   cutoff (up to now while the month runs): per unit and period, the reports owed and filed by
-  the deadline (progress.services.period_compliance, late ones filed by the cutoff counted as
+  the deadline (progress.compliance.period_compliance, late ones filed by the cutoff counted as
   late); where a MissedReport row recorded more owed or missing at the deadline, its numbers.
 - notices: supervision notices issued (not drafts or cancelled) to the unit in the month, by kind.
 - reopened: the unit's shares reopened on relapse (反弹重开) in the month: the shares covered by
@@ -43,6 +43,7 @@ from rectify.core.formats import format_percent
 from rectify.orgs.models import OrgUnit
 from rectify.orgs.selectors import counties as county_list
 from rectify.plans.models import SHARE_DONE_STATUSES, Assignment, ShareStatus, WarningLevel
+from rectify.progress import compliance
 from rectify.progress import services as progress
 from rectify.progress.models import COUNTED_STATUSES, MissedReport, ProgressReport
 from rectify.progress.periods import SHANGHAI, periods_due_between
@@ -192,7 +193,7 @@ def reporting(unit_ids: Iterable[int], start_at: dt.datetime, end_at: dt.datetim
     if not ids or end_at < start_at:
         return {}
     for period in periods_due_between(start_at - dt.timedelta(microseconds=1), end_at, progress.calendar_rule()):
-        for c in progress.period_compliance(period, unit_ids=ids, as_of=end_at):
+        for c in compliance.period_compliance(period, unit_ids=ids, as_of=end_at):
             per[(c.unit_id, period.kind, period.start)] = [c.required, c.missed, c.late]
     for m in MissedReport.objects.filter(unit_id__in=ids, due_at__gte=start_at, due_at__lte=end_at).order_by():
         owed, missed, late = per.get((m.unit_id, m.kind, m.period_start), [0, 0, 0])

@@ -49,15 +49,9 @@ def _deadline_snapshot(obj: Problem | Measure) -> dict[str, Any]:
     }
 
 
-@transaction.atomic
-def problem_update_deadline(*, actor: Any, problem: Problem, raw: str, version: int, due: Any = None) -> Problem:
-    """Correct a problem's 整改时限: the raw text is re-read by the deadline grammar.
-
-    `due` overrides the date (an external deadline whose date the coordinator now knows).
-    Measures that inherited the problem's deadline follow it.
-    """
-    if not can_edit_problem(actor, problem):
-        raise Forbidden("只有整改办可以修改整改时限。")
+def typed_deadline_values(raw: str, due: Any = None) -> dict[str, Any]:
+    """Field values for a deadline a coordinator typed: the raw text read by the deadline grammar,
+    `due` overriding the date (an external deadline whose date is now known)."""
     raw = raw.strip()
     if not raw:
         raise DomainError("请填写整改时限。")
@@ -67,6 +61,19 @@ def problem_update_deadline(*, actor: Any, problem: Problem, raw: str, version: 
         values["due_on"] = due
     if parsed.kind == deadlines.DeadlineKind.UNKNOWN and due is None:
         raise DomainError(f"无法识别整改时限“{raw}”，请改写或同时填写到期日。")
+    return values
+
+
+@transaction.atomic
+def problem_update_deadline(*, actor: Any, problem: Problem, raw: str, version: int, due: Any = None) -> Problem:
+    """Correct a problem's 整改时限: the raw text is re-read by the deadline grammar.
+
+    `due` overrides the date (an external deadline whose date the coordinator now knows).
+    Measures that inherited the problem's deadline follow it.
+    """
+    if not can_edit_problem(actor, problem):
+        raise Forbidden("只有整改办可以修改整改时限。")
+    values = typed_deadline_values(raw, due)
     before = _deadline_snapshot(problem)
     old_raw = problem.deadline_raw
     versioned_update(problem, version=version, values=values, message="该问题已被他人修改，请刷新页面后重试。")
@@ -104,15 +111,7 @@ def measure_update_deadline(*, actor: Any, measure: Measure, raw: str, version: 
     moves one unit's share). Audited on the problem's timeline and shown on the measure."""
     if not can_edit_problem(actor, measure.problem) or not can_change_deadline_for_all(actor):
         raise Forbidden("只有市整改办可以修改措施对所有责任单位的整改时限。")
-    raw = raw.strip()
-    if not raw:
-        raise DomainError("请填写整改时限。")
-    parsed = deadlines.parse_deadline(raw)
-    values = deadline_values(parsed)
-    if due is not None:
-        values["due_on"] = due
-    if parsed.kind == deadlines.DeadlineKind.UNKNOWN and due is None:
-        raise DomainError(f"无法识别整改时限“{raw}”，请改写或同时填写到期日。")
+    values = typed_deadline_values(raw, due)
     before = _deadline_snapshot(measure)
     versioned_update(measure, version=version, values=values, message="该措施已被他人修改，请刷新页面后重试。")
     shares_follow_deadline([measure.pk])

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Max
 from django.urls import reverse
 
 from rectify.audit.services import record
@@ -24,7 +24,7 @@ from rectify.core import clock
 from rectify.core.errors import ConcurrentChange, DomainError, Forbidden
 from rectify.core.files import file_refusal, file_store
 from rectify.core.transitions import transition, versioned_update
-from rectify.notifications.services import Message, notify
+from rectify.notifications.services import Message, notify, notify_many
 from rectify.orgs.models import Membership, OrgUnit, Role
 from rectify.plans import rollup as plan_rollup
 from rectify.plans.models import SHARE_OPEN_STATUSES, Assignment, Milestone, ShareStatus
@@ -339,19 +339,23 @@ def truncate(text: str, length: int) -> str:
 
 
 def _notify_unit(report: ProgressReport, *, subject: str, body: str, key: str) -> None:
-    recipients = {u.pk: u for u in unit_clerks([report.unit_id]).get(report.unit_id, [])}
-    if report.submitted_by_id and report.submitted_by is not None:
-        recipients[report.submitted_by_id] = report.submitted_by
-    notify(
-        recipients=recipients.values(),
-        message=Message(
-            kind="report",
-            subject=subject,
-            body=body,
-            url=reverse("progress:report", args=[report.pk]),
-            dedupe_key=f"report:{report.pk}:{key}:v{report.version}",
-        ),
+    """The unit's clerks and the report's submitter hear of its review (at the end of a sitting)."""
+    message = Message(
+        kind="report",
+        subject=subject,
+        body=body,
+        url=reverse("progress:report", args=[report.pk]),
+        dedupe_key=f"report:{report.pk}:{key}:v{report.version}",
     )
+    submitter = report.submitted_by if report.submitted_by_id else None
+    sitting = _sitting.get()
+    if sitting is not None:
+        sitting.notes.append((report.unit_id, submitter, message))
+        return
+    recipients = {u.pk: u for u in unit_clerks([report.unit_id]).get(report.unit_id, [])}
+    if submitter is not None:
+        recipients[submitter.pk] = submitter
+    notify(recipients=recipients.values(), message=message)
 
 
 def unit_clerks(unit_ids: Iterable[int]) -> dict[int, list[User]]:
@@ -434,6 +438,8 @@ def evidence_remove(*, actor: Any, evidence: Evidence) -> None:
 def milestones_reach(report: ProgressReport) -> list[str]:
     """An accepted report's milestones are reached for its unit's share; a milestone is reached
     for the measure when every counted share (plans.rollup) has reached it."""
+    if not report.milestones_reached:
+        return []
     share = Assignment.objects.get(pk=report.assignment_id)
     when = min(report.period_end, clock.today())
     reached = dict(share.milestones_reached or {})
@@ -454,34 +460,51 @@ def milestones_reach(report: ProgressReport) -> list[str]:
     return [m.raw for m in named]
 
 
-_deferred: ContextVar[set[int] | None] = ContextVar("rollups_deferred", default=None)
+@dataclass
+class _Sitting:
+    """What a sitting postpones to its end: roll-ups, and the notices to the units' clerks."""
+
+    assignment_ids: set[int] = field(default_factory=set)
+    notes: list[tuple[int, User | None, Message]] = field(default_factory=list)
+
+
+_sitting: ContextVar[_Sitting | None] = ContextVar("progress_sitting", default=None)
 
 
 @contextmanager
 def rollups_deferred() -> Iterator[None]:
-    """Collect the roll-ups of a sitting (a clerk filing a whole week, an office reviewing a
-    queue) and run them once at the end, inside the caller's transaction: the shares, measures
-    and problems are then rolled up once each instead of once per report."""
-    if _deferred.get() is not None:
+    """Collect the roll-ups and notices of a sitting (a clerk filing a whole week, an office
+    reviewing a queue) and run them once at the end, inside the caller's transaction: the shares,
+    measures and problems are rolled up once each instead of once per report, and the clerks of a
+    unit are looked up once."""
+    if _sitting.get() is not None:
         yield
         return
-    pending: set[int] = set()
-    token = _deferred.set(pending)
+    sitting = _Sitting()
+    token = _sitting.set(sitting)
     try:
         yield
     finally:
-        _deferred.reset(token)
-    if pending:
-        rollup(sorted(pending))
+        _sitting.reset(token)
+    if sitting.assignment_ids:
+        rollup(sorted(sitting.assignment_ids))
+    if sitting.notes:
+        clerks = unit_clerks({unit_id for unit_id, _, _ in sitting.notes})
+        notify_many(
+            [
+                ([*clerks.get(unit_id, []), *([submitter] if submitter else [])], message)
+                for unit_id, submitter, message in sitting.notes
+            ]
+        )
 
 
 def rollup(assignment_ids: Sequence[int]) -> None:
     """A share's progress from its unit's latest counted report, its last report, and 未开始 →
     整改中 once the unit has reported; then the measures' and problems' roll-ups (plans.rollup).
     Inside `rollups_deferred()` the work waits for the end of the sitting."""
-    pending = _deferred.get()
-    if pending is not None:
-        pending.update(assignment_ids)
+    sitting = _sitting.get()
+    if sitting is not None:
+        sitting.assignment_ids.update(assignment_ids)
         return
     ids = list(assignment_ids)
     latest: dict[int, int] = {}
@@ -520,91 +543,3 @@ def problem_rollup(problem_ids: Iterable[int]) -> None:
 
 
 mean_progress = plan_rollup.mean_progress
-
-
-# --- missed reports ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Compliance:
-    unit_id: int
-    required: int
-    on_time: int
-    late: int
-
-    @property
-    def missing(self) -> int:
-        return self.required - self.on_time - self.late
-
-    @property
-    def missed(self) -> int:
-        """Not filed by the deadline (late or still missing)."""
-        return self.required - self.on_time
-
-
-def owed_for(period: Period) -> Any:
-    """The shares that owed a report for `period`: reporting shares of plans that had started by
-    the period's end (a plan imported weeks after it was issued owes those weeks too)."""
-    return required_assignments().filter(measure__problem__plan__start_on__lte=period.end)
-
-
-def period_compliance(
-    period: Period, *, unit_ids: Iterable[int] | None = None, as_of: dt.datetime | None = None
-) -> list[Compliance]:
-    """Per unit: how many reports it owed for `period`, how many came by the deadline, how many
-    after (up to `as_of`, for a replayed day). Two grouped queries, whatever the number of measures."""
-    required = owed_for(period)
-    calendar = calendar_get()
-    if calendar.starts_on and period.due_at.date() < calendar.starts_on:
-        return []
-    if unit_ids is not None:
-        required = required.filter(unit_id__in=list(unit_ids))
-    # order_by(): the default ordering would join problem and plan into a GROUP BY over every row.
-    owed = dict(required.order_by().values_list("unit_id").annotate(n=Count("pk")).values_list("unit_id", "n"))
-    filed = (
-        ProgressReport.objects.filter(
-            kind=period.kind,
-            period_start=period.start,
-            first_submitted_at__isnull=False,
-            assignment_id__in=required.order_by().values("pk"),
-        )
-        .order_by()
-        .values("unit_id")
-        .annotate(
-            on_time=Count("pk", filter=Q(first_submitted_at__lte=period.due_at)),
-            late=Count(
-                "pk",
-                filter=Q(first_submitted_at__gt=period.due_at)
-                & (Q(first_submitted_at__lte=as_of) if as_of is not None else Q()),
-            ),
-        )
-    )
-    counts = {row["unit_id"]: (row["on_time"], row["late"]) for row in filed}
-    return [Compliance(unit_id, n, *counts.get(unit_id, (0, 0))) for unit_id, n in sorted(owed.items())]
-
-
-def missed_record(period: Period, *, at: dt.datetime | None = None) -> list[MissedReport]:
-    """Record every unit that had not reported by `period`'s deadline, as seen at `at` (default
-    now; a replayed day passes its own end); returns the new rows (a second run records nothing)."""
-    rows = [c for c in period_compliance(period, as_of=at) if c.missed > 0]
-    existing = set(
-        MissedReport.objects.filter(kind=period.kind, period_start=period.start).values_list("unit_id", flat=True)
-    )
-    now = at or clock.now()
-    new = [
-        MissedReport(
-            unit_id=c.unit_id,
-            kind=period.kind,
-            period_start=period.start,
-            period_end=period.end,
-            due_at=period.due_at,
-            missing=c.missed,
-            required=c.required,
-            detected_at=now,
-            filed_at=now if c.missing == 0 else None,
-        )
-        for c in rows
-        if c.unit_id not in existing
-    ]
-    MissedReport.objects.bulk_create(new, ignore_conflicts=True)
-    return new

@@ -30,7 +30,7 @@ from rectify.orgs.scope import viewer_scope
 from rectify.supervision import selectors as supervision_selectors
 from rectify.supervision.services import warnings_refresh
 
-from . import periods, selectors, services
+from . import compliance, periods, selectors, services
 from .models import ReportKind, ReportStatus
 from .policies import can_file_for_unit, can_review_unit, can_set_calendar, filing_units
 
@@ -337,7 +337,7 @@ def missing(request: HttpRequest) -> HttpResponse:
         period = periods.period_of(kind, clock.today(), rule)
         while period.due_at > now:
             period = periods.period_of(kind, period.start - dt.timedelta(days=1), rule)
-    rows = services.period_compliance(period, unit_ids=None if scope.everything else scope.unit_ids)
+    rows = compliance.period_compliance(period, unit_ids=None if scope.everything else scope.unit_ids)
     units = {u.pk: u for u in OrgUnit.objects.filter(pk__in=[r.unit_id for r in rows])}
     only_missing = request.GET.get("all") != "1"
     shown = [(units[r.unit_id], r) for r in rows if r.missed or not only_missing]

@@ -30,6 +30,7 @@ from rectify.orgs.models import Membership, OrgUnit, Role
 from rectify.orgs.scope import region_of
 from rectify.plans import rollup
 from rectify.plans.models import Assignment, Measure, Milestone, Plan, Problem, ShareStatus
+from rectify.progress import compliance
 from rectify.progress import services as progress
 from rectify.progress.periods import SHANGHAI, Period, periods_due_between
 
@@ -468,7 +469,7 @@ def deadlines_scan(*, today: dt.date | None = None, send_mail: bool = True) -> S
         rule = progress.calendar_rule()
         for period in periods_due_between(after, upto, rule):
             with transaction.atomic():
-                new = progress.missed_record(period, at=upto)
+                new = compliance.missed_record(period, at=upto)
                 outcome.missed += len(new)
                 outcome.reminders += _remind_missed(period, new)
         checked = upto

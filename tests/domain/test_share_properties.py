@@ -1,6 +1,6 @@
 """Random histories of reports, returns, extensions, close-out states and reopens on the seed plan's
-shared measures: every roll-up, every board count, every figure and score of the month's 月通报 and
-the figures a letter quotes equal independent queries of the shares.
+shared measures: every roll-up, every board count, every figure and score of the month's 月通报, the
+工作简报's counts and the figures a letter quotes equal independent queries of the shares.
 
 The expected values are computed here from the rows, with the written rule of docs/rollup.md
 (not by calling rectify.plans.rollup), so a wrong roll-up cannot agree with itself.
@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from rectify.core.errors import DomainError
 from rectify.core.formats import format_percent
 from rectify.documents.figures import month_figures
+from rectify.documents.services import lead_item
 from rectify.orgs.models import OrgUnit
 from rectify.plans.models import Assignment, Measure, Problem
 from rectify.progress import periods, services
@@ -169,6 +170,34 @@ def run(users: Any, history: list[tuple[str, int, int]], today: dt.date) -> None
     assert clerk_counts["total"] == all_shares.filter(unit__memberships__user=clerk).count()
     check_circular(today)
     check_letter(today, pick=len(history))
+    check_briefing(today)
+
+
+def check_briefing(today: dt.date) -> None:
+    """The 工作简报's lead article for the fortnight before `today`: its counts of reports filed and
+    of tasks newly warned, from independent queries."""
+    city = OrgUnit.objects.get(depth=0)
+    start, end = today - dt.timedelta(days=13), today
+    text = "".join(lead_item(city, start, end)["paragraphs"])
+    window = (
+        dt.datetime.combine(start, dt.time.min, tzinfo=SH),
+        dt.datetime.combine(end, dt.time.max, tzinfo=SH),
+    )
+    filed = ProgressReport.objects.filter(
+        first_submitted_at__gte=window[0], first_submitted_at__lte=window[1], assignment__unit__isnull=False
+    )
+    n, units = filed.count(), filed.values("unit_id").distinct().count()
+    if n:
+        assert f"{units}个责任单位报送工作进展{n}份" in text, text
+    else:
+        assert "没有责任单位报送工作进展" in text
+    warned = Warning.objects.filter(raised_on__gte=start, raised_on__lte=end, level__in=["red", "yellow"])
+    red = warned.filter(level="red").values("assignment_id").distinct().count()
+    total = warned.values("assignment_id").distinct().count()
+    if total:
+        assert f"新增预警的责任单位任务{total}项，其中红色预警{red}项、黄色预警{total - red}项" in text, text
+    else:
+        assert "没有新增红色、黄色预警的任务" in text
 
 
 def check_circular(today: dt.date) -> None:

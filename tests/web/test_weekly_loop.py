@@ -21,7 +21,7 @@ from rectify.accounts.services import token_issue
 from rectify.notifications.models import Notification
 from rectify.orgs.models import OrgUnit
 from rectify.plans.models import Assignment, Measure
-from rectify.progress import periods, services
+from rectify.progress import compliance, periods, services
 from rectify.progress.models import ProgressReport, ReportStatus
 from rectify.supervision.services import deadlines_scan
 
@@ -426,6 +426,6 @@ def test_a_report_returned_and_resubmitted_late_still_counts_as_on_time(client_f
     with time_machine.travel(FROZEN, tick=False):  # Saturday, after the deadline
         report.refresh_from_db()
         services.report_submit(actor=users["county_clerk"], report=report)
-        (row,) = services.period_compliance(week(), unit_ids=[shuocheng().pk])
+        (row,) = compliance.period_compliance(week(), unit_ids=[shuocheng().pk])
     assert (row.on_time, row.late) == (1, 0)
     assert Assignment.objects.get(pk=report.assignment_id).last_report_at is not None
