@@ -15,7 +15,7 @@ from rectify.orgs import selectors as org_selectors
 from rectify.orgs import services as org_services
 from rectify.orgs.models import OrgUnit
 from rectify.plans import selectors
-from rectify.plans import services as plan_services
+from rectify.supervision import services as supervision_services
 
 from . import serializers as s
 
@@ -71,7 +71,7 @@ class MeasureDeadline(ScopedView):
         data = s.DeadlineChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         measure = selectors.measure_get(viewer=request.user, measure_id=pk)
-        plan_services.measure_update_deadline(
+        supervision_services.measure_deadline_change(
             actor=request.user,
             measure=measure,
             raw=data.validated_data["raw"],

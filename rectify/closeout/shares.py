@@ -22,6 +22,7 @@ from rectify.plans.models import (
     SHARE_OPEN_STATUSES,
     Assignment,
     DeadlineKind,
+    ItemStatus,
     Measure,
     Problem,
     ShareStatus,
@@ -112,7 +113,13 @@ def move(app: CloseoutApplication, target: str, *, closed_on: Any = None) -> lis
 
 
 def count_reopen(app: CloseoutApplication) -> None:
-    """反弹重开 counts once more on the application's measures and on its problem."""
+    """反弹重开 counts once more on each of the application's measures that was closed (已销号 or
+    长期坚持), and once on its problem when any of them was: a measure closed through many share
+    applications relapses once, however many of them the coordinator then reopens."""
     now = clock.now()
-    Measure.objects.filter(pk__in=measure_ids(app)).update(reopened_count=F("reopened_count") + 1, updated_at=now)
+    closed = Measure.objects.filter(pk__in=measure_ids(app), status__in=[ItemStatus.CLOSED, ItemStatus.ONGOING])
+    relapsed = list(closed.values_list("pk", flat=True))
+    if not relapsed:
+        return
+    Measure.objects.filter(pk__in=relapsed).update(reopened_count=F("reopened_count") + 1, updated_at=now)
     Problem.objects.filter(pk=problem_id(app)).update(reopened_count=F("reopened_count") + 1, updated_at=now)

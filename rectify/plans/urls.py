@@ -9,7 +9,6 @@ urlpatterns = [
     path("problems/<int:problem_id>/", views.problem_detail, name="problem"),
     path("problems/<int:problem_id>/history/", views.problem_history, name="problem_history"),
     path("problems/<int:problem_id>/deadline/", views.problem_deadline_edit, name="problem_deadline"),
-    path("measures/<int:measure_id>/deadline/", views.measure_deadline_edit, name="measure_deadline"),
     path(
         "problems/<int:problem_id>/assignments/<int:assignment_id>/confirm/",
         views.assignment_confirm,

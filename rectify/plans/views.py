@@ -8,13 +8,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from rectify.audit.selectors import audit_timeline
 from rectify.core.errors import NotFound
 from rectify.core.formats import format_rate
-from rectify.core.http import business_view, date_or_none, errors_as_messages, paginate, query_without_page
+from rectify.core.http import business_view, errors_as_messages, paginate, query_without_page
 from rectify.orgs.models import OrgUnit, Role
 from rectify.orgs.scope import viewer_scope
 from rectify.orgs.selectors import counties, unit_get, unit_memberships
@@ -84,17 +83,21 @@ def problem_detail(request: HttpRequest, problem_id: int) -> HttpResponse:
     changes = selectors.measure_deadline_changes(problem)
     measures: list[Measure] = list(selectors.problem_measures(problem))
     scope = viewer_scope(request.user)
+    clerk = Role.CLERK in scope.roles
+    own_units = {ms.unit_id for ms in scope.memberships}
     for m in measures:
         m.deadline_change = changes.get(m.pk)  # type: ignore[attr-defined]
-        # The clerk's own share of the measure: what it may extend or apply to close.
-        m.my_share = next(  # type: ignore[attr-defined]
-            (
-                a
-                for a in m.assignments.all()
-                if a.unit_id in scope.unit_ids and a.status in SHARE_OPEN_STATUSES and Role.CLERK in scope.roles
-            ),
-            None,
+        # The clerk's own share of the measure (its own unit first): what it may extend, and —
+        # when the share counts in the roll-up (lead, or any share of a measure without lead) —
+        # apply to close.
+        shares = [a for a in m.assignments.all() if a.unit_id]
+        leads = [a for a in shares if a.role == Assignment.RoleKind.LEAD]
+        mine = sorted(
+            (a for a in shares if a.unit_id in scope.unit_ids and a.status in SHARE_OPEN_STATUSES),
+            key=lambda a: (a.unit_id not in own_units, a.unit.path if a.unit else ""),
         )
+        m.my_share = mine[0] if clerk and mine else None  # type: ignore[attr-defined]
+        m.my_share_counted = m.my_share is not None and (m.my_share in leads or not leads)  # type: ignore[attr-defined]
     done = sum(1 for m in measures if m.status != ItemStatus.IN_PROGRESS or (m.progress or 0) >= 100)
     context["measures"] = measures
     context["completion"] = format_rate(done, len(measures))
@@ -133,33 +136,6 @@ def problem_deadline_edit(request: HttpRequest, problem_id: int) -> HttpResponse
             request, "整改时限已更新。预警等级在下次预警扫描时更新（市整改办可在预警看板“立即重新扫描”）。"
         )
     return redirect("plans:problem", problem_id=problem.pk)
-
-
-@login_required
-@require_POST
-@business_view
-def measure_deadline_edit(request: HttpRequest, measure_id: int) -> HttpResponse:
-    """The city office moves one measure's deadline for all its units (an extension moves one unit's)."""
-    measure = selectors.measure_get(viewer=request.user, measure_id=measure_id)
-    anchor = reverse("plans:problem", args=[measure.problem_id]) + f"#measure-{measure.pk}"
-    due = date_or_none(request.POST.get("due"))
-    if request.POST.get("due") and due is None:
-        messages.error(request, "到期日格式应为 YYYY-MM-DD。")
-        return redirect(anchor)
-    version = request.POST.get("version", "")
-    if not version.isdigit():
-        messages.error(request, "表单已过期，请刷新页面后重试。")
-        return redirect(anchor)
-    with errors_as_messages(request):
-        services.measure_update_deadline(
-            actor=request.user, measure=measure, raw=request.POST.get("raw", ""), version=int(version), due=due
-        )
-        messages.success(
-            request,
-            f"{measure.label}的整改时限已对全部责任单位调整（已批准延期且更晚的单位保留其延期）。"
-            "预警等级在下次预警扫描时更新（可在预警看板“立即重新扫描”）。",
-        )
-    return redirect(anchor)
 
 
 @login_required

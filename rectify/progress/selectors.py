@@ -183,24 +183,31 @@ def unit_period_status(unit: OrgUnit, period: Period) -> PeriodStatus:
     return PeriodStatus(period, required.count(), counts)
 
 
-def unit_due_soon(unit: OrgUnit, *, today: dt.date, days: int) -> QuerySet[Measure]:
-    """The unit's open measures falling due in the next `days` days (or with a milestone then)."""
+def unit_due_soon(unit: OrgUnit, *, today: dt.date, days: int) -> QuerySet[Assignment]:
+    """The unit's own open shares falling due in the next `days` days (by the share's own date,
+    which an extension may have moved)."""
     until = today + dt.timedelta(days=days)
-    measure_ids = services.required_assignments().filter(unit=unit).values("measure_id")
     return (
-        Measure.objects.filter(pk__in=measure_ids)
-        .filter(due_on__gte=today, due_on__lte=until)
-        .select_related("problem")
-        .order_by("due_on", "problem_id", "seq")
+        services.required_assignments()
+        .filter(unit=unit, due_on__gte=today, due_on__lte=until)
+        .select_related("measure__problem")
+        .order_by("due_on", "measure__problem_id", "measure__seq")
     )
 
 
-def unit_warnings(unit: OrgUnit) -> QuerySet[Measure]:
-    measure_ids = Assignment.objects.filter(unit=unit, measure__isnull=False).values("measure_id")
+def unit_warnings(unit: OrgUnit) -> QuerySet[Assignment]:
+    """The unit's own shares that are red or yellow (its support shares included), worst first."""
     return (
-        Measure.objects.filter(pk__in=measure_ids, warning_level__in=[WarningLevel.RED, WarningLevel.YELLOW])
-        .select_related("problem", "problem__plan")
-        .order_by(Case(When(warning_level=WarningLevel.RED, then=0), default=1), "due_on", "problem_id", "seq")
+        Assignment.objects.filter(
+            unit=unit, measure__isnull=False, warning_level__in=[WarningLevel.RED, WarningLevel.YELLOW]
+        )
+        .select_related("measure__problem", "measure__problem__plan")
+        .order_by(
+            Case(When(warning_level=WarningLevel.RED, then=0), default=1),
+            "due_on",
+            "measure__problem_id",
+            "measure__seq",
+        )
     )
 
 

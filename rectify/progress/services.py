@@ -524,13 +524,15 @@ def rollup(assignment_ids: Sequence[int]) -> None:
             .annotate(m=Max("first_submitted_at"))
             .values_list("assignment_id", "m")
         )
-    assignments = list(Assignment.objects.filter(pk__in=ids).only("pk", "status", "measure_id"))
+    assignments = list(Assignment.objects.filter(pk__in=ids).only("pk", "measure_id"))
     for a in assignments:
         a.progress = latest.get(a.pk)
         a.last_report_at = last.get(a.pk)
-        if a.status == ShareStatus.NOT_STARTED and a.last_report_at is not None:
-            a.status = ShareStatus.IN_PROGRESS
-    Assignment.objects.bulk_update(assignments, ["progress", "last_report_at", "status"], batch_size=500)
+    Assignment.objects.bulk_update(assignments, ["progress", "last_report_at"], batch_size=500)
+    # Guarded, never written back from what was read: a close-out step may have moved a share meanwhile.
+    Assignment.objects.filter(
+        pk__in=[a.pk for a in assignments if a.last_report_at], status=ShareStatus.NOT_STARTED
+    ).update(status=ShareStatus.IN_PROGRESS)
     measure_rollup({a.measure_id for a in assignments if a.measure_id})
 
 

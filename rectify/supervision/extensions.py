@@ -125,6 +125,11 @@ def extension_decide(
     share = share_of(measure, unit)
     if approve and share is None:
         raise DomainError(f"{unit.name}已不是该措施的责任单位，无法延期。")
+    if approve and share is not None and share.due_on is not None and values["approved_due"] <= share.due_on:
+        raise DomainError(
+            f"{unit.name}的整改时限已是{format_cn_date(share.due_on)}（已调整），批准的日期须晚于它；"
+            "如无需延期，请不予批准并说明。"
+        )
     transition(
         ext,
         table=EXTENSION_TRANSITIONS,

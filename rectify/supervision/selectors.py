@@ -122,11 +122,10 @@ def annotate_reasons(shares: list[Assignment], *, today: dt.date) -> list[tuple[
 
 
 def measure_shares(measure: Measure, *, viewer: Any, today: dt.date) -> list[tuple[Assignment, rules.Assessment]]:
-    """The per-unit breakdown of one measure: every share the viewer may see, with fresh reasons."""
-    scope = viewer_scope(viewer)
+    """The per-unit breakdown of one measure the viewer may see (measure_get scoped it): every
+    unit's share with fresh reasons, as the problem page and the measure API show them. (The board
+    is a worklist and lists only the viewer's own units' shares.)"""
     qs = Assignment.objects.filter(measure=measure, unit__isnull=False).select_related("unit", "measure__problem")
-    if not scope.everything:
-        qs = qs.filter(unit_id__in=scope.unit_ids)
     return annotate_reasons(list(qs.order_by("role", "unit__path")), today=today)
 
 

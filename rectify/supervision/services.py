@@ -29,6 +29,7 @@ from rectify.notifications.services import Message, notify_many, send_pending
 from rectify.orgs.models import Membership, OrgUnit, Role
 from rectify.orgs.scope import region_of
 from rectify.plans import rollup
+from rectify.plans import services as plan_services
 from rectify.plans.models import Assignment, Measure, Milestone, Plan, Problem, ShareStatus
 from rectify.progress import compliance
 from rectify.progress import services as progress
@@ -264,6 +265,15 @@ def warnings_refresh(*, measure_ids: Iterable[int], today: dt.date | None = None
         raised = _apply(shares_of(Measure.objects.filter(pk__in=list(measure_ids))), today=today, outcome=outcome)
         outcome.reminders += _remind_warnings(raised)
     return outcome
+
+
+def measure_deadline_change(*, actor: Any, measure: Measure, raw: str, version: int, due: Any = None) -> Measure:
+    """The city office moves a measure's deadline for all its units (plans.services), and every
+    share is re-assessed at once: a share no longer late stops being red now, not at tonight's scan."""
+    with transaction.atomic():
+        plan_services.measure_update_deadline(actor=actor, measure=measure, raw=raw, version=version, due=due)
+        warnings_refresh(measure_ids=[measure.pk])
+    return measure
 
 
 # --- reminders ---------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ app_name = "supervision"
 urlpatterns = [
     path("warnings/", views.board, name="board"),
     path("warnings/scan/", views.scan_now, name="scan"),
+    path("measures/<int:measure_id>/deadline/", views.measure_deadline_edit, name="measure_deadline"),
     path("supervision/notices/", notice_views.notice_list, name="notices"),
     path("supervision/notices/new/", notice_views.notice_new, name="notice_new"),
     path("supervision/notices/propose/", notice_views.proposal_confirm, name="proposal_confirm"),

@@ -7,16 +7,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from rectify.core import clock
 from rectify.core.errors import Forbidden
-from rectify.core.http import business_view, paginate, query_without_page
+from rectify.core.http import business_view, date_or_none, errors_as_messages, paginate, query_without_page
 from rectify.orgs.models import OrgUnit
 from rectify.orgs.scope import viewer_scope
 from rectify.orgs.selectors import counties
 from rectify.plans.models import WarningLevel
-from rectify.plans.selectors import LedgerFilters, plan_ids
+from rectify.plans.selectors import LedgerFilters, measure_get, plan_ids
 
 from . import selectors, services
 from .policies import can_run_scan
@@ -67,3 +68,29 @@ def scan_now(request: HttpRequest) -> HttpResponse:
         f"解除 {run.resolved} 条，提醒 {run.reminders} 条。",
     )
     return redirect("supervision:board")
+
+
+@login_required
+@require_POST
+@business_view
+def measure_deadline_edit(request: HttpRequest, measure_id: int) -> HttpResponse:
+    """The city office moves one measure's deadline for all its units (an extension moves one unit's)."""
+    measure = measure_get(viewer=request.user, measure_id=measure_id)
+    anchor = reverse("plans:problem", args=[measure.problem_id]) + f"#measure-{measure.pk}"
+    due = date_or_none(request.POST.get("due"))
+    if request.POST.get("due") and due is None:
+        messages.error(request, "到期日格式应为 YYYY-MM-DD。")
+        return redirect(anchor)
+    version = request.POST.get("version", "")
+    if not version.isdigit():
+        messages.error(request, "表单已过期，请刷新页面后重试。")
+        return redirect(anchor)
+    with errors_as_messages(request):
+        services.measure_deadline_change(
+            actor=request.user, measure=measure, raw=request.POST.get("raw", ""), version=int(version), due=due
+        )
+        messages.success(
+            request,
+            f"{measure.label}的整改时限已对全部责任单位调整（已批准延期且更晚的单位保留其延期），预警已重新评估。",
+        )
+    return redirect(anchor)

@@ -125,6 +125,16 @@ def test_two_lead_units_close_their_own_shares_and_the_measure_follows(users: An
     # The problem's other measures are open: the problem is not closed.
     assert Problem.objects.get(pk=measure.problem_id).status == ItemStatus.IN_PROGRESS
     assert everything_but({measure.pk}) == before
+    # The measure relapses: the coordinator reopens both share applications; it relapsed once.
+    problem_count = Problem.objects.get(pk=measure.problem_id).reopened_count
+    with at(dt.date(2022, 11, 20)):
+        for app in (first, second):
+            app.refresh_from_db()
+            services.closeout_reopen(actor=users["city_office"], app=app, reason="复查发现反弹")
+    measure.refresh_from_db()
+    assert measure.reopened_count == 1 and measure.status == ItemStatus.IN_PROGRESS
+    assert statuses(env, ind) == [ShareStatus.RELAPSED, ShareStatus.RELAPSED]
+    assert Problem.objects.get(pk=measure.problem_id).reopened_count == problem_count + 1
 
 
 def test_a_problem_with_three_lead_units_is_seen_agreed_closed_and_reopened_by_share(users: Any) -> None:

@@ -15,6 +15,7 @@ from django.db.models import Count, Q
 from django.test import Client
 from django.urls import reverse
 
+from rectify.core.errors import DomainError
 from rectify.orgs.models import OrgUnit
 from rectify.plans.models import Assignment, Measure
 from rectify.plans.rollup import mean_progress
@@ -191,3 +192,49 @@ def test_the_city_office_moves_a_measures_deadline_for_all_units_but_keeps_a_lat
     assert stale.status_code == 409
     page = client_for("city_office").get(reverse("plans:problem", args=[measure.problem_id])).content.decode()
     assert 'data-testid="deadline-changed"' in page and "原：2022年12月底" in page
+
+
+def test_the_clerks_to_do_lists_its_own_warned_shares_not_the_measures_roll_up(users: Any) -> None:
+    from rectify.progress.selectors import unit_warnings
+
+    measure = shared_measure()
+    share = report_full(users, measure, dt.date(2022, 10, 12))
+    with at(dt.date(2022, 10, 14)):
+        deadlines_scan(send_mail=False)
+    measure.refresh_from_db()
+    assert measure.warning_level in {"yellow", "red"}
+    listed = {a.pk for a in unit_warnings(share.unit)}
+    assert share.pk not in listed
+    own_warned = Assignment.objects.filter(unit=share.unit, warning_level__in=["red", "yellow"])
+    assert listed == set(own_warned.values_list("pk", flat=True))
+
+
+def test_moving_the_deadline_for_all_units_reassesses_at_once_and_overtakes_a_shorter_extension(users: Any) -> None:
+    from rectify.supervision import extensions
+    from rectify.supervision.services import measure_deadline_change
+
+    measure = shared_measure()
+    share = Assignment.objects.get(measure=measure, unit__name="朔城区政府")
+    with at(dt.date(2022, 12, 20)):
+        ext = extensions.extension_request(
+            actor=users["county_clerk"],
+            measure=measure,
+            unit=share.unit,
+            reason="施工季节受限",
+            requested_due=dt.date(2023, 3, 31),
+        )
+    with at(dt.date(2023, 1, 5)):
+        deadlines_scan(send_mail=False)
+        assert Assignment.objects.filter(measure=measure, warning_level="red").exists()
+        measure.refresh_from_db()
+        measure_deadline_change(actor=users["city_office"], measure=measure, raw="2023年6月底", version=measure.version)
+    # No share is still "overdue since 2022-12-31": each was re-assessed on the spot.
+    shares = Assignment.objects.filter(measure=measure, unit__isnull=False)
+    assert set(shares.values_list("due_on", flat=True)) == {dt.date(2023, 6, 30)}
+    assert not shares.filter(warning_level="red").exists()
+    assert not shares.filter(warnings__code="overdue", warnings__resolved_on__isnull=True).exists()
+    # The old request would now shorten the county's deadline: it is refused.
+    with at(dt.date(2023, 1, 6)), pytest.raises(DomainError, match="批准的日期须晚于"):
+        extensions.extension_decide(actor=users["city_office"], ext=ext, approve=True, note="同意")
+    share.refresh_from_db()
+    assert share.due_on == dt.date(2023, 6, 30)
