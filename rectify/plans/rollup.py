@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import OuterRef, Subquery
 
 from rectify.core import clock
 
@@ -188,16 +188,3 @@ def shares_sync_due(*, measure_ids: Iterable[int] | None = None) -> int:
         qs = qs.filter(measure_id__in=list(measure_ids))
     due = Subquery(Measure.objects.filter(pk=OuterRef("measure_id")).values("due_on")[:1])
     return qs.update(due_on=due)
-
-
-def share_counts(measure_ids: Iterable[int]) -> dict[int, dict[str, int]]:
-    """Per measure: shares by warning level ("red", "yellow", "green", "" = not yet scanned)."""
-    out: dict[int, dict[str, int]] = defaultdict(dict)
-    for row in (
-        Assignment.objects.filter(measure_id__in=list(measure_ids), unit__isnull=False)
-        .order_by()
-        .values("measure_id", "warning_level")
-        .annotate(n=Count("pk"))
-    ):
-        out[row["measure_id"]][row["warning_level"]] = row["n"]
-    return out
