@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "rectify.closeout",
     "rectify.complaints",
     "rectify.documents",
+    "rectify.dashboards",
     "rectify.portal",
     "rectify.api",
     "rectify.demo",

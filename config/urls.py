@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("rectify.supervision.urls")),
     path("closeout/", include("rectify.closeout.urls")),
     path("complaints/", include("rectify.complaints.urls")),
+    path("dashboard/", include("rectify.dashboards.urls")),
     path("public/", include("rectify.portal.urls")),
     path("indicators/", include("rectify.indicators.urls")),
     path("notifications/", include("rectify.notifications.urls")),

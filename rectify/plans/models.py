@@ -25,7 +25,27 @@ class DeadlineKind(models.TextChoices):
     RANGE = "range", "时间段"
     COMPOUND = "compound", "分项时限"
     COMPLETED = "completed", "已完成"
+    RECURRING = "recurring", "周期性（每月/每季度/每半年/每年）"
     UNKNOWN = "unknown", "待确认"
+
+
+class Recurrence(models.TextChoices):
+    """The period of a RECURRING deadline: one due date at the end of every period."""
+
+    MONTHLY = "monthly", "每月"
+    QUARTERLY = "quarterly", "每季度"
+    HALF_YEARLY = "half_yearly", "每半年"
+    YEARLY = "yearly", "每年"
+
+
+class ItemSource(models.TextChoices):
+    """Where a problem or measure came from: a plan import, or added by hand by the city office."""
+
+    PLAN = "plan", "方案导入"
+    SELF_CHECK = "self_check", "自查自纠"
+    EXTRAPOLATION = "extrapolation", "举一反三"
+    LOOKBACK = "lookback", "回头看"
+    PUBLIC_REPORT = "public_report", "群众举报"
 
 
 # Kinds that are never "overdue" by a date of their own.
@@ -91,14 +111,22 @@ class TrackedFields(models.Model):
 
 
 class InspectionRound(TimestampedModel):
+    """督察轮次: 中央 / 省级, 第N轮, 例行 / 回头看 / 专项督察. Plans belong to a round."""
+
     class Level(models.TextChoices):
         CENTRAL = "central", "中央"
         PROVINCIAL = "provincial", "省级"
 
+    class Kind(models.TextChoices):
+        ROUTINE = "routine", "例行督察"
+        LOOKBACK = "lookback", "回头看"
+        SPECIAL = "special", "专项督察"
+
     name = models.CharField("督察轮次", max_length=200)
     level = models.CharField("层级", max_length=20, choices=Level.choices)
     round_no = models.PositiveSmallIntegerField("轮次", null=True, blank=True)
-    is_lookback = models.BooleanField("回头看", default=False)
+    kind = models.CharField("类型", max_length=20, choices=Kind.choices, default=Kind.ROUTINE)
+    topic = models.CharField("专项督察主题", max_length=200, blank=True)
     started_on = models.DateField("进驻日期", null=True, blank=True)
     ended_on = models.DateField("结束日期", null=True, blank=True)
     feedback_on = models.DateField("反馈日期", null=True, blank=True)
@@ -110,9 +138,17 @@ class InspectionRound(TimestampedModel):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def is_lookback(self) -> bool:
+        return self.kind == self.Kind.LOOKBACK
+
 
 class Plan(TimestampedModel):
-    round = models.ForeignKey(InspectionRound, null=True, blank=True, on_delete=models.SET_NULL)
+    round = models.ForeignKey(
+        InspectionRound, verbose_name="督察轮次", null=True, blank=True, on_delete=models.SET_NULL, related_name="plans"
+    )
+    # 信息公开: the city office chooses which plans (and problems) the public portal shows.
+    is_public = models.BooleanField("公开", default=False)
     title = models.CharField("方案名称", max_length=300)
     start_on = models.DateField("整改起始日", help_text="序时进度的起点")
     source_name = models.CharField("来源文件", max_length=255, blank=True)
@@ -152,6 +188,8 @@ class DeadlineFields(models.Model):
     due_on = models.DateField("到期日", null=True, blank=True, db_index=True)
     start_on = models.DateField("开始日", null=True, blank=True)
     deadline_parts = models.JSONField("分项时限", default=list, blank=True)
+    # Only for RECURRING: the period; due_on is then the end of the current period.
+    recurrence = models.CharField("周期", max_length=20, choices=Recurrence.choices, blank=True, default="")
 
     class Meta:
         abstract = True
@@ -179,6 +217,11 @@ class Problem(TimestampedModel, DeadlineFields, TrackedFields):
     # 交办件 attached to the problem (as （十八） tracks 140 群众举报), kept by complaints.services.
     cases_total = models.PositiveIntegerField("交办件数", default=0)
     cases_closed = models.PositiveIntegerField("交办件办结数", default=0)
+    source = models.CharField("来源", max_length=20, choices=ItemSource.choices, default=ItemSource.PLAN)
+    # Shown on the public portal (the city office chooses; a problem of a public plan only).
+    is_public = models.BooleanField("公开", default=False)
+    # 反弹: closed in one round and found again in a later one (kept by plans.rounds on both ends).
+    recurred = models.BooleanField("反弹（再次发现）", default=False)
 
     class Meta:
         ordering = ["plan", "index"]
@@ -204,6 +247,7 @@ class Measure(TimestampedModel, DeadlineFields, TrackedFields):
     seq = models.PositiveSmallIntegerField("顺序")
     text = models.TextField("整改措施")
     status = models.CharField("状态", max_length=20, choices=ItemStatus.choices, default=ItemStatus.IN_PROGRESS)
+    source = models.CharField("来源", max_length=20, choices=ItemSource.choices, default=ItemSource.PLAN)
 
     class Meta:
         ordering = ["problem__plan", "problem__index", "seq"]
@@ -222,6 +266,56 @@ class Measure(TimestampedModel, DeadlineFields, TrackedFields):
     @property
     def label(self) -> str:
         return f"措施{self.number}" if self.number else "措施（无编号）"
+
+
+class ProblemLink(TimestampedModel):
+    """The same finding in two rounds: `later` (a later round's problem) repeats `earlier`."""
+
+    earlier = models.ForeignKey(
+        Problem, verbose_name="前一轮问题", on_delete=models.CASCADE, related_name="links_later"
+    )
+    later = models.ForeignKey(
+        Problem, verbose_name="后一轮问题", on_delete=models.CASCADE, related_name="links_earlier"
+    )
+    note = models.CharField("说明", max_length=300, blank=True)
+    # True when `earlier` had been closed (销号) when `later` was found: a 反弹 on both.
+    is_relapse = models.BooleanField("反弹", default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["earlier", "later"], name="problem_link_unique"),
+            models.CheckConstraint(condition=~Q(earlier=models.F("later")), name="problem_link_not_self"),
+        ]
+        verbose_name = "同一问题关联"
+        verbose_name_plural = "同一问题关联"
+
+
+class ProblemLeader(models.Model):
+    """包联领导: a leader who answers for a problem (包联) or one part of it (分包)."""
+
+    class Kind(models.TextChoices):
+        LEAD = "lead", "包联"
+        PART = "part", "分包"
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="leaders")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="领导", on_delete=models.PROTECT, related_name="problems_led"
+    )
+    kind = models.CharField("方式", max_length=10, choices=Kind.choices, default=Kind.LEAD)
+    title = models.CharField("职务", max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["problem", "kind", "id"]
+        constraints = [models.UniqueConstraint(fields=["problem", "user"], name="problem_leader_unique")]
+        verbose_name = "包联领导"
+        verbose_name_plural = "包联领导"
+
+    def __str__(self) -> str:
+        name = self.user.get_full_name() or self.user.get_username()
+        return f"{self.title}{name}（{self.get_kind_display()}）"
 
 
 class Milestone(models.Model):
