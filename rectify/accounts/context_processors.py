@@ -26,4 +26,6 @@ def viewer(request: HttpRequest) -> dict[str, Any]:
         "nav_audit": can_read_audit_log(user),
         "nav_sysadmin": user.is_staff,
         "nav_review": "coordinator" in scope.region_roles,
+        # Leaders, offices and the acceptance group land on the dashboard (dashboards app).
+        "nav_dashboard": bool(scope.region_roles),
     }

@@ -49,6 +49,7 @@ def test_coordinator_imports_a_plan_through_review(page: Any, tmp_path: Path) ->
     )
     plan.write_bytes(text.encode("gbk"))
     login(page, "city_office")
+    page.click("[data-testid=nav-admin]")
     page.click("text=导入方案")
     page.set_input_files("#plan-file", str(plan))
     page.click("text=解析并预览")
