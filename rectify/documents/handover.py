@@ -35,6 +35,7 @@ from rectify.closeout.models import (
 )
 from rectify.core import clock
 from rectify.core.errors import DomainError, Forbidden
+from rectify.core.spreadsheets import WORKBOOK_OPTIONS
 from rectify.orgs.models import Role
 from rectify.orgs.scope import viewer_scope
 from rectify.plans.models import Assignment, Plan, Problem
@@ -228,7 +229,7 @@ def _row(n: int, app: CloseoutApplication, *, late: bool) -> list[str]:
 def summary_xlsx(rows: Sequence[Sequence[str]], *, title: str, subtitle: str) -> bytes:
     """The 交账汇总表: the title and the period above the header row; long text wraps."""
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_urls": False})
+    book = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
     sheet = book.add_worksheet("交账汇总表")
     title_format = book.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
     sub_format = book.add_format({"align": "left", "valign": "vcenter"})

@@ -13,6 +13,8 @@ from typing import Any
 
 import xlsxwriter
 
+from rectify.core.spreadsheets import WORKBOOK_OPTIONS, csv_text
+
 Sheet = tuple[str, str, Sequence[str], Sequence[Sequence[Any]]]
 
 
@@ -20,7 +22,7 @@ def render_xlsx(sheets: Sequence[Sheet]) -> bytes:
     """Each sheet is (name, title, headers, rows): the title (the plan's name, which the importer
     reads back) above the header row. Long text wraps; title and header rows are frozen."""
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_urls": False})
+    book = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
     head = book.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1, "text_wrap": True, "valign": "vcenter"})
     cell = book.add_format({"text_wrap": True, "valign": "top", "border": 1})
     title_format = book.add_format({"bold": True, "font_size": 14})
@@ -48,10 +50,11 @@ def render_xlsx(sheets: Sequence[Sheet]) -> bytes:
 
 
 def render_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
-    """UTF-8 with BOM so Excel on Windows opens Chinese text correctly."""
+    """UTF-8 with BOM so Excel on Windows opens Chinese text correctly; text that a spreadsheet
+    would run as a formula is written as text (rectify.core.spreadsheets)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(headers)
+    writer.writerow([csv_text(h) for h in headers])
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(["" if v is None else csv_text(v) for v in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -16,12 +16,13 @@ from typing import Any
 from .dates import plan_year
 from .errors import ParseError, PlanReadError
 from .ledger_layout import DRAFT_FIELDS, LEDGER_COLUMNS, find_header, group_rows, problem_number
-from .model import Chapter, ParsedPlan
+from .model import Chapter, ParsedPlan, ParseWarning
 from .patterns import CHAPTER_RE, PROBLEM_RE, int_to_cn, numeral_value
 from .plan_text import finish_drafts
 from .problems import ProblemDraft, numbering_warnings
 from .readers import check_size, check_zip
 from .repairs import Para, join_paragraphs, normalize_line
+from .xlsx_formulas import LIMIT, uncached_formulas
 
 __all__ = ["LEDGER_COLUMNS", "ledger_rows", "parse_ledger_xlsx"]
 
@@ -74,7 +75,20 @@ def parse_ledger_xlsx(data: bytes, *, known_units: Collection[str] | None = None
             continue
         index, mapping = header
         title_cells = [normalize_line(c) for row in rows[:index] for c in row if c.strip()]
-        return _build(rows, index, mapping, title_cells[0] if title_cells else "", known_units)
+        plan = _build(rows, index, mapping, title_cells[0] if title_cells else "", known_units)
+        cells = uncached_formulas(data)
+        if cells:
+            more = "等" if len(cells) >= LIMIT else ""
+            plan.warnings.insert(
+                0,
+                ParseWarning(
+                    0,
+                    f"表格中有 {len(cells)}{more} 个公式单元格没有保存计算结果，读入为空：{'、'.join(cells[:10])}"
+                    f"{'…' if len(cells) > 10 else ''}。请在 Excel/WPS 中打开并保存（重新计算）后再导入，"
+                    "或逐项核对下方内容是否缺漏。",
+                ),
+            )
+        return plan
     raise ParseError(NO_LEDGER_MESSAGE)
 
 
