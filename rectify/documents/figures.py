@@ -21,7 +21,10 @@ Definitions (the page footnote prints the scoring rule; tests check each against
   late); where a MissedReport row recorded more owed or missing at the deadline, its numbers.
 - notices: supervision notices issued (not drafts or cancelled) to the unit in the month, by kind.
 - reopened: the unit's shares reopened on relapse (反弹重开) in the month: the shares covered by
-  a close-out application reopened in the month (closeout.shares.covered), each for its own unit.
+  a close-out application reopened in the month (closeout.shares.covered), each for its own unit;
+  and the shares of a problem closed in an earlier 督察轮次 and found again in a later one (a
+  relapse link, plans.rounds, made in the month): its responsible units answer for it like for a
+  reopened share. A share counts once however many links or reopenings touch it.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from rectify.closeout.models import CloseoutApplication, Decision
 from rectify.closeout.shares import covered
@@ -42,11 +45,12 @@ from rectify.core import clock
 from rectify.core.formats import format_percent
 from rectify.orgs.models import OrgUnit
 from rectify.orgs.selectors import counties as county_list
-from rectify.plans.models import SHARE_DONE_STATUSES, Assignment, ShareStatus, WarningLevel
+from rectify.plans.models import SHARE_DONE_STATUSES, Assignment, ProblemLink, ShareStatus, WarningLevel
 from rectify.progress import compliance
 from rectify.progress import services as progress
-from rectify.progress.models import COUNTED_STATUSES, MissedReport, ProgressReport
+from rectify.progress.models import MissedReport
 from rectify.progress.periods import SHANGHAI, periods_due_between
+from rectify.progress.selectors import first_full_reports
 from rectify.supervision.models import NoticeStatus, SupervisionNotice, Warning
 
 from .scoring import UnitFigures, Weights, named_ids, rank, rule_text
@@ -114,22 +118,6 @@ def region_shares(region: OrgUnit | None) -> QuerySet[Assignment]:
     return qs
 
 
-def first_full_reports(shares: QuerySet[Assignment]) -> dict[int, dt.date]:
-    """Per share: the day of its first counted report at 100 %."""
-    rows = (
-        ProgressReport.objects.filter(
-            assignment_id__in=shares.order_by().values("pk"),
-            status__in=COUNTED_STATUSES,
-            percent__gte=100,
-            submitted_at__isnull=False,
-        )
-        .order_by()
-        .values("assignment_id")
-        .annotate(first=Min("submitted_at"))
-    )
-    return {r["assignment_id"]: r["first"].astimezone(SHANGHAI).date() for r in rows}
-
-
 def red_at(shares: QuerySet[Assignment], as_of: dt.date) -> set[int]:
     """Shares with a red warning open at the end of `as_of`."""
     return set(
@@ -167,7 +155,7 @@ def share_state(
 
 def share_states(shares: QuerySet[Assignment], as_of: dt.date) -> list[ShareState]:
     """Every share's state at the end of `as_of` (four queries, whatever the number of shares)."""
-    full, red = first_full_reports(shares), red_at(shares, as_of)
+    full, red = first_full_reports(shares.order_by().values("pk")), red_at(shares, as_of)
     rows = shares.order_by().values_list("pk", "unit_id", "measure_id", "status", "due_on", "closed_on")
     return [share_state(row, as_of=as_of, full=full, red=red) for row in rows]
 
@@ -228,13 +216,21 @@ def notices_issued(unit_ids: Iterable[int], first: dt.date, last: dt.date) -> di
 
 def reopened_shares(unit_ids: Iterable[int], start_at: dt.datetime, end_at: dt.datetime) -> dict[int, int]:
     """Per unit: its shares reopened on relapse between start_at and end_at — the shares each
-    reopened close-out application covers (closeout.shares.covered), counted for their own unit."""
+    reopened close-out application covers (closeout.shares.covered), and the shares of each closed
+    problem found again in a later round (反弹 across rounds, linked in the window) — counted once
+    each, for their own unit."""
     units = set(unit_ids)
     reopened: set[int] = set()
     for app in CloseoutApplication.objects.filter(
         decisions__kind=Decision.Kind.REOPEN, decisions__at__gte=start_at, decisions__at__lte=end_at
     ).distinct():
         reopened.update(covered(app))
+    recurred = ProblemLink.objects.filter(is_relapse=True, created_at__gte=start_at, created_at__lte=end_at)
+    reopened.update(
+        Assignment.objects.filter(problem_id__in=recurred.values("earlier_id"), measure__isnull=False).values_list(
+            "pk", flat=True
+        )
+    )
     rows = (
         Assignment.objects.filter(pk__in=reopened, unit_id__in=units)
         .order_by()

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, QuerySet, When
+from django.db.models import Case, Min, QuerySet, When
 
 from rectify.core.errors import Forbidden, NotFound
 from rectify.orgs.models import OrgUnit
@@ -15,8 +15,8 @@ from rectify.orgs.scope import Scope, viewer_scope
 from rectify.plans.models import Assignment, Measure, WarningLevel
 
 from . import services
-from .models import Evidence, ProgressReport, ReportKind, ReportStatus
-from .periods import Period
+from .models import COUNTED_STATUSES, Evidence, ProgressReport, ReportKind, ReportStatus
+from .periods import SHANGHAI, Period
 
 
 def business_scope(viewer: Any) -> Scope:
@@ -221,3 +221,20 @@ def review_queue(*, viewer: Any) -> QuerySet[ProgressReport]:
     return report_list(viewer=viewer, filters=ReportFilters(statuses=[ReportStatus.SUBMITTED])).order_by(
         "submitted_at", "id"
     )
+
+
+def first_full_reports(share_ids: QuerySet[Any] | list[int]) -> dict[int, dt.date]:
+    """Per share (ids, or a values("pk") queryset): the day (Beijing time) of its first counted
+    report at 100 % — the 月通报's and the dashboard's "done" day of a share."""
+    rows = (
+        ProgressReport.objects.filter(
+            assignment_id__in=share_ids,
+            status__in=COUNTED_STATUSES,
+            percent__gte=100,
+            submitted_at__isnull=False,
+        )
+        .order_by()
+        .values("assignment_id")
+        .annotate(first=Min("submitted_at"))
+    )
+    return {r["assignment_id"]: r["first"].astimezone(SHANGHAI).date() for r in rows}

@@ -175,7 +175,8 @@ def report_save(
 ) -> ProgressReport:
     """Create or edit the unit's report for `period`; submit it when asked. Invalid input raises
     DomainError with every problem listed, and nothing is written."""
-    assert assignment.unit is not None and assignment.measure is not None
+    if assignment.unit is None or assignment.measure is None:
+        raise DomainError("进展按措施填报：请选择本单位负责的某一项整改措施（问题层面的分工不单独填报）。")
     if not can_file_for_unit(actor, assignment.unit):
         raise Forbidden("只有本单位的联络员可以填报进展。")
     if not validate(period.kind, data, submit=submit):

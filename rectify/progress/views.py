@@ -14,19 +14,20 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from rectify.audit.downloads import checked_file_response
 from rectify.audit.selectors import audit_timeline
 from rectify.core import clock
 from rectify.core.errors import DomainError, Forbidden, NotFound
 from rectify.core.http import (
     business_view,
     errors_as_messages,
+    int_or_zero,
     paginate,
     post_int,
     query_without_page,
-    stored_file_response,
 )
-from rectify.orgs.models import OrgUnit
-from rectify.orgs.scope import viewer_scope
+from rectify.orgs.models import OrgUnit, UnitKind
+from rectify.orgs.scope import subtree_ids, viewer_scope
 from rectify.supervision import selectors as supervision_selectors
 from rectify.supervision.services import warnings_refresh
 
@@ -288,7 +289,10 @@ def evidence_remove(request: HttpRequest, evidence_id: int) -> HttpResponse:
 def evidence_download(request: HttpRequest, evidence_id: int) -> HttpResponseBase:
     evidence = selectors.evidence_get(viewer=request.user, evidence_id=evidence_id)
     inline = request.GET.get("inline") == "1" and (evidence.is_image or evidence.content_type == "application/pdf")
-    return stored_file_response(
+    return checked_file_response(
+        request,
+        obj=evidence,
+        sha256=evidence.sha256,
         storage_name=evidence.storage_name,
         filename=evidence.original_name,
         content_type=evidence.content_type,
@@ -337,7 +341,13 @@ def missing(request: HttpRequest) -> HttpResponse:
         period = periods.period_of(kind, clock.today(), rule)
         while period.due_at > now:
             period = periods.period_of(kind, period.start - dt.timedelta(days=1), rule)
-    rows = compliance.period_compliance(period, unit_ids=None if scope.everything else scope.unit_ids)
+    unit_ids: set[int] | None = None if scope.everything else set(scope.unit_ids)
+    # ?county=: the units of one 县（市、区） (its whole subtree), as the dashboard's county figures link here.
+    county = OrgUnit.objects.filter(pk=int_or_zero(request.GET.get("county")), kind=UnitKind.REGION).first()
+    if county is not None:
+        inside = subtree_ids(county)
+        unit_ids = inside if unit_ids is None else unit_ids & inside
+    rows = compliance.period_compliance(period, unit_ids=unit_ids)
     units = {u.pk: u for u in OrgUnit.objects.filter(pk__in=[r.unit_id for r in rows])}
     only_missing = request.GET.get("all") != "1"
     shown = [(units[r.unit_id], r) for r in rows if r.missed or not only_missing]
@@ -345,6 +355,8 @@ def missing(request: HttpRequest) -> HttpResponse:
     context = {
         "period": period,
         "kind": kind,
+        "county": county,
+        "county_query": f"&county={county.pk}" if county else "",
         "kinds": ReportKind.choices,
         "rows": shown,
         "only_missing": only_missing,

@@ -10,12 +10,13 @@ from typing import Any
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, When
 
+from rectify.core import clock
 from rectify.core.errors import NotFound
 from rectify.orgs.models import OrgUnit, Role
 from rectify.orgs.scope import subtree_ids, viewer_scope
 from rectify.orgs.selectors import counties
 from rectify.plans.models import Assignment, Measure, WarningLevel
-from rectify.plans.selectors import LedgerFilters, measure_list
+from rectify.plans.selectors import LedgerFilters, measure_list, share_overdue_condition
 
 from . import policies, rules
 from .models import (
@@ -61,6 +62,10 @@ def share_list(*, viewer: Any, filters: LedgerFilters) -> QuerySet[Assignment]:
         qs = qs.filter(unit_id__in=subtree_ids(county) if county else set())
     if filters.warnings:
         qs = qs.filter(warning_level__in=filters.warnings)
+    if filters.share_statuses:
+        qs = qs.filter(status__in=filters.share_statuses)
+    if filters.share_overdue:
+        qs = qs.filter(share_overdue_condition(clock.today()))
     return qs
 
 

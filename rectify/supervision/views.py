@@ -16,7 +16,7 @@ from rectify.core.http import business_view, date_or_none, errors_as_messages, p
 from rectify.orgs.models import OrgUnit
 from rectify.orgs.scope import viewer_scope
 from rectify.orgs.selectors import counties
-from rectify.plans.models import WarningLevel
+from rectify.plans.models import ShareStatus, WarningLevel
 from rectify.plans.selectors import LedgerFilters, measure_get, plan_ids
 
 from . import selectors, services
@@ -43,6 +43,7 @@ def board(request: HttpRequest) -> HttpResponse:
         "counts": selectors.warning_counts(viewer=request.user, filters=filters),
         "by_county": selectors.county_counts(viewer=request.user, filters=filters),
         "levels": WarningLevel.choices,
+        "share_status_labels": [ShareStatus(s).label for s in filters.share_statuses],
         "units": units.order_by("path").values_list("pk", "name"),
         "counties": counties().values_list("pk", "name"),
         "plans": plan_ids(viewer=request.user).values_list("pk", "title"),
