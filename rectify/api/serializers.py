@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from rectify.notifications.models import Notification
 from rectify.orgs.models import OrgUnit, UnitKind
-from rectify.plans.models import Assignment, Measure, Milestone, Plan, Problem
+from rectify.plans.models import Assignment, Measure, Milestone, Plan, Problem, Recurrence
 from rectify.progress.models import Evidence, ProgressReport, ReportKind
 
 
@@ -72,6 +72,12 @@ class DeadlineSerializer(serializers.Serializer):
     due = serializers.DateField(allow_null=True)
     start = serializers.DateField(allow_null=True)
     parts = serializers.ListField(child=serializers.DictField())
+    recurrence = serializers.ChoiceField(
+        choices=Recurrence.choices,
+        allow_null=True,
+        help_text="周期性时限的周期（monthly 每月 / quarterly 每季度 / half_yearly 每半年 / yearly 每年）；"
+        "其他时限为 null。周期性时限的 due 为本期截止日，每期结束后自动顺延",
+    )
 
 
 class DeadlineFieldsMixin(serializers.Serializer):
@@ -85,6 +91,7 @@ class DeadlineFieldsMixin(serializers.Serializer):
             "due": obj.due_on.isoformat() if obj.due_on else None,
             "start": obj.start_on.isoformat() if obj.start_on else None,
             "parts": obj.deadline_parts,
+            "recurrence": obj.recurrence or None,
         }
 
 
@@ -115,6 +122,7 @@ class MeasureSerializer(DeadlineFieldsMixin, serializers.ModelSerializer):
             "closed_on",
             "reopened_count",
             "version",
+            "source",
         ]
 
 
@@ -140,6 +148,7 @@ class ProblemSerializer(DeadlineFieldsMixin, serializers.ModelSerializer):
             "progress",
             "warning_level",
             "last_report_at",
+            "source",
         ]
 
 

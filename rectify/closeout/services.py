@@ -26,6 +26,7 @@ from rectify.indicators import services as indicator_services
 from rectify.notifications.services import Message, notify
 from rectify.orgs.models import Membership, OrgUnit, Role
 from rectify.plans.models import Assignment, ItemStatus, Measure, Problem, ShareStatus
+from rectify.plans.publishing import public_changed
 from rectify.progress import services as progress
 from rectify.supervision.models import SiteVisit
 from rectify.supervision.services import warnings_refresh
@@ -446,6 +447,7 @@ def _publish(
     record(
         actor=actor, action="closeout.published", obj=_problem(first), note=f"{item} 验收通过，公示至{until:%Y-%m-%d}"
     )
+    public_changed()  # the portal's 公示 list
 
 
 @transaction.atomic
@@ -462,6 +464,7 @@ def closeout_object(*, actor: Any, app: CloseoutApplication, opinion: str) -> Cl
     shares.move(app, ShareStatus.APPLYING)
     record(actor=actor, action="closeout.objected", obj=app, parent=_problem(app), note=opinion.strip())
     _tell(app, _acceptors(app), f"【公示异议】{app.item_label}", opinion.strip(), f"objection-{app.version}")
+    public_changed()
     return app
 
 
@@ -514,6 +517,7 @@ def closeouts_finish(*, today: dt.date | None = None) -> list[CloseoutApplicatio
         done.append(app)
     if done:
         warnings_refresh(measure_ids=[m for app in done for m in shares.measure_ids(app)], today=today)
+        public_changed()
     return done
 
 
@@ -547,4 +551,5 @@ def closeout_reopen(
     )
     warnings_refresh(measure_ids=shares.measure_ids(app))
     _tell(app, _clerks(app), f"【反弹重开】{app.item_label}", f"整改办重新打开：{reason.strip()}", "reopened")
+    public_changed()
     return app

@@ -22,6 +22,7 @@ from rectify.core.transitions import versioned_update
 from rectify.notifications.services import Message, notify_many
 from rectify.orgs.models import OrgUnit, UnitKind
 from rectify.plans.models import Problem, WarningLevel
+from rectify.plans.publishing import public_changed
 from rectify.progress import services as progress
 from rectify.supervision import notices as supervision
 
@@ -331,6 +332,7 @@ def batch_publish(*, actor: Any, batch: ComplaintBatch) -> list[tuple[str, str]]
         ComplaintCase.objects.filter(pk=case.pk).update(public_text=fields)
     ComplaintBatch.objects.filter(pk=batch.pk).update(updated_at=clock.now())
     record(actor=actor, action="complaints.published", obj=batch, after={"cases": batch.cases.count()})
+    public_changed()
     return leftovers
 
 

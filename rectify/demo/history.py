@@ -63,8 +63,10 @@ from rectify.supervision.models import ExtensionRequest, ExtensionStatus, ScanRu
 from rectify.supervision.rules import schedule_share
 from rectify.supervision.services import deadlines_scan
 
-from . import files, storylines, texts
+from . import extras_editing, files, storylines, texts
 from .cast import Cast, Habit, cast_ensure
+from .publish import demo_publish
+from .rounds import seed_plan_round
 from .simclock import SimClock, frozen
 
 MARKER = "demo.history_loaded"
@@ -152,10 +154,13 @@ def history_load(options: Options) -> Outcome:
     start_moment = dt.datetime.combine(options.start, dt.time(8, 0), tzinfo=SHANGHAI)
     with frozen(start_moment) as sim, transaction.atomic():
         cast, created = cast_ensure(password=options.password)
+        extras_editing.editing_extras(cast, plan=plan, password=options.password)  # 包联领导, a 举一反三 problem
         player = Player(options, sim=sim, cast=cast, plan=plan)
+        seed_plan_round(plan=plan, actor=cast.user("city_office"))  # 督察轮次 (rectify/demo/rounds.py)
         player.run()
         counts = {"clerk_accounts_created": created, **history_counts(plan)}
         sim.set(player.end_moment)
+        demo_publish(plan)  # 信息公开: the plan, its problems, the issued 通报/简报 (rectify/demo/publish.py)
         record(
             actor=ACTOR,
             action=MARKER,

@@ -55,6 +55,8 @@ class Circular(TimestampedModel):
     issued_on = models.DateField("印发日期", null=True, blank=True)
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # 信息公开: an issued document the city office put on the public portal (documents.publishing).
+    published_on = models.DateField("公开日期", null=True, blank=True)
 
     class Meta:
         ordering = ["-year", "-month", "-id"]
@@ -98,6 +100,8 @@ class Briefing(TimestampedModel):
     issued_on = models.DateField("印发日期", null=True, blank=True)
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # 信息公开: an issued document the city office put on the public portal (documents.publishing).
+    published_on = models.DateField("公开日期", null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -15,7 +15,8 @@ The rule (`rule_text` prints it in Chinese as the circular's footnote; docs/roll
   it had an open red warning at the cutoff or is overdue (by the warning rules an overdue open
   task is red, so every overdue task is counted red even if no scan ran that day).
 * N, supervision notices (督办文书) issued to the unit in the month; P, its tasks reopened on
-  relapse (反弹重开) in the month.
+  relapse (反弹重开) in the month, including its tasks of a problem closed in an earlier 督察轮次
+  and found again in a later one (反弹 across rounds, linked in the month), each task once.
 * score = report × R + max(0, complete × C + green × G − notice × N − reopen × P), except that a
   unit that owed reports, filed none of them (neither on time nor late) and has no completed task
   (零报送、零完成) gets the reporting part only, i.e. 0. Rounded *up* to one decimal, so any
@@ -262,6 +263,7 @@ def rule_text(w: Weights, *, n: int, below: float) -> str:
         f"到期任务完成率＝整改时限在截止日之前且已完成的任务数÷整改时限在截止日之前的任务数，无到期任务的计满；"
         f"已完成指状态为申请销号、已完成、已销号、长期坚持，或截止日前已报送完成进度100%；"
         f"非红色预警任务占比＝1－截止日处于红色预警（含逾期未完成）的任务数÷承担任务数。"
+        f"反弹重开任务含前一督察轮次已销号、当月在后续轮次再次发现（关联为反弹）的问题的任务，每项任务只计一次。"
         f"当月应报送工作进展而一份未报、且没有已完成任务的单位，只计报送得分（0分），排在所有报送过工作进展的单位之后。"
         f"县（市、区）整体得分按辖区内全部责任单位的任务、报送和督办合并计算，办法相同。{named}"
     )

@@ -15,12 +15,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from rectify.audit.selectors import audit_timeline
+from rectify.audit.services import export_record
 from rectify.core import clock
 from rectify.core.errors import ConcurrentChange, DomainError, Forbidden, NotFound
 from rectify.core.http import business_view, errors_as_messages, paginate, post_int
 from rectify.plans.selectors import LedgerFilters, measure_list
 
-from . import compose, policies, selectors, services
+from . import compose, policies, publishing, selectors, services
 from .ledger import FORMATS, build_export, export_bytes
 from .models import Briefing, Circular, DocStatus
 from .notice_docs import notice_document, notice_filename
@@ -43,6 +44,8 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
     measures = measure_list(viewer=request.user, filters=LedgerFilters.from_query(request.GET))
     today = clock.today()
     data = build_export(measures, as_of=today)
+    measure_rows = sum(len(p["measures"]) for plan in data["plans"] for p in plan["problems"])
+    export_record(actor=request.user, what=f"整改台账 .{fmt}", rows=measure_rows, detail=request.GET.urlencode()[:500])
     response = HttpResponse(export_bytes(data, fmt), content_type=FORMATS[fmt])
     response["Content-Disposition"] = f"attachment; filename=ledger-{today:%Y%m%d}.{fmt}"
     return response
@@ -153,6 +156,7 @@ def _circular_context(request: HttpRequest, circular: Circular, typed: dict[str,
         "chart_height": max(240, 26 * len(units) + 70),
         "rule": circular.figures.get("rule", ""),
         "can_edit": editable,
+        "can_publish": circular.status == DocStatus.ISSUED and policies.can_publish(request.user),
         "typed": typed,
         "timeline": audit_timeline(circular, include_children=False),
     }
@@ -194,6 +198,9 @@ def circular_action(request: HttpRequest, circular_id: int, action: str) -> Http
         elif action == "cancel":
             services.circular_cancel(actor=request.user, circular=obj)
             messages.success(request, "通报草稿已作废。")
+        elif action in ("publish", "unpublish"):
+            publishing.document_publish(actor=request.user, doc=obj, public=action == "publish")
+            messages.success(request, "已在门户网站公开。" if action == "publish" else "已从门户网站撤下。")
     return redirect("documents:circular", circular_id=obj.pk)
 
 
@@ -284,6 +291,7 @@ def _briefing_context(request: HttpRequest, briefing: Briefing, typed: dict[str,
         "document": document,
         "issue_label": briefing_renderer.issue_label(document.issue_no),
         "can_edit": editable,
+        "can_publish": briefing.status == DocStatus.ISSUED and policies.can_publish(request.user),
         "form": source,
         "form_sections": form_sections,
         "timeline": audit_timeline(briefing, include_children=False),
@@ -335,4 +343,7 @@ def briefing_action(request: HttpRequest, briefing_id: int, action: str) -> Http
         elif action == "cancel":
             services.briefing_cancel(actor=request.user, briefing=obj)
             messages.success(request, "简报草稿已作废。")
+        elif action in ("publish", "unpublish"):
+            publishing.document_publish(actor=request.user, doc=obj, public=action == "publish")
+            messages.success(request, "已在门户网站公开。" if action == "publish" else "已从门户网站撤下。")
     return redirect("documents:briefing", briefing_id=obj.pk)

@@ -19,10 +19,9 @@ from rectify.core.errors import DomainError, Forbidden
 from rectify.core.transitions import transition, versioned_update
 from rectify.orgs.models import OrgUnit, UnitGroup
 from rectify.orgs.selectors import UnitIndex
-from rectify.plans import deadlines
-from rectify.plans.models import Assignment, Chapter, Measure, Milestone, Plan, Problem
+from rectify.plans import deadlines, writer
+from rectify.plans.models import Assignment, Chapter, Plan
 from rectify.plans.policies import can_import_plan
-from rectify.plans.rollup import shares_sync_due
 from rectify.plans.services import deadline_values
 
 from .models import ImportJob
@@ -414,8 +413,8 @@ def plan_commit(
             chapter = chapters.setdefault(
                 "", Chapter.objects.create(plan=plan, number="", index=len(chapters) + 1, title="（未分章）")
             )
-        values = deadline_values(r.deadline)
-        problem = Problem.objects.create(
+        values = deadline_values(r.deadline, plan_start=start_on)
+        problem = writer.problem_row(
             plan=plan,
             chapter=chapter,
             number=p["number"],
@@ -425,53 +424,25 @@ def plan_commit(
             responsible_person=p.get("responsible_person") or "",
             acceptance_unit_name=r.acceptance_phrase,
             acceptance_unit=r.acceptance_unit,
-            **values,
+            deadline=values,
         )
-        measures: list[Measure] = []
-        for seq, m in enumerate(p["measures"], start=1):
-            measure = Measure.objects.create(
-                problem=problem, number=m.get("number") or "", seq=seq, text=m["text"], **values
-            )
-            measures.append(measure)
-            Milestone.objects.bulk_create(
-                [
-                    Milestone(
-                        measure=measure,
-                        seq=k,
-                        raw=ms["raw"],
-                        due_on=dt.date.fromisoformat(ms["due"]),
-                        precision=ms["precision"],
-                    )
-                    for k, ms in enumerate(m.get("milestones", []), start=1)
-                    if ms.get("due")
-                ]
-            )
-        rows: list[Assignment] = []
-        seen: set[tuple[int, str]] = set()
-        for u in r.units:
-            if u.units and u.exact:
-                for unit in u.units:
-                    if (unit.pk, u.role) in seen:
-                        continue
-                    seen.add((unit.pk, u.role))
-                    rows.append(Assignment(problem=problem, unit=unit, phrase=u.phrase, role=u.role))
-                    rows += [
-                        Assignment(problem=problem, measure=m, unit=unit, phrase=u.phrase, role=u.role)
-                        for m in measures
-                    ]
-            else:
-                rows.append(
-                    Assignment(
-                        problem=problem,
-                        unit=None,
-                        phrase=u.phrase,
-                        role=u.role,
-                        needs_confirmation=True,
-                        candidates=[unit.pk for unit in u.units],
-                    )
+        measures = writer.problem_write(
+            problem,
+            [
+                writer.MeasureRow(
+                    number=m.get("number") or "",
+                    text=m["text"],
+                    deadline=values,
+                    milestones=[
+                        writer.MilestoneRow(k, ms["raw"], dt.date.fromisoformat(ms["due"]), ms["precision"])
+                        for k, ms in enumerate(m.get("milestones", []), start=1)
+                        if ms.get("due")
+                    ],
                 )
-        Assignment.objects.bulk_create(rows)
-        shares_sync_due(measure_ids=[m.pk for m in measures])
+                for m in p["measures"]
+            ],
+            [writer.UnitPhrase(u.phrase, u.role, u.units, resolved=bool(u.units and u.exact)) for u in r.units],
+        )
         record(
             actor=actor,
             action="problem.imported",

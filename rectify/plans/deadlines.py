@@ -1,10 +1,20 @@
 """The deadline grammar: 整改时限 wording → a kind and an optional date.
 
 Owns `parse_deadline`, the date-expression scanner shared with the plan parser's milestone finder
-(`find_dates` / `date_bounds`), `last_day_of_month` and the Chinese-numeral reader `cn_to_int`.
-Pure Python, importable without Django: no clock, no ORM. 月底 is the last day of the month, 年底
-is 12-31, a month alone means its last day and a year alone means 12-31 — a plan that says
-"2022年3月" has until the end of March.
+(`find_dates` / `date_bounds`), `last_day_of_month`, the Chinese-numeral reader `cn_to_int` and the
+recurrence words (`Recurrence`, `recurrence_of`: 每月 / 每季度 / 每半年 / 每年; their periods and
+due dates are `rectify.plans.recurrence`). Pure Python, importable without Django: no clock, no
+ORM. 月底 is the last day of the month, 年底 is 12-31, a month alone means its last day and a year
+alone means 12-31 — a plan that says "2022年3月" has until the end of March.
+
+A recurring deadline (kind RECURRING) carries its `recurrence` and, as `start`, the first day its
+periods run from when the text names one: "2023年起每季度…" → 2023-01-01; "2022年底前完成，此后
+每季度开展一次" → 2023-01-01 (the date before the recurrence is the first due date, and the periods
+follow it). Its `due` is None: the due date is the end of the current period, which needs a clock.
+Any clause with a recurrence makes the whole deadline RECURRING (立行立改 / 长期坚持 / a date /
+a range beside it only describe how it starts); the other clauses stay in `parts`. 按年度完成任务
+stays ANNUAL (a yearly target with 序时进度 inside each year); only 每年 and 按年度报送/开展… are
+RECURRING yearly (a yearly obligation to act and report, no 序时进度).
 """
 
 from __future__ import annotations
@@ -12,7 +22,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 
@@ -29,7 +39,31 @@ class DeadlineKind(StrEnum):
     # Only ever a part of a compound in the seeds ("…问题已完成整改，…2024年10月底"), but a whole
     # deadline may say 已完成 too.
     COMPLETED = "completed"
+    # 每月 / 每季度 / 每半年 / 每年: due at the end of every period (rectify.plans.recurrence).
+    RECURRING = "recurring"
     UNKNOWN = "unknown"
+
+
+class Recurrence(StrEnum):
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    HALF_YEARLY = "half_yearly"
+    YEARLY = "yearly"
+
+
+RECURRENCE_LABELS: dict[str, str] = {
+    Recurrence.MONTHLY: "每月",
+    Recurrence.QUARTERLY: "每季度",
+    Recurrence.HALF_YEARLY: "每半年",
+    Recurrence.YEARLY: "每年",
+}
+# Months in one period; when a text names two recurrences the more frequent one governs.
+RECURRENCE_MONTHS: dict[str, int] = {
+    Recurrence.MONTHLY: 1,
+    Recurrence.QUARTERLY: 3,
+    Recurrence.HALF_YEARLY: 6,
+    Recurrence.YEARLY: 12,
+}
 
 
 KIND_LABELS: dict[str, str] = {
@@ -43,6 +77,7 @@ KIND_LABELS: dict[str, str] = {
     DeadlineKind.RANGE: "时间段",
     DeadlineKind.COMPOUND: "分项时限",
     DeadlineKind.COMPLETED: "已完成",
+    DeadlineKind.RECURRING: "周期性（每月/每季度/每半年/每年）",
     DeadlineKind.UNKNOWN: "待确认",
 }
 
@@ -58,6 +93,7 @@ class DeadlinePart:
     kind: DeadlineKind
     due: date | None
     start: date | None = None
+    recurrence: Recurrence | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +102,14 @@ class Deadline:
     kind: DeadlineKind
     due: date | None
     start: date | None = None
-    # Filled only for COMPOUND; a simple deadline has no parts.
+    # Filled for COMPOUND, and for a RECURRING deadline written in several clauses; else empty.
     parts: list[DeadlinePart] = field(default_factory=list)
+    # Only for RECURRING.
+    recurrence: Recurrence | None = None
+
+    @property
+    def recurrence_label(self) -> str:
+        return RECURRENCE_LABELS.get(self.recurrence or "", "")
 
 
 # --- numerals --------------------------------------------------------------------------------
@@ -262,6 +304,33 @@ _SCHEDULED_RE = re.compile(r"序时进度")
 _EXTERNAL_RE = re.compile(r"要求(?:的)?时间|按照?(?:省|中央|国家|上级|市)[^，,；;]{0,12}(?:要求|方案|时限)|同步完成")
 _TRIM = "。．.，,；;、：: \t\n"
 
+# The words of a recurrence (on compact text). Half-yearly first: 每半年 is not 每年. 按年度 alone is
+# ANNUAL (按年度完成任务); followed by an act of reporting or checking it is a yearly recurrence.
+_RECURRENCE_RES: tuple[tuple[Recurrence, re.Pattern[str]], ...] = (
+    (Recurrence.HALF_YEARLY, re.compile(r"每半年|按半年|半年一次")),
+    (Recurrence.MONTHLY, re.compile(r"每个?月|按月|逐月|一月一次|月度(?=报送|上报|调度|通报|总结)")),
+    (
+        Recurrence.QUARTERLY,
+        re.compile(r"每个?季度?|按季度|按季(?!节)|逐季度?|一季度一次|季度(?=报送|上报|调度|通报|总结)"),
+    ),
+    (
+        Recurrence.YEARLY,
+        re.compile(
+            r"每一?年|一年一次|按年度?(?:[（(])?(?=报送|上报|报告|开展|组织|评估|复查|核查|检查|通报|总结|考核|排查)"
+        ),
+    ),
+)
+# "2023年起每季度…", "自2023年1月起": the date is where the periods begin, not a due date.
+_FROM_AFTER_RE = re.compile(r"^(?:起|开始|以来|始)")
+_FROM_BEFORE_RE = re.compile(r"(?:自|从|由)$")
+
+
+def recurrence_of(text: str) -> Recurrence | None:
+    """The most frequent recurrence `text` names (每月 over 每季度 …), None when it names none."""
+    text = compact(text)
+    found = [rec for rec, pattern in _RECURRENCE_RES if pattern.search(text)]
+    return min(found, key=lambda r: RECURRENCE_MONTHS[r]) if found else None
+
 
 def _scope(text: str, spans: list[tuple[int, int]]) -> str | None:
     for begin, end in sorted(spans, reverse=True):
@@ -270,14 +339,36 @@ def _scope(text: str, spans: list[tuple[int, int]]) -> str | None:
         text = pattern.sub("", text)
     text = text.strip(_TRIM)
     text = re.sub(r"(?:于|在|到|截至|截止)$", "", text).strip(_TRIM)
+    # "自2023年1月起" leaves 自起: words that only framed the date
+    text = re.sub(r"^(?:自|从|由)?(?:起|开始)?$", "", text)
     return text or None
 
 
+def _recurring_start(text: str, dates: list[tuple[DateMatch, date, date, str]]) -> date | None:
+    """Where the periods of a recurring clause begin: a range's start, a date followed by 起 (its
+    first day), or the day after a date it must first be done by; None without a dated year."""
+    dated = [d for d in dates if d[0].year is not None]  # 每年12月底前: the yearly day, not a start
+    if not dated:
+        return None
+    if len(dated) >= 2:
+        (m1, start1, _, _), (m2, _, due2, _) = dated[0], dated[1]
+        if _RANGE_JOIN_RE.match(text[m1.end : m2.begin]) and start1 <= due2:
+            return start1
+    match, start, due, _ = dated[-1]
+    if _FROM_AFTER_RE.match(text[match.end :]) or _FROM_BEFORE_RE.search(text[: match.begin]):
+        return start
+    return due + timedelta(days=1)
+
+
 def _part(text: str, year: int | None = None) -> DeadlinePart:
-    """One clause: a date, a range, a keyword kind, or unknown."""
+    """One clause: a recurrence, a date, a range, a keyword kind, or unknown."""
     dates = resolve_dates(text, year)
     spans = [(m.begin, m.end) for m, *_ in dates]
     scope = _scope(text, spans)
+    recurrence = recurrence_of(text)
+    if recurrence is not None:
+        start = _recurring_start(text, dates)
+        return DeadlinePart(scope, text, DeadlineKind.RECURRING, None, start, recurrence)
     if len(dates) == 2:
         (m1, start1, _, _), (m2, _, due2, _) = dates
         if _RANGE_JOIN_RE.match(text[m1.end : m2.begin]) and start1 <= due2:
@@ -322,6 +413,8 @@ def parse_deadline(raw: str) -> Deadline:
             parts.append(_part(clause, year))
             years = [m.year for m in find_dates(clause) if m.year is not None]
             year = years[-1] if years else year
+        if any(p.kind is DeadlineKind.RECURRING for p in parts):
+            return _recurring_whole(raw, parts)
         known = [p for p in parts if p.kind is not DeadlineKind.UNKNOWN]
         kinds = {p.kind for p in known}
         # 立行立改，长期坚持 / 已完成，长期坚持: one kind written in two clauses
@@ -341,7 +434,26 @@ def parse_deadline(raw: str) -> Deadline:
     whole = _part(text)
     if whole.kind is DeadlineKind.COMPLETED and _ONGOING_RE.search(text):
         return Deadline(raw, DeadlineKind.IMMEDIATE_ONGOING, None)
-    return Deadline(raw, whole.kind, whole.due, whole.start)
+    return Deadline(raw, whole.kind, whole.due, whole.start, [], whole.recurrence)
+
+
+def _recurring_whole(raw: str, parts: list[DeadlinePart]) -> Deadline:
+    """Clauses one of which recurs: the whole recurs, at the most frequent recurrence named. The
+    periods begin where a recurring clause says, else after the latest date stated before the
+    first recurring clause ("2022年底前完成，此后每季度…": the first due date, then every quarter);
+    a range before it gives its start. Dates after the recurrence are kept in the parts only."""
+    parts = _merge_unknown(parts)
+    recurring = [i for i, p in enumerate(parts) if p.kind is DeadlineKind.RECURRING]
+    named = [r for r in (parts[i].recurrence for i in recurring) if r is not None]
+    recurrence = min(named, key=lambda r: RECURRENCE_MONTHS[r])
+    starts = [s for s in (parts[i].start for i in recurring) if s is not None]
+    for part in parts[: recurring[0]]:
+        if part.kind is DeadlineKind.RANGE and part.start:
+            starts.append(part.start)
+        elif part.due is not None:
+            # "自2023年1月起，每月…" begins with its month; "2022年底前完成，此后…" after its date.
+            starts.append(_recurring_start(part.raw, resolve_dates(part.raw)) or part.due + timedelta(days=1))
+    return Deadline(raw, DeadlineKind.RECURRING, None, max(starts, default=None), parts, recurrence)
 
 
 def _merge_unknown(parts: list[DeadlinePart]) -> list[DeadlinePart]:

@@ -48,8 +48,9 @@ class ItemSource(models.TextChoices):
     PUBLIC_REPORT = "public_report", "群众举报"
 
 
-# Kinds that are never "overdue" by a date of their own.
-UNDATED_KINDS = {DeadlineKind.IMMEDIATE_ONGOING, DeadlineKind.ONGOING, DeadlineKind.COMPLETED}
+# Kinds that are never "overdue" by a date of their own. A recurring item's date is only its
+# current period's end (a missed period is a red warning, not an overdue item).
+UNDATED_KINDS = {DeadlineKind.IMMEDIATE_ONGOING, DeadlineKind.ONGOING, DeadlineKind.COMPLETED, DeadlineKind.RECURRING}
 
 
 class ItemStatus(models.TextChoices):

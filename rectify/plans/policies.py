@@ -39,3 +39,35 @@ def can_export_ledger(user: Any) -> bool:
 def can_change_deadline_for_all(user: Any) -> bool:
     """Moving a measure's deadline for every unit at once is the city office's decision."""
     return Role.COORDINATOR in viewer_scope(user).city_roles
+
+
+def can_view_rounds(user: Any) -> bool:
+    """督察轮次 themselves are no secret: every business user sees the list (their counts are scoped)."""
+    return viewer_scope(user).is_business_user
+
+
+def can_manage_rounds(user: Any) -> bool:
+    """Creating and editing 督察轮次, putting a plan in a round and linking the same finding across
+    rounds (which marks 反弹 and counts in the 月通报) are the city office's decisions."""
+    return Role.COORDINATOR in viewer_scope(user).city_roles
+
+
+def can_publish(user: Any) -> bool:
+    """信息公开: what the public portal shows (plans, problems) is the city office's choice."""
+    return Role.COORDINATOR in viewer_scope(user).city_roles
+
+
+def can_add_items(user: Any) -> bool:
+    """Adding a problem or a measure by hand (自查自纠、举一反三、回头看、群众举报) and editing a
+    measure's text, units and deadline change the whole city's ledger: the city office's decision."""
+    return Role.COORDINATOR in viewer_scope(user).city_roles
+
+
+def can_assign_leaders(user: Any) -> bool:
+    """Naming a problem's 包联领导 (包联 / 分包) is the city office's decision."""
+    return Role.COORDINATOR in viewer_scope(user).city_roles
+
+
+def is_leader(user: Any) -> bool:
+    """Only a user who holds the leader role (at an active unit) can be a problem's 包联领导."""
+    return Role.LEADER in viewer_scope(user).roles

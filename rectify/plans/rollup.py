@@ -27,19 +27,21 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 
 from rectify.core import clock
 
 from .models import (
     SHARE_DONE_STATUSES,
     Assignment,
+    DeadlineKind,
     ItemStatus,
     Measure,
     Problem,
     ShareStatus,
     WarningLevel,
 )
+from .recurrence import current_due
 
 CHUNK = 900
 _LEVEL_ORDER = {"": -1, WarningLevel.GREEN: 0, WarningLevel.YELLOW: 1, WarningLevel.RED: 2}
@@ -182,9 +184,51 @@ def problems_rollup(problem_ids: Iterable[int] | None = None) -> None:
 
 def shares_sync_due(*, measure_ids: Iterable[int] | None = None) -> int:
     """Give every share that no extension moved its measure's due date (after an import, a
-    confirmation of units, or the city office changing a measure's deadline for all units)."""
+    confirmation of units, the city office changing a measure's deadline for all units, or a
+    recurring measure's period ending: `recurring_dues_advance`)."""
     qs = Assignment.objects.filter(measure__isnull=False, due_extended=False)
     if measure_ids is not None:
         qs = qs.filter(measure_id__in=list(measure_ids))
     due = Subquery(Measure.objects.filter(pk=OuterRef("measure_id")).values("due_on")[:1])
     return qs.update(due_on=due)
+
+
+def recurring_dues_advance(*, today: dt.date) -> int:
+    """Each recurring (每月/每季度/每半年/每年) measure and problem is due at the end of its current
+    period on `today`, and so is every share of it that no extension moved. Run by the daily scan;
+    idempotent (only rows whose date differs are written, so a second run writes nothing) and
+    right for any `today`, past days included. Returns the number of measures moved."""
+    moved: list[int] = []
+    recurring: list[int] = []
+    for model, plan_start in ((Measure, "problem__plan__start_on"), (Problem, "plan__start_on")):
+        rows = (
+            model.objects.filter(deadline_kind=DeadlineKind.RECURRING)
+            .exclude(recurrence="")
+            .order_by()
+            .values_list("pk", "recurrence", "start_on", plan_start, "due_on")
+        )
+        by_due: dict[dt.date, list[int]] = defaultdict(list)
+        for pk, recurrence, start, plan_on, due in rows:
+            if model is Measure:
+                recurring.append(pk)
+            new = current_due(recurrence, plan_start=plan_on, start=start, today=today)
+            if new != due:
+                by_due[new].append(pk)
+        for new, ids in by_due.items():
+            for chunk in _chunks(ids):
+                model.objects.filter(pk__in=chunk).update(due_on=new)
+            if model is Measure:
+                moved += ids
+    # Shares out of step with their measure (moved now, or added since): the measure's date.
+    for chunk in _chunks(recurring):
+        stale = (
+            Assignment.objects.filter(measure_id__in=chunk, due_extended=False)
+            .filter(Q(due_on__isnull=True) | ~Q(due_on=F("measure__due_on")))
+            .order_by()
+            .values_list("measure_id", flat=True)
+            .distinct()
+        )
+        stale_ids = sorted({i for i in stale if i is not None})
+        if stale_ids:
+            shares_sync_due(measure_ids=stale_ids)
+    return len(moved)

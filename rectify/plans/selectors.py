@@ -25,6 +25,7 @@ from .models import (
     Milestone,
     Plan,
     Problem,
+    ShareStatus,
     WarningLevel,
 )
 
@@ -75,6 +76,10 @@ class LedgerFilters:
     due_after: dt.date | None = None
     overdue: bool = False
     q: str = ""
+    # Share-level filters, read by the warning board (supervision.selectors.share_list) only: the
+    # share's own status, and the share overdue by its own due date (share_overdue_condition).
+    share_statuses: list[str] = field(default_factory=list)
+    share_overdue: bool = False
 
     @classmethod
     def from_query(cls, params: Any) -> LedgerFilters:
@@ -110,6 +115,8 @@ class LedgerFilters:
             due_after=as_date("due_after"),
             overdue=(params.get("overdue") or "") in {"1", "true", "on", "yes"},
             q=(params.get("q") or "").strip()[:100],
+            share_statuses=[s for s in as_list("share_status") if s in ShareStatus.values],
+            share_overdue=(params.get("share_overdue") or "") in {"1", "true", "on", "yes"},
         )
 
 

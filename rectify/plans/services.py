@@ -12,19 +12,27 @@ from rectify.core.errors import DomainError, Forbidden
 from rectify.core.transitions import versioned_update
 from rectify.orgs.models import OrgUnit
 
-from . import deadlines, rollup
+from . import deadlines, recurrence, rollup
 from .models import Assignment, Measure, Problem
 from .policies import can_assign_unit, can_change_deadline_for_all, can_edit_problem
 
 
-def deadline_values(deadline: deadlines.Deadline) -> dict[str, Any]:
-    """Model field values for a parsed deadline."""
+def deadline_values(deadline: deadlines.Deadline, *, plan_start: Any = None) -> dict[str, Any]:
+    """Model field values for a parsed deadline. A recurring one is due at the end of its current
+    period (rectify.plans.recurrence; the daily scan moves it on), counted from `plan_start`."""
+    due = deadline.due
+    if deadline.kind == deadlines.DeadlineKind.RECURRING and deadline.recurrence:
+        today = clock.today()
+        due = recurrence.current_due(
+            deadline.recurrence, plan_start=plan_start or today, start=deadline.start, today=today
+        )
     return {
         "deadline_kind": str(deadline.kind),
         "deadline_raw": deadline.raw,
-        "due_on": deadline.due,
+        "due_on": due,
         "start_on": deadline.start,
         "deadline_parts": parts_as_json(deadline),
+        "recurrence": str(deadline.recurrence or ""),
     }
 
 
@@ -37,6 +45,7 @@ def _json_value(value: Any) -> Any:
 def parts_as_json(deadline: deadlines.Deadline) -> list[dict[str, Any]]:
     return [
         {key: _json_value(getattr(part, key, None)) for key in ("scope", "raw", "kind", "due", "start")}
+        | ({"recurrence": str(part.recurrence)} if part.recurrence else {})
         for part in deadline.parts
     ]
 
@@ -46,17 +55,24 @@ def _deadline_snapshot(obj: Problem | Measure) -> dict[str, Any]:
         "kind": obj.deadline_kind,
         "raw": obj.deadline_raw,
         "due": obj.due_on.isoformat() if obj.due_on else None,
+        **({"recurrence": obj.recurrence} if obj.recurrence else {}),
     }
 
 
-def typed_deadline_values(raw: str, due: Any = None) -> dict[str, Any]:
+def typed_deadline_values(raw: str, due: Any = None, *, plan_start: Any = None) -> dict[str, Any]:
     """Field values for a deadline a coordinator typed: the raw text read by the deadline grammar,
-    `due` overriding the date (an external deadline whose date is now known)."""
+    `due` overriding the date (an external deadline whose date is now known). A recurring one
+    (每季度…) takes no date: each period's end is its due date."""
     raw = raw.strip()
     if not raw:
         raise DomainError("请填写整改时限。")
     parsed = deadlines.parse_deadline(raw)
-    values = deadline_values(parsed)
+    values = deadline_values(parsed, plan_start=plan_start)
+    if parsed.kind == deadlines.DeadlineKind.RECURRING and due is not None:
+        raise DomainError(
+            f"“{raw}”是周期性时限（{parsed.recurrence_label}），到期日按周期自动计算"
+            f"（本期至{values['due_on']:%Y-%m-%d}），请清空到期日后再保存。"
+        )
     if due is not None:
         values["due_on"] = due
     if parsed.kind == deadlines.DeadlineKind.UNKNOWN and due is None:
@@ -73,7 +89,7 @@ def problem_update_deadline(*, actor: Any, problem: Problem, raw: str, version: 
     """
     if not can_edit_problem(actor, problem):
         raise Forbidden("只有整改办可以修改整改时限。")
-    values = typed_deadline_values(raw, due)
+    values = typed_deadline_values(raw, due, plan_start=problem.plan.start_on)
     before = _deadline_snapshot(problem)
     old_raw = problem.deadline_raw
     versioned_update(problem, version=version, values=values, message="该问题已被他人修改，请刷新页面后重试。")
@@ -111,7 +127,7 @@ def measure_update_deadline(*, actor: Any, measure: Measure, raw: str, version: 
     moves one unit's share). Audited on the problem's timeline and shown on the measure."""
     if not can_edit_problem(actor, measure.problem) or not can_change_deadline_for_all(actor):
         raise Forbidden("只有市整改办可以修改措施对所有责任单位的整改时限。")
-    values = typed_deadline_values(raw, due)
+    values = typed_deadline_values(raw, due, plan_start=measure.problem.plan.start_on)
     before = _deadline_snapshot(measure)
     versioned_update(measure, version=version, values=values, message="该措施已被他人修改，请刷新页面后重试。")
     shares_follow_deadline([measure.pk])

@@ -12,13 +12,14 @@ from django.views.decorators.http import require_POST
 
 from rectify.audit.selectors import audit_timeline
 from rectify.core.errors import NotFound
-from rectify.core.formats import format_rate
+from rectify.core.formats import format_cn_date, format_rate
 from rectify.core.http import business_view, errors_as_messages, paginate, query_without_page
 from rectify.orgs.models import OrgUnit, Role
 from rectify.orgs.scope import viewer_scope
 from rectify.orgs.selectors import counties, unit_get, unit_memberships
 
 from . import selectors, services
+from .disclosure import disclose
 from .models import SHARE_OPEN_STATUSES, Assignment, DeadlineKind, ItemStatus, Measure, WarningLevel
 from .policies import can_change_deadline_for_all, can_edit_problem
 
@@ -68,13 +69,16 @@ def problem_detail(request: HttpRequest, problem_id: int) -> HttpResponse:
     candidates = {u.pk: u for u in OrgUnit.objects.filter(pk__in=candidate_ids)}
     for a in pending:
         a.candidate_units = [candidates[i] for i in a.candidates if i in candidates]  # type: ignore[attr-defined]
+    # Other units' report text, evidence names and visits are counts only (plans.disclosure).
+    timeline, withheld = disclose(viewer=request.user, problem=problem, events=audit_timeline(problem))
     context = {
         "problem": problem,
         "assignments": [a for a in selectors.problem_assignments(problem) if not a.needs_confirmation],
         "pending": pending,
         "all_units": OrgUnit.objects.filter(is_active=True).exclude(kind="region").order_by("path"),
-        # The newest 200 events, oldest first; the history page has all of them.
-        "timeline": list(audit_timeline(problem).reverse()[:200])[::-1],
+        # The newest 200 events the viewer may read, oldest first; the history page has all of them.
+        "timeline": timeline[-200:],
+        "withheld": withheld,
         "can_edit": can_edit_problem(request.user, problem),
         # Clerks may ask for more time on a dated measure (supervision's 延期申请).
         "is_clerk": Role.CLERK in viewer_scope(request.user).roles,
@@ -108,8 +112,10 @@ def problem_detail(request: HttpRequest, problem_id: int) -> HttpResponse:
 @business_view
 def problem_history(request: HttpRequest, problem_id: int) -> HttpResponse:
     problem = selectors.problem_get(viewer=request.user, problem_id=problem_id)
-    page = paginate(request, audit_timeline(problem))
-    return render(request, "plans/history.html", {"object": problem, "page": page, "query": ""})
+    events, withheld = disclose(viewer=request.user, problem=problem, events=audit_timeline(problem))
+    page = paginate(request, events)
+    context = {"object": problem, "page": page, "query": "", "withheld": withheld}
+    return render(request, "plans/history.html", context)
 
 
 @login_required
@@ -132,8 +138,13 @@ def problem_deadline_edit(request: HttpRequest, problem_id: int) -> HttpResponse
         services.problem_update_deadline(
             actor=request.user, problem=problem, raw=request.POST.get("raw", ""), version=int(version), due=due
         )
+        kind = problem.deadline_kind_label
+        if problem.deadline_kind == DeadlineKind.RECURRING and problem.due_on:
+            # 周期性: say the period and the date it falls due now, which the scan will move on.
+            kind = f"周期性（{problem.get_recurrence_display()}，本期至{format_cn_date(problem.due_on)}）"
         messages.success(
-            request, "整改时限已更新。预警等级在下次预警扫描时更新（市整改办可在预警看板“立即重新扫描”）。"
+            request,
+            f"整改时限已更新（{kind}）。预警等级在下次预警扫描时更新（市整改办可在预警看板“立即重新扫描”）。",
         )
     return redirect("plans:problem", problem_id=problem.pk)
 

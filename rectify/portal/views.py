@@ -1,32 +1,110 @@
-"""The public site (信息公开): no login, published data only — close-out items in 公示 and closed,
-and the 交办件 办理结果 一览表 of each published batch (masked when published)."""
+"""The public site (信息公开): no login, published data only — the city's public plans with each
+public problem's status and progress, close-out items in 公示 and closed, the 交办件 办理结果
+一览表 of each published batch (masked when published), and the 月通报 and 工作简报 the city
+office put on the portal. Every page names the city and links to the others (base_public.html);
+every page is served from the cache (portal.cache) so a burst of readers does not reach the
+database."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
 from urllib.parse import quote
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from rectify.closeout import selectors as closeout_selectors
 from rectify.closeout.models import CloseoutStatus
+from rectify.complaints import privacy
 from rectify.complaints import selectors as complaint_selectors
 from rectify.complaints.models import ComplaintBatch
 from rectify.core import clock
 from rectify.core.http import paginate
+from rectify.documents import compose
+from rectify.documents.renderers import briefing as briefing_renderer
 from rectify.documents.renderers.official import OfficialDocument, Table, render_pdf
 from rectify.documents.renderers.tabular import render_xlsx
 
+from . import selectors
+from .cache import public_page
 
+OFFICE = "生态环境保护督察整改工作领导小组办公室"
+
+
+def _page(request: HttpRequest, template: str, section: str, context: dict[str, Any]) -> HttpResponse:
+    city = selectors.city_name()
+    return render(
+        request,
+        template,
+        {"city": city, "office": f"{city}{OFFICE}", "section": section, "generated_at": clock.now(), **context},
+    )
+
+
+def _download(content: bytes, *, mime: str, filename: str, fallback: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=mime)
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    )
+    return response
+
+
+# --- home, plans, problems -------------------------------------------------------------------------
+
+
+@public_page
+def home(request: HttpRequest) -> HttpResponse:
+    plans = list(selectors.public_plans())
+    figures = selectors.plan_figures([p.pk for p in plans])
+    context = {
+        "plans": [(p, figures[p.pk]) for p in plans],
+        "counts": selectors.home_counts(),
+        "circulars": list(selectors.published_circulars()[:3]),
+        "briefings": list(selectors.published_briefings()[:3]),
+    }
+    return _page(request, "portal/home.html", "home", context)
+
+
+@public_page
+def plans(request: HttpRequest) -> HttpResponse:
+    items = list(selectors.public_plans())
+    figures = selectors.plan_figures([p.pk for p in items])
+    return _page(request, "portal/plans.html", "plans", {"plans": [(p, figures[p.pk]) for p in items]})
+
+
+@public_page
+def plan(request: HttpRequest, pk: int) -> HttpResponse:
+    obj = selectors.public_plan_get(pk)
+    if obj is None:
+        raise Http404("该方案未公开。")
+    context = {
+        "plan": obj,
+        "figures": selectors.plan_figures([obj.pk])[obj.pk],
+        "chapters": selectors.plan_chapters(obj),
+    }
+    return _page(request, "portal/plan.html", "plans", context)
+
+
+@public_page
+def problem(request: HttpRequest, pk: int) -> HttpResponse:
+    obj = selectors.public_problem_get(pk)
+    if obj is None:
+        raise Http404("该问题未公开。")
+    return _page(request, "portal/problem.html", "plans", {"problem": obj, "row": selectors.problem_row(obj)})
+
+
+# --- 公示与销号 -----------------------------------------------------------------------------------
+
+
+@public_page
 def closeouts(request: HttpRequest) -> HttpResponse:
-    items = closeout_selectors.public_list()
+    items = selectors.public_closeouts()
     context = {
         "publishing": list(items.filter(status=CloseoutStatus.PUBLISHED)[:200]),
         "page": paginate(request, items.exclude(status=CloseoutStatus.PUBLISHED)),
         "today": clock.today(),
         "query": "",
     }
-    return render(request, "portal/closeouts.html", context)
+    return _page(request, "portal/closeouts.html", "closeouts", context)
 
 
 # --- 交办件 办理结果 (published, masked) ---------------------------------------------------------
@@ -34,8 +112,10 @@ def closeouts(request: HttpRequest) -> HttpResponse:
 PUBLIC_HEADERS = ["编号", "区域", "类型", "问题", "是否属实", "处理和整改情况", "问责情况", "状态"]
 
 
+@public_page
 def complaints(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/complaints.html", {"batches": complaint_selectors.published_batches()})
+    batches = complaint_selectors.published_batches()
+    return _page(request, "portal/complaints.html", "complaints", {"batches": batches})
 
 
 def _published_batch(pk: int) -> ComplaintBatch:
@@ -45,6 +125,7 @@ def _published_batch(pk: int) -> ComplaintBatch:
     return batch
 
 
+@public_page
 def complaint_batch(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _published_batch(pk)
     rows = complaint_selectors.public_rows(batch)
@@ -55,9 +136,10 @@ def complaint_batch(request: HttpRequest, pk: int) -> HttpResponse:
         "stats": complaint_selectors.batch_stats(published),
         "headers": PUBLIC_HEADERS,
     }
-    return render(request, "portal/complaint_batch.html", context)
+    return _page(request, "portal/complaint_batch.html", "complaints", context)
 
 
+@public_page
 def complaint_batch_file(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     batch = _published_batch(pk)
     rows = [[r.code, r.region, r.types, r.content, r.verdict, r.handling, r.accountability, r.status]
@@ -67,20 +149,77 @@ def complaint_batch_file(request: HttpRequest, pk: int, fmt: str) -> HttpRespons
         content = render_xlsx([("一览表", title, PUBLIC_HEADERS, rows)])
         mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
+        office = f"{selectors.city_name()}{OFFICE}"
         doc = OfficialDocument(
-            issuer="朔州市生态环境保护督察整改工作领导小组办公室",
+            issuer=office,
             number="",
             title=title,
             recipients=[],
             paragraphs=[f"现将{batch}办理情况公开如下（举报人个人信息已隐去）。"],
-            signature="朔州市生态环境保护督察整改工作领导小组办公室",
+            signature=office,
             date=clock.today(),
             kind_label="一览表",
             tables=[Table(headers=PUBLIC_HEADERS, rows=[[str(v) for v in row] for row in rows])],
         )
         content, mime = render_pdf(doc), "application/pdf"
-    response = HttpResponse(content, content_type=mime)
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"complaints-{batch.batch_no}.{fmt}\"; filename*=UTF-8''{quote(title)}.{fmt}"
+    return _download(content, mime=mime, filename=f"{title}.{fmt}", fallback=f"complaints-{batch.batch_no}.{fmt}")
+
+
+# --- 月通报、工作简报 -------------------------------------------------------------------------------
+
+
+@public_page
+def documents(request: HttpRequest) -> HttpResponse:
+    context = {
+        "circulars": list(selectors.published_circulars()),
+        "briefings": [(b, _briefing_titles(b)) for b in selectors.published_briefings()],
+    }
+    return _page(request, "portal/documents.html", "documents", context)
+
+
+def _briefing_titles(b: Any) -> list[str]:
+    return [privacy.mask_text(i.get("title", "")) for s in b.sections for i in s.get("items", []) if i.get("title")]
+
+
+def _masked_official(doc: OfficialDocument) -> OfficialDocument:
+    """The public copy: free text masked, no 联系人 (附注)."""
+    mask = privacy.mask_text
+    return replace(
+        doc,
+        paragraphs=[mask(p) for p in doc.paragraphs],
+        tables=[replace(t, rows=[[mask(str(c)) for c in row] for row in t.rows]) for t in doc.tables],
+        contact="",
     )
-    return response
+
+
+def _masked_briefing(doc: briefing_renderer.Briefing) -> briefing_renderer.Briefing:
+    """The public copy: free text masked, no editor's name."""
+    mask = privacy.mask_text
+    sections = [
+        replace(
+            s,
+            items=[replace(i, title=mask(i.title), paragraphs=[mask(p) for p in i.paragraphs]) for i in s.items],
+        )
+        for s in doc.sections
+    ]
+    return replace(doc, sections=sections, editor="")
+
+
+@public_page
+def circular_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    circular = selectors.published_circulars().filter(pk=pk).first()
+    if circular is None:
+        raise Http404("该通报未公开。")
+    content = render_pdf(_masked_official(compose.circular_document(circular)))
+    filename = compose.circular_filename(circular, "pdf")
+    return _download(content, mime="application/pdf", filename=filename, fallback=f"circular-{circular.pk}.pdf")
+
+
+@public_page
+def briefing_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    briefing = selectors.published_briefings().filter(pk=pk).first()
+    if briefing is None:
+        raise Http404("该简报未公开。")
+    content = briefing_renderer.render_pdf(_masked_briefing(compose.briefing_document(briefing)))
+    filename = compose.briefing_filename(briefing, "pdf")
+    return _download(content, mime="application/pdf", filename=filename, fallback=f"briefing-{briefing.pk}.pdf")

@@ -29,6 +29,7 @@ from rectify.core.transitions import transition, versioned_update
 from rectify.notifications.services import Message, notify
 from rectify.orgs.models import Membership, OrgUnit, Role
 from rectify.orgs.scope import viewer_scope
+from rectify.plans.leaders import leaders_line
 from rectify.plans.models import Assignment, Measure
 from rectify.progress import services as progress
 
@@ -158,7 +159,9 @@ def default_body(kind: str, unit: OrgUnit, measures: Sequence[Measure], *, today
         NoticeKind(kind),
         f"请你单位高度重视，压实整改责任，倒排工期、加快推进，{reply}将整改推进情况及下一步措施书面报送市整改办。",
     )
-    return f"{opening}\n{listing}\n{closing}"
+    # 包联领导 of the problems concerned: a letter tells the unit which leader answers for them.
+    leaders = leaders_line([m.problem for m in measures])
+    return "\n".join(part for part in (opening, listing, leaders, closing) if part)
 
 
 def _check_rung(kind: str, unit: OrgUnit, measures: Sequence[Measure], *, exclude: int | None = None) -> str:

@@ -21,6 +21,12 @@ The rules, in the order `assess` applies them:
 * Annual (按年度完成任务) falls due every 12-31. If last year's 12-31 is within the plan and nothing has been
   reported this year and the last progress is below 100 → red ``annual_missed:{Y-1}``. Then the dated rule for this
   year's 12-31 with S = max(plan start, 1 January), counting progress only when reported this year.
+* Recurring (每月 / 每季度 / 每半年 / 每年; periods by `rectify.plans.recurrence.period_bounds` from the item's
+  own start, else the plan's start): a report counts for the period its date (the unit's first submission) falls in.
+  The previous period ended without a report → red ``recurring_missed:{its start}`` "2022年第三季度未报送整改情况";
+  the current period ends within `due_soon_days` days and nothing was reported in it yet → yellow
+  ``recurring_due:{its end}``. No 序时进度 (expected is None) and never overdue as a whole: due is the current
+  period's end. A recurring deadline without its period → yellow ``no_date``.
 * Compound: each part by its own kind (completed and unknown parts → nothing); keys get ``p{i}:`` (from 1) and
   messages the part's scope. The assessment's due/expected are those of the earliest-due part still open.
 * Milestones (only while in_progress): an unreached one after its date → red ``milestone_overdue:{due}``;
@@ -32,12 +38,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from rectify.core.formats import format_percent
+from rectify.plans.recurrence import Period, period_bounds
 
 
 class Level(StrEnum):
@@ -69,6 +76,8 @@ _STATUS_ONGOING = "ongoing"
 MSG_NO_DATE = "整改时限待确认"
 MSG_EXTERNAL_NO_DATE = "需录入上级方案规定的整改时限"
 MSG_SCHEDULED_NO_DATE = "需确定序时进度的截止日期"
+MSG_RECURRING_NO_PERIOD = "需确定周期（每月/每季度/每半年/每年）"
+_RECURRENCES = frozenset({"monthly", "quarterly", "half_yearly", "yearly"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +113,10 @@ class ItemInput:
     milestones: Sequence[MilestoneInput] = ()
     # The plan's latest due date: what a "scheduled" item runs up to.
     plan_horizon: date | None = None
+    # Recurring only: the period (monthly / quarterly / half_yearly / yearly) and the days the unit
+    # reported on (its counted reports' first submission, local dates).
+    recurrence: str = ""
+    reports: Sequence[date] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +241,29 @@ def _annual(item: ItemInput, today: date, th: Thresholds) -> _Outcome:
     return out
 
 
+def _reported_in(period: Period, item: ItemInput, today: date) -> bool:
+    return any(period.start <= day <= min(period.end, today) for day in item.reports)
+
+
+def _recurring(recurrence: str, start: date | None, item: ItemInput, today: date, th: Thresholds) -> _Outcome:
+    """Each period must see a report of its own: red for the previous period without one, yellow
+    while the current one nears its end without one. No 序时进度: a recurring task is not a
+    percentage of one job done."""
+    if recurrence not in _RECURRENCES:
+        return _no_date(MSG_RECURRING_NO_PERIOD)
+    current, previous = period_bounds(recurrence, plan_start=item.plan_start, start=start, today=today)
+    out = _Outcome(due=current.end)
+    if previous is not None and not _reported_in(previous, item, today):
+        message = f"{previous.label}未报送整改情况"
+        out.reasons.append(Reason(Level.RED, "recurring_missed", f"recurring_missed:{previous.start}", message))
+    left = (current.end - today).days
+    if current.start <= today and left <= th.due_soon_days and not _reported_in(current, item, today):
+        when = f"今天（{current.end}）截止" if left == 0 else f"还有{left}天截止（{current.end}）"
+        message = f"本期（{current.label}）{when}，尚未报送整改情况"
+        out.reasons.append(Reason(Level.YELLOW, "recurring_due", f"recurring_due:{current.end}", message))
+    return out
+
+
 def _by_kind(kind: str, due: date | None, start: date | None, item: ItemInput, today: date, th: Thresholds) -> _Outcome:
     """One deadline (a whole one or a compound's part) by its kind; unknown and completed give nothing."""
     progress = _clamp_progress(item.progress)
@@ -248,6 +284,8 @@ def _by_kind(kind: str, due: date | None, start: date | None, item: ItemInput, t
         return _recheck(kind, item, today, th)
     if kind == "annual":
         return _annual(item, today, th)
+    if kind == "recurring":
+        return _recurring(item.recurrence, start, item, today, th)
     return _Outcome()
 
 
@@ -256,7 +294,10 @@ def _compound(item: ItemInput, today: date, th: Thresholds) -> _Outcome:
     for i, part in enumerate(item.parts, start=1):
         kind = str(part.get("kind") or "unknown")
         scope = part.get("scope") or f"分项{i}"
-        sub = _by_kind(kind, _as_date(part.get("due")), _as_date(part.get("start")), item, today, th)
+        subject = (
+            replace(item, recurrence=str(part.get("recurrence") or item.recurrence)) if kind == "recurring" else item
+        )
+        sub = _by_kind(kind, _as_date(part.get("due")), _as_date(part.get("start")), subject, today, th)
         out.reasons.extend(Reason(r.level, r.code, f"p{i}:{r.key}", f"{scope}：{r.message}") for r in sub.reasons)
         if sub.due is not None and (out.due is None or sub.due < out.due):
             out.due, out.expected = sub.due, sub.expected
@@ -293,7 +334,9 @@ def assess(item: ItemInput, today: date, thresholds: Thresholds = Thresholds()) 
         out = _compound(item, today, thresholds)
     elif item.kind == "completed":
         out = _Outcome()
-    elif item.kind in _DATED or item.kind in _RECHECKED or item.kind in {"annual", "external", "scheduled"}:
+    elif (
+        item.kind in _DATED or item.kind in _RECHECKED or item.kind in {"annual", "external", "scheduled", "recurring"}
+    ):
         out = _by_kind(item.kind, item.due, item.start, item, today, thresholds)
     else:
         # unknown, a compound without parts, or a slug this module does not know: someone must look at it.

@@ -28,11 +28,12 @@ from rectify.core.formats import format_cn_date
 from rectify.notifications.services import Message, notify_many, send_pending
 from rectify.orgs.models import Membership, OrgUnit, Role
 from rectify.orgs.scope import region_of
-from rectify.plans import rollup
+from rectify.plans import deadlines, rollup
 from rectify.plans import services as plan_services
 from rectify.plans.models import Assignment, Measure, Milestone, Plan, Problem, ShareStatus
 from rectify.progress import compliance
 from rectify.progress import services as progress
+from rectify.progress.models import COUNTED_STATUSES, ProgressReport
 from rectify.progress.periods import SHANGHAI, Period, periods_due_between
 
 from . import rules
@@ -73,6 +74,7 @@ SHARE_FIELDS = (
     "measure__problem__plan_id",
     "measure__problem__plan__start_on",
     "measure__deadline_kind",
+    "measure__recurrence",
     "measure__start_on",
     "due_on",
     "status",
@@ -126,10 +128,14 @@ def _with_parts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def plan_horizons() -> dict[int, dt.date]:
-    """The latest due date of each plan: what a "按序时进度" item runs up to."""
+    """The latest due date of each plan: what a "按序时进度" item runs up to. A recurring problem's
+    date is only its current period's end, which moves on every period: not a horizon."""
     return {
         plan_id: due
-        for plan_id, due in Problem.objects.values("plan_id").annotate(h=Max("due_on")).values_list("plan_id", "h")
+        for plan_id, due in Problem.objects.exclude(deadline_kind="recurring")
+        .values("plan_id")
+        .annotate(h=Max("due_on"))
+        .values_list("plan_id", "h")
         if due
     }
 
@@ -160,21 +166,63 @@ def item_input(
         parts=row.get("deadline_parts") or (),
         milestones=[rules.MilestoneInput(due=due, raw=raw, reached=str(pk) in reached) for pk, due, raw in milestones],
         plan_horizon=horizons.get(row["measure__problem__plan_id"]),
+        recurrence=row.get("measure__recurrence") or "",
+        reports=tuple(row.get("report_dates") or ()),
     )
 
 
 def assess_share(share: Assignment, *, today: dt.date) -> rules.Assessment:
     """One share's assessment now (pages show reasons fresh, not as stored at the last scan)."""
-    row = next(share_rows(Assignment.objects.filter(pk=share.pk)))
-    return rules.assess(
-        item_input(row, plan_horizons(), measure_milestones([row["measure_id"]]).get(row["measure_id"], [])),
-        today,
-        thresholds(),
+    return next(assessments(share_rows(Assignment.objects.filter(pk=share.pk)), today=today))[1]
+
+
+def report_days(share_ids: Iterable[int], *, upto: dt.date) -> dict[int, list[dt.date]]:
+    """The days each share's unit reported on it, up to the end of `upto`: its counted reports
+    (submitted or accepted), each dated by its first submission (a report returned and filed again
+    keeps its first date, as it stays on time), in Asia/Shanghai."""
+    end = dt.datetime.combine(upto, dt.time.max, tzinfo=SHANGHAI)
+    out: dict[int, list[dt.date]] = defaultdict(list)
+    for chunk in _chunks(sorted(set(share_ids))):
+        for share_id, first, submitted in (
+            ProgressReport.objects.filter(assignment_id__in=chunk, status__in=COUNTED_STATUSES)
+            .order_by()
+            .values_list("assignment_id", "first_submitted_at", "submitted_at")
+        ):
+            at = first or submitted
+            if at is not None and at <= end:
+                out[share_id].append(at.astimezone(SHANGHAI).date())
+    return out
+
+
+def _recurs(row: dict[str, Any]) -> bool:
+    if row["measure__deadline_kind"] == "recurring":
+        return True
+    return row["measure__deadline_kind"] == "compound" and any(
+        isinstance(p, dict) and p.get("kind") == "recurring" for p in row.get("deadline_parts") or ()
     )
+
+
+def _with_recurrence(rows: list[dict[str, Any]], today: dt.date) -> None:
+    """Recurring shares are judged on the days their unit reported: read them (as of `today`, so an
+    export as of a past day sees only what had been filed by then), and the period when the caller
+    built its rows without it."""
+    recurring = [r for r in rows if _recurs(r)]
+    if not recurring:
+        return
+    missing = sorted({r["measure_id"] for r in recurring if "measure__recurrence" not in r})
+    periods: dict[int, str] = {}
+    for chunk in _chunks(missing):
+        periods.update(Measure.objects.filter(pk__in=chunk).values_list("pk", "recurrence"))
+    days = report_days([r["pk"] for r in recurring if "report_dates" not in r], upto=today)
+    for r in recurring:
+        if "measure__recurrence" not in r:
+            r["measure__recurrence"] = periods.get(r["measure_id"], "")
+        r.setdefault("report_dates", days.get(r["pk"], []))
 
 
 def assessments(rows: Iterable[dict[str, Any]], *, today: dt.date) -> Iterator[tuple[dict[str, Any], rules.Assessment]]:
     rows = list(rows)
+    _with_recurrence(rows, today)
     horizons = plan_horizons()
     measure_ids = {r["measure_id"] for r in rows}
     milestones = measure_milestones(measure_ids) if len(measure_ids) < CHUNK else measure_milestones()
@@ -335,10 +383,13 @@ def share_due_text(share: Assignment) -> str:
     (an extension, or a raw text that is not itself a date)."""
     measure = share.measure
     assert measure is not None
-    return deadline_text(measure.deadline_raw, share.due_on, extended=share.due_extended)
+    recurring = measure.deadline_kind == "recurring"
+    return deadline_text(measure.deadline_raw, share.due_on, extended=share.due_extended, recurring=recurring)
 
 
-def deadline_text(raw: str, due: dt.date | None, *, extended: bool = False) -> str:
+def deadline_text(raw: str, due: dt.date | None, *, extended: bool = False, recurring: bool | None = None) -> str:
+    """整改时限 as a sentence says it: "2022年12月底", "按照省方案要求时间完成（2022年10月31日）",
+    "每季度（本期至2022年9月30日）". `recurring` None: read from the raw text (每月/每季度/…)."""
     if due is None:
         return raw or "（待确认）"
     date_text = format_cn_date(due)
@@ -346,6 +397,10 @@ def deadline_text(raw: str, due: dt.date | None, *, extended: bool = False) -> s
         return f"{date_text}（经批准延期，原时限：{raw}）" if raw else f"{date_text}（经批准延期）"
     if not raw:
         return date_text
+    if recurring is None:
+        recurring = deadlines.recurrence_of(raw) is not None
+    if recurring:
+        return f"{raw}（本期至{date_text}）"
     if raw.rstrip("前") in (date_text, f"{due.year}年{due.month}月底", f"{due.year}年底") or date_text in raw:
         return raw
     return f"{raw}（{date_text}）"
@@ -466,6 +521,8 @@ def deadlines_scan(*, today: dt.date | None = None, send_mail: bool = True) -> S
     run = ScanRun.objects.create(today=today)
     outcome = Outcome()
     with transaction.atomic():
+        # A recurring measure's period may have ended since the last run: due at the new one's end.
+        rollup.recurring_dues_advance(today=today)
         raised = _apply(shares_of(), today=today, outcome=outcome, full=True)
         outcome.reminders += _remind_warnings(raised)
     previous = ScanRun.objects.filter(checked_until__isnull=False).exclude(pk=run.pk).order_by("-checked_until").first()

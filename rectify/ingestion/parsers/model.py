@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from rectify.plans.deadlines import Deadline, DeadlineKind, DeadlinePart
+from rectify.plans.deadlines import Deadline, DeadlineKind, DeadlinePart, Recurrence
 
 
 @dataclass(slots=True)
@@ -140,13 +140,16 @@ def _iso(value: date | None) -> str | None:
 
 
 def _part_dict(part: DeadlinePart) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "scope": part.scope,
         "raw": part.raw,
         "kind": str(part.kind),
         "due": _iso(part.due),
         "start": _iso(part.start),
     }
+    if part.recurrence:
+        out["recurrence"] = str(part.recurrence)
+    return out
 
 
 def milestone_to_dict(milestone: Milestone) -> dict[str, Any]:
@@ -156,7 +159,7 @@ def milestone_to_dict(milestone: Milestone) -> dict[str, Any]:
 def deadline_to_dict(
     deadline: Deadline, flags: list[str] | None = None, milestones: list[Milestone] | None = None
 ) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "raw": deadline.raw,
         "kind": str(deadline.kind),
         "due": _iso(deadline.due),
@@ -165,6 +168,11 @@ def deadline_to_dict(
         "flags": list(flags or []),
         "milestones": [milestone_to_dict(m) for m in milestones or []],
     }
+    # Only a recurring deadline has the key (每月 monthly, 每季度 quarterly, 每半年 half_yearly, 每年
+    # yearly): the contract of every other deadline is unchanged.
+    if deadline.recurrence:
+        out["recurrence"] = str(deadline.recurrence)
+    return out
 
 
 def _date(value: Any) -> date | None:
@@ -181,15 +189,31 @@ def _kind(value: Any) -> DeadlineKind:
         return DeadlineKind.UNKNOWN
 
 
+def _recurrence(value: Any) -> Recurrence | None:
+    try:
+        return Recurrence(value) if value else None
+    except ValueError:
+        return None
+
+
 def deadline_from_dict(data: dict[str, Any]) -> Deadline:
     """A contract deadline dict → the Deadline it describes (tolerant of older, shorter dicts)."""
     parts = [
-        DeadlinePart(p.get("scope"), p.get("raw", ""), _kind(p.get("kind")), _date(p.get("due")), _date(p.get("start")))
+        DeadlinePart(
+            p.get("scope"),
+            p.get("raw", ""),
+            _kind(p.get("kind")),
+            _date(p.get("due")),
+            _date(p.get("start")),
+            _recurrence(p.get("recurrence")),
+        )
         for p in data.get("parts") or []
     ]
-    return Deadline(
-        data.get("raw", ""), _kind(data.get("kind")), _date(data.get("due")), _date(data.get("start")), parts
-    )
+    kind = _kind(data.get("kind"))
+    recurrence = _recurrence(data.get("recurrence"))
+    if kind is DeadlineKind.RECURRING and recurrence is None:
+        kind = DeadlineKind.UNKNOWN  # a recurrence without its period cannot be followed
+    return Deadline(data.get("raw", ""), kind, _date(data.get("due")), _date(data.get("start")), parts, recurrence)
 
 
 def measure_to_dict(measure: Measure) -> dict[str, Any]:

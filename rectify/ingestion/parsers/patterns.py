@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# int_to_cn (34 → 三十四) lives in core.formats: the ledger numbers hand-added problems with it too.
+from rectify.core.formats import int_to_cn as int_to_cn
 from rectify.plans.deadlines import cn_to_int
 
 CN_NUM = "[一二三四五六七八九十百零〇两]+"
@@ -136,26 +138,6 @@ CLOSING_RE = re.compile(
 # A principles section of a plan's main text: its （一）坚持… items are not problems.
 PRINCIPLES_RE = re.compile(r"^(?:基本原则|工作原则|总体要求|指导思想|保障措施|工作要求|组织保障|保障机制)")
 PRINCIPLE_ITEM_RE = re.compile(r"^坚持")
-
-_CN_DIGITS = "零一二三四五六七八九"
-
-
-def int_to_cn(n: int) -> str:
-    """34 → 三十四, 10 → 十, 102 → 一百零二 (1 ≤ n ≤ 999)."""
-    if n <= 0 or n >= 1000:
-        return str(n)
-    hundreds, rest = divmod(n, 100)
-    tens, ones = divmod(rest, 10)
-    out = ""
-    if hundreds:
-        out += _CN_DIGITS[hundreds] + "百"
-        if rest and tens == 0:
-            out += "零"
-    if tens:
-        out += ("" if tens == 1 and not hundreds else _CN_DIGITS[tens]) + "十"
-    if ones:
-        out += _CN_DIGITS[ones]
-    return out
 
 
 def numeral_value(text: str) -> int | None:

@@ -16,6 +16,9 @@ from django.utils.safestring import SafeString, mark_safe
 from rectify.core.formats import format_percent
 from rectify.plans.models import Assignment, DeadlineKind, FlagKind, ShareStatus, WarningLevel
 
+from .plans_editing import source_badge
+from .rounds import relapse_badge
+
 register = template.Library()
 _KIND_LABELS = dict(DeadlineKind.choices)
 
@@ -50,7 +53,14 @@ def unit_badges(assignments: Iterable[Assignment]) -> SafeString:
 def deadline_cell(item: Any) -> SafeString:
     label = _KIND_LABELS.get(item.deadline_kind, item.deadline_kind)
     dates = ""
-    if item.due_on:
+    if item.deadline_kind == DeadlineKind.RECURRING:
+        # 周期性: the period, and the current period's end (the daily scan moves it on).
+        label = f"周期性·{item.get_recurrence_display()}" if item.recurrence else label
+        first = item.due_on and item.start_on and item.due_on < item.start_on
+        dates = f"{'首期' if first else '本期'}至 {item.due_on:%Y-%m-%d}" if item.due_on else ""
+        if item.start_on:
+            dates += f"（周期自{item.start_on:%Y-%m-%d}起）"
+    elif item.due_on:
         start = f"{item.start_on:%Y-%m-%d} 至 " if item.start_on else ""
         dates = f"{start}{item.due_on:%Y-%m-%d}"
     parts = format_html_join(
@@ -58,7 +68,8 @@ def deadline_cell(item: Any) -> SafeString:
         "<li>{}：{}{}</li>",
         (
             (p.get("scope") or "", p.get("raw", ""), f"（{p['due']}）" if p.get("due") else "")
-            for p in item.deadline_parts or []
+            # A recurring deadline's clauses only say how it starts: its raw text shows them.
+            for p in (item.deadline_parts if item.deadline_kind != DeadlineKind.RECURRING else None) or []
         ),
     )
     html = format_html(
@@ -195,9 +206,9 @@ def ledger_row(m: Any) -> SafeString:
         reverse("plans:problem", args=[m.problem_id]),
         problem.text[:120],
         problem.number,
-        flag_badges(problem.flags),
+        flag_badges(problem.flags) + relapse_badge(problem) + source_badge(problem.source),
         m.number or "—",
-        m.text,
+        format_html("{}{}", source_badge(m.source) if m.source != problem.source else "", m.text),
         problem.chapter.number,
         problem.chapter.title[:30],
         unit_badges(m.assignments.all()),

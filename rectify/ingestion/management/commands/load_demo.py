@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from rectify.demo.publish import demo_publish
 from rectify.ingestion.demo import DEMO_USERS, load_demo
 
 
@@ -18,6 +19,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         result = load_demo(password=options.get("password"))
         plan = result["plan"]
+        demo_publish(plan)  # type: ignore[arg-type]  # 信息公开: the seed plan is public in the demo, once
         self.stdout.write(self.style.SUCCESS(f"演示数据已就绪：方案“{plan}”。"))
         credentials: dict[str, str] = result["credentials"]  # type: ignore[assignment]
         if credentials:
