@@ -16,6 +16,9 @@ def viewer(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     if not user.is_authenticated:
         return {}
+    if _gated(request):
+        # Signed in by password but still owing a second factor or a new password: no navigation.
+        return {"nav_gated": True}
     scope = viewer_scope(user)
     return {
         "viewer_scope": scope,
@@ -28,4 +31,20 @@ def viewer(request: HttpRequest) -> dict[str, Any]:
         "nav_review": "coordinator" in scope.region_roles,
         # Leaders, offices and the acceptance group land on the dashboard (dashboards app).
         "nav_dashboard": bool(scope.region_roles),
+        # A leader's own list of the problems they 包联 (plans:led_problems).
+        "nav_leader": "leader" in scope.roles,
+        # Tabs that would only answer "无权访问" are not shown (closeout/_nav.html).
+        "nav_acceptance": "acceptance" in scope.region_roles,
+        "nav_handover": bool(scope.city_roles & {"coordinator", "leader"}),
     }
+
+
+def _gated(request: HttpRequest) -> bool:
+    from .otp import SESSION_STATE
+    from .signals import SESSION_MUST_CHANGE
+
+    session = request.session
+    if session.get(SESSION_MUST_CHANGE):
+        return True
+    verified = getattr(request.user, "is_verified", lambda: True)
+    return bool(session.get(SESSION_STATE)) and not verified()

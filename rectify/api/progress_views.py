@@ -18,6 +18,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from rectify.audit.downloads import file_refusal
 from rectify.core import clock
 from rectify.core.api import ScopedView
 from rectify.core.errors import Forbidden, NotFound
@@ -175,9 +176,14 @@ class EvidenceList(ScopedView):
 
 
 class EvidenceFile(ScopedView):
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
-    def get(self, request: Request, pk: int) -> FileResponse:
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 409: None, 410: None})
+    def get(self, request: Request, pk: int) -> FileResponse | Response:
         evidence = selectors.evidence_get(viewer=request.user, evidence_id=pk)
+        damage = file_refusal(
+            actor=request.user, obj=evidence, storage_name=evidence.storage_name, sha256=evidence.sha256
+        )
+        if damage is not None:
+            return Response({"detail": damage.message}, status=damage.status)
         response = FileResponse(
             default_storage.open(evidence.storage_name, "rb"),
             as_attachment=True,

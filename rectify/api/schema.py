@@ -7,6 +7,10 @@ schema states the bounds the columns share instead.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+from pathlib import Path
 from typing import Any
 
 # Upper bounds Django takes from a backend's integer column ranges.
@@ -31,3 +35,20 @@ def stable_integer_bounds(result: dict[str, Any], generator: Any, request: Any, 
 
     walk(result)
     return result
+
+
+def _swagger_style_hash() -> str:
+    """The CSP hash of the one inline <style> block of drf-spectacular's Swagger page (read from the
+    installed template, so an upgrade that changes it keeps working): the docs page allows that
+    block and no other inline style element."""
+    import drf_spectacular
+
+    template = Path(drf_spectacular.__file__).parent / "templates" / "drf_spectacular" / "swagger_ui.html"
+    match = re.search(r"<style>(.*?)</style>", template.read_text(encoding="utf-8"), re.S)
+    if match is None:
+        return "'self'"
+    digest = hashlib.sha256(match.group(1).encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
+SWAGGER_STYLE_HASH = _swagger_style_hash()

@@ -7,11 +7,26 @@ from django.db import models
 
 from rectify.core import clock
 
+GENESIS = "0" * 64
+
 
 class AuditEvent(models.Model):
+    """One change. `seq`, `prev_hash` and `hash` chain the events (chain.py): editing, deleting,
+    inserting or reordering a row afterwards breaks the chain, and `rectify audit_verify` names
+    the first broken link."""
+
+    # Gapless, in the order the events were written (not their `at`, which the demo may set back).
+    seq = models.PositiveBigIntegerField("序号", unique=True)
     at = models.DateTimeField("时间", default=clock.now, db_index=True)
+    # No database constraint and no SET NULL: deleting an account must not rewrite (and so break)
+    # its audit rows; the id stays as written, the name in `actor_label`.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
     )
     actor_label = models.CharField("操作人名称", max_length=150, blank=True)
     action = models.CharField("动作", max_length=80, db_index=True)
@@ -24,6 +39,8 @@ class AuditEvent(models.Model):
     before = models.JSONField("变更前", null=True, blank=True)
     after = models.JSONField("变更后", null=True, blank=True)
     note = models.TextField("说明", blank=True)
+    prev_hash = models.CharField("前一条哈希", max_length=64)
+    hash = models.CharField("哈希", max_length=64)
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -42,6 +59,48 @@ class AuditEvent(models.Model):
         return ACTION_LABELS.get(self.action, self.action)
 
 
+class AuditChainHead(models.Model):
+    """One row: the last event's number and hash. Appending locks it (SELECT … FOR UPDATE on
+    PostgreSQL; SQLite's IMMEDIATE transactions serialise writers anyway), so two writers never
+    link to the same event; verification compares it with the last row, so a deleted or forged
+    last event shows."""
+
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default=GENESIS)
+
+    class Meta:
+        verbose_name = "留痕链头"
+        verbose_name_plural = "留痕链头"
+
+    def __str__(self) -> str:
+        return f"第 {self.seq} 条 {self.hash[:12]}"
+
+
+class AuditVerification(models.Model):
+    """One run of `rectify audit_verify`: kept beside the chain, never in it (writing an event
+    while verifying would move the head being verified)."""
+
+    at = models.DateTimeField("校验时间", default=clock.now)
+    trigger = models.CharField("发起", max_length=40)
+    events = models.PositiveBigIntegerField("校验条数", default=0)
+    head_seq = models.PositiveBigIntegerField("链头序号", default=0)
+    head_hash = models.CharField("链头哈希", max_length=64, blank=True)
+    ok = models.BooleanField("完整", default=True)
+    broken_seq = models.PositiveBigIntegerField("断点序号", null=True, blank=True)
+    broken_id = models.BigIntegerField("断点记录编号", null=True, blank=True)
+    broken_kind = models.CharField("断点类型", max_length=20, blank=True)
+    message = models.TextField("结论", blank=True)
+    seconds = models.FloatField("用时（秒）", default=0)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "留痕校验"
+        verbose_name_plural = "留痕校验"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {'完整' if self.ok else '断链'}"
+
+
 # What the timelines call each action (the code name stays in the log for filtering).
 ACTION_LABELS = {
     "assignment.confirmed": "确认责任单位",
@@ -57,6 +116,16 @@ ACTION_LABELS = {
     "plan.imported": "导入方案",
     "problem.deadline_changed": "修改整改时限",
     "problem.imported": "导入问题",
+    "problem.created": "手工添加问题",
+    "measure.created": "手工添加措施",
+    "measure.updated": "修改整改措施",
+    "problem.leader_added": "指定包联领导",
+    "problem.leader_removed": "移除包联领导",
+    "problem.linked": "关联前后轮次的同一问题",
+    "problem.unlinked": "解除前后轮次关联",
+    "round.created": "新建督察轮次",
+    "round.updated": "修改督察轮次",
+    "plan.round_set": "方案归入督察轮次",
     "report.drafted": "填写进展报告",
     "report.edited": "修改进展报告",
     "report.submitted": "提交进展报告",
@@ -97,6 +166,8 @@ ACTION_LABELS = {
     "indicator.reported": "填报指标值",
     "handover.made": "生成交账包",
     "handover.schedule_changed": "修改交账日程",
+    "export.downloaded": "下载导出文件（含个人信息）",
+    "file.refused": "拒绝下载（文件缺失或已被改动）",
     "complaints.parsed": "解析交办件",
     "complaints.imported": "导入交办件",
     "complaints.discarded": "放弃导入交办件",

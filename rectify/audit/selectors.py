@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 
 from rectify.core.errors import Forbidden
 
-from .models import AuditEvent
+from .models import AuditEvent, AuditVerification
 from .policies import can_read_audit_log
 from .services import object_key
 
@@ -26,7 +26,7 @@ def audit_timeline(obj: models.Model, *, include_children: bool = True) -> Query
 def audit_log(*, viewer: Any, filters: dict[str, str] | None = None) -> QuerySet[AuditEvent]:
     if not can_read_audit_log(viewer):
         raise Forbidden("只有审计管理员可以查看审计日志。")
-    qs = AuditEvent.objects.select_related("actor").order_by("-at", "-id")
+    qs = AuditEvent.objects.select_related("actor").order_by("-at", "-seq")
     filters = filters or {}
     if filters.get("action"):
         qs = qs.filter(action__startswith=filters["action"])
@@ -35,3 +35,10 @@ def audit_log(*, viewer: Any, filters: dict[str, str] | None = None) -> QuerySet
     if filters.get("object_type"):
         qs = qs.filter(object_type=filters["object_type"])
     return qs
+
+
+def last_verification(*, viewer: Any) -> AuditVerification | None:
+    """The latest run of `rectify audit_verify` (or of the daily job), for the audit admin."""
+    if not can_read_audit_log(viewer):
+        raise Forbidden("只有审计管理员可以查看审计日志。")
+    return AuditVerification.objects.order_by("-id").first()

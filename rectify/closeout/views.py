@@ -10,10 +10,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from rectify.audit.downloads import checked_file_response
 from rectify.audit.selectors import audit_timeline
 from rectify.core.errors import DomainError, Forbidden, NotFound
 from rectify.core.files import uploaded_files
-from rectify.core.http import business_view, int_or_zero, paginate, post_int, query_without_page, stored_file_response
+from rectify.core.http import business_view, int_or_zero, paginate, post_int, query_without_page
 from rectify.orgs.models import OrgUnit
 from rectify.plans.models import Assignment, Measure
 from rectify.plans.selectors import problem_get
@@ -227,7 +228,10 @@ def evidence_download(request: HttpRequest, pk: int) -> HttpResponseBase:
         raise NotFound()
     selectors.application_get(viewer=request.user, pk=evidence.application_id)
     inline = request.GET.get("inline") == "1" and (evidence.is_image or evidence.content_type == "application/pdf")
-    return stored_file_response(
+    return checked_file_response(
+        request,
+        obj=evidence,
+        sha256=evidence.sha256,
         storage_name=evidence.storage_name,
         filename=evidence.original_name,
         content_type=evidence.content_type,

@@ -56,6 +56,11 @@ def _check_zip(data: bytes) -> None:
     total = 0
     for info in members:
         total += info.file_size
+        # Office writes stored or deflated members; bzip2/LZMA would inflate past any declared size.
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise BatchError(
+                f"Excel 文件疑似压缩炸弹：部件 {info.filename[:60]} 使用了 Office 不使用的压缩方式，已拒绝读取。"
+            )
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > 1024 * 1024 and ratio > MAX_COMPRESSION_RATIO:
             raise BatchError(f"Excel 文件疑似压缩炸弹：部件 {info.filename} 压缩比 {ratio:.0f} 倍，已拒绝读取。")

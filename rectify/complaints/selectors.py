@@ -117,9 +117,13 @@ def masked_view(case: ComplaintCase) -> CaseView:
 
 def batch_list(*, viewer: Any) -> QuerySet[ComplaintBatch]:
     _business(viewer)
-    return ComplaintBatch.objects.annotate(
-        total=Count("cases"), closed=Count("cases", filter=Q(cases__status=CaseStatus.CLOSED))
-    ).select_related("problem")
+    return (
+        ComplaintBatch.objects.annotate(
+            total=Count("cases"), closed=Count("cases", filter=Q(cases__status=CaseStatus.CLOSED))
+        )
+        .select_related("problem")
+        .order_by("-batch_no", "-pk")
+    )
 
 
 def batch_get(*, viewer: Any, pk: int) -> ComplaintBatch:

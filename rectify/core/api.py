@@ -8,11 +8,12 @@ from typing import Any
 
 from django.http import Http404
 from rest_framework import status
-from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, ParseError, PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from .errors import ConcurrentChange, DomainError, Forbidden, NotFound
+from .http import UNPARSABLE_UPLOAD
 
 
 class Conflict(APIException):
@@ -31,6 +32,10 @@ class ScopedView(GenericAPIView):
             exc = Conflict(exc.message)
         elif isinstance(exc, DomainError):
             exc = ValidationError({"detail": exc.message})
+        elif isinstance(exc, ParseError):
+            # DRF says it in English ("Multipart form parse error - …", "JSON parse error - …").
+            upload = "multipart" in str(exc.detail).lower()
+            exc = ParseError(UNPARSABLE_UPLOAD if upload else "请求内容无法解析（格式有误），请检查后重试。")
         return super().handle_exception(exc)
 
     def paged(self, queryset: Any, serializer_class: Any) -> Response:

@@ -87,3 +87,19 @@ def date_or_none(value: Any) -> dt.date | None:
         return dt.date.fromisoformat(str(value or "").strip())
     except ValueError:
         return None
+
+
+# An upload Django cannot parse: most often a file name too long for its header limit (1 KB).
+UNPARSABLE_UPLOAD = "上传的内容无法解析（文件名过长或表单格式有误）。请把文件名缩短到 200 字以内后重新上传。"
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponseBase:
+    """handler400: the site's 400 page in Chinese, saying why when Django knows (an unparsable
+    upload); JSON under /api/."""
+    from django.http import JsonResponse
+    from django.http.multipartparser import MultiPartParserError
+
+    message = UNPARSABLE_UPLOAD if isinstance(exception, MultiPartParserError) else ""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message or "请求有误，请检查后重试。"}, status=400)
+    return render(request, "400.html", {"message": message}, status=400)

@@ -7,8 +7,9 @@ the reply and its attachments), on-site visit (the record and its photos) and cl
 application (statement, evidence, decisions), then `90_验收与销号记录.docx` and `99_留痕.csv`
 (the problem's audit trail).
 
-Stored files go in byte for byte. A file missing from storage does not stop the dossier: the
-index lists it as 文件缺失. Given a viewer, the dossier holds what the pages show that viewer (a
+Stored files go in byte for byte. A file missing from storage (or whose bytes no longer give its
+SHA-256) does not stop the dossier: it is left out and the index lists it as 文件缺失. Given a
+viewer, the dossier holds what the pages show that viewer (a
 county clerk gets its own unit's reports, notices and applications); without one it is whole
 (the 交账 package).
 """
@@ -26,6 +27,7 @@ from django.core.exceptions import SuspiciousOperation
 from django.core.files.storage import default_storage
 
 from rectify.core import clock
+from rectify.core.files import stored_file_damage
 from rectify.orgs.scope import viewer_scope
 from rectify.plans.models import Measure, Problem
 
@@ -97,7 +99,7 @@ def _width(chronological: int) -> int:
 
 def _available(storage_name: str) -> bool:
     try:
-        return bool(storage_name) and default_storage.exists(storage_name)
+        return bool(storage_name) and stored_file_damage(storage_name) is None
     except (OSError, SuspiciousOperation):
         return False
 
@@ -166,7 +168,7 @@ def build_dossier(problem: Problem, *, viewer: Any = None) -> bytes:
     problem_doc = DossierFile("问题与整改措施", "问题与整改措施.docx", today, _problem_doc(problem, measures, today))
     tail = [
         DossierFile("验收与销号记录", "验收与销号记录.docx", today, _record_doc(problem, apps, today)),
-        DossierFile("留痕记录", "留痕.csv", today, _trail(problem, [*notices, *visits, *apps])),
+        DossierFile("留痕记录", "留痕.csv", today, _trail(problem, [*notices, *visits, *apps], viewer)),
     ]
     width = _width(len(items))
     cover_name = f"{0:0{width}d}_封面与目录"

@@ -20,6 +20,7 @@ from rectify.closeout import selectors as closeout_selectors
 from rectify.closeout.models import CloseoutApplication, CloseoutStatus, Decision
 from rectify.core import clock
 from rectify.core.formats import format_percent
+from rectify.plans.disclosure import disclose
 from rectify.plans.models import Assignment, Measure, Problem
 from rectify.progress import selectors as progress_selectors
 from rectify.progress.models import ProgressReport, ReportKind, ReportStatus
@@ -494,9 +495,10 @@ def _record_doc(problem: Problem, apps: Sequence[CloseoutApplication], today: dt
 # --- 留痕 --------------------------------------------------------------------------------------
 
 
-def _trail(problem: Problem, objects: Iterable[Any]) -> bytes:
-    """The problem's timeline (as its history page shows it) and the events of the notices,
-    visits and applications in the dossier, oldest first."""
+def _trail(problem: Problem, objects: Iterable[Any], viewer: Any = None) -> bytes:
+    """The problem's timeline (as its history page shows it to `viewer`) and the events of the
+    notices, visits and applications in the dossier, oldest first; other units' events as a count
+    (plans.disclosure), in a last row."""
     events = {e.pk: e for e in audit_timeline(problem)}
     keys: dict[str, list[str]] = defaultdict(list)
     for obj in objects:
@@ -510,8 +512,13 @@ def _trail(problem: Problem, objects: Iterable[Any]) -> bytes:
     def as_json(value: Any) -> str:
         return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
+    shown, withheld = disclose(
+        viewer=viewer, problem=problem, events=sorted(events.values(), key=lambda e: (e.at, e.pk))
+    )
     rows = [
         [_stamp(e.at), e.actor_label, e.action_label, e.object_repr, e.note, as_json(e.before), as_json(e.after)]
-        for e in sorted(events.values(), key=lambda e: (e.at, e.pk))
+        for e in shown
     ]
+    if withheld:
+        rows.append(["", "", "其他单位的留痕", "", str(withheld), "", ""])
     return render_csv(TRAIL_HEADERS, rows)

@@ -6,7 +6,9 @@ downloads, the schedule form and "make this period's package now" for the city o
 from __future__ import annotations
 
 import datetime as dt
+import io
 from urllib.parse import quote
+from zipfile import ZipFile
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,11 +17,13 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
+from rectify.audit.downloads import checked_file_response
+from rectify.audit.services import export_record
 from rectify.closeout import policies as closeout_policies
 from rectify.closeout.models import HandoverPackage
 from rectify.core import clock
 from rectify.core.errors import Forbidden
-from rectify.core.http import business_view, errors_as_messages, paginate, stored_file_response
+from rectify.core.http import business_view, errors_as_messages, paginate
 from rectify.orgs.scope import viewer_scope
 from rectify.plans.selectors import problem_get
 
@@ -46,6 +50,7 @@ def dossier_problem(request: HttpRequest, problem_id: int) -> HttpResponse:
         raise Forbidden("您的账号没有业务数据的查看权限。")
     problem = problem_get(viewer=request.user, problem_id=problem_id)
     content = build_dossier(problem, viewer=request.user)
+    export_record(actor=request.user, what="一案一档", rows=len(ZipFile(io.BytesIO(content)).namelist()), obj=problem)
     return zip_attachment(content, filename=dossier_filename(problem), fallback=f"problem-{problem.pk}-dossier.zip")
 
 
@@ -125,15 +130,18 @@ def handover_download(request: HttpRequest, package_id: int) -> HttpResponseBase
     package = HandoverPackage.objects.filter(pk=package_id).first()
     if package is None:
         raise Http404("未找到该交账包。")
-    try:
-        return stored_file_response(
-            storage_name=package.storage_name,
-            filename=handover_services.package_filename(package),
-            content_type=ZIP,
-            inline=False,
-        )
-    except OSError as exc:
-        raise Http404("交账包文件缺失，请联系系统管理员。") from exc
+    response = checked_file_response(
+        request,
+        obj=package,
+        sha256=package.sha256,
+        storage_name=package.storage_name,
+        filename=handover_services.package_filename(package),
+        content_type=ZIP,
+        inline=False,
+    )
+    if response.status_code == 200:
+        export_record(actor=request.user, what="交账包", rows=package.items, obj=package)
+    return response
 
 
 urlpatterns = [

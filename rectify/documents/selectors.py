@@ -34,9 +34,8 @@ def _visible(scope: Scope) -> Q:
         prefixes = {m.unit.path[: i + 5] for m in scope.memberships for i in range(0, len(m.unit.path), 5)}
         audience = Q(region__path__in=prefixes) | Q(region_id__in=scope.unit_ids)
     visible = Q(status=DocStatus.ISSUED) & audience
-    if policies.DRAFT_READERS & scope.region_roles:
-        inside = Q() if scope.everything else Q(region_id__in=scope.unit_ids)
-        visible |= Q(status__in=[DocStatus.DRAFT, DocStatus.CANCELLED]) & inside
+    if own := policies.draft_regions(scope):
+        visible |= Q(status__in=[DocStatus.DRAFT, DocStatus.CANCELLED], region_id__in=own)
     return visible
 
 

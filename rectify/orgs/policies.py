@@ -19,3 +19,12 @@ def can_manage_units(user: Any) -> bool:
 
 def is_coordinator(user: Any) -> bool:
     return Role.COORDINATOR in viewer_scope(user).region_roles
+
+
+def can_read_report_text(user: Any, unit_id: int | None) -> bool:
+    """A unit's own words — its report text (进展, 下周计划, 存在问题), its evidence and close-out
+    file names, its requests, the titles of on-site visits to it — are read by whoever's scope
+    holds that unit: its own clerk (and a clerk of a unit above it), the region's offices, leaders
+    and acceptance group. Everyone else who may see the shared problem sees such things as counts
+    only (docs/security.md). The same rule opens the reports themselves."""
+    return viewer_scope(user).covers_unit(unit_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rectify.orgs.models import OrgUnit, Role
+from rectify.orgs.policies import can_read_report_text
 from rectify.orgs.scope import viewer_scope
 
 
@@ -21,7 +22,9 @@ def can_review_unit(user: Any, unit_id: int) -> bool:
 
 
 def can_view_unit_reports(user: Any, unit_id: int) -> bool:
-    return viewer_scope(user).covers_unit(unit_id)
+    """The same rule that lets other pages (a problem's timeline, the dossier's 留痕) show a
+    unit's report text: whoever may open the report may read its words, and no one else."""
+    return can_read_report_text(user, unit_id)
 
 
 def can_set_calendar(user: Any) -> bool:

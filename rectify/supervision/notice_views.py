@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from rectify.audit.downloads import checked_file_response
 from rectify.audit.selectors import audit_timeline
 from rectify.core import clock
 from rectify.core.errors import DomainError, Forbidden, NotFound
@@ -25,7 +26,6 @@ from rectify.core.http import (
     paginate,
     post_int,
     query_without_page,
-    stored_file_response,
 )
 from rectify.orgs.models import OrgUnit, Role, UnitKind
 from rectify.orgs.scope import viewer_scope
@@ -300,7 +300,10 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     else:
         selectors.visit_get(viewer=request.user, pk=attachment.visit_id or 0)
     inline = request.GET.get("inline") == "1" and (attachment.is_image or attachment.content_type == "application/pdf")
-    return stored_file_response(
+    return checked_file_response(
+        request,
+        obj=attachment,
+        sha256=attachment.sha256,
         storage_name=attachment.storage_name,
         filename=attachment.original_name,
         content_type=attachment.content_type,

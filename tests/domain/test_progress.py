@@ -282,7 +282,12 @@ def test_evidence_is_frozen_once_submitted_and_removal_keeps_the_file(users: Any
 
 
 def test_sniff_knows_office_pdf_and_images() -> None:
-    assert filetypes.sniff(b"%PDF-1.7\n...\n%%EOF\n").kind == "pdf"
+    from tests.hostile.make_corpus import pdf_plain
+
+    assert filetypes.sniff(pdf_plain()).kind == "pdf"
+    # A PDF is opened to look for script (issue 14): bytes with no document in them are refused.
+    with pytest.raises(filetypes.Rejected, match="损坏"):
+        filetypes.sniff(b"%PDF-1.7\n...\n%%EOF\n")
     assert filetypes.sniff(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 50, "台账.xls").extension == ".xls"
     with pytest.raises(filetypes.Rejected, match="不完整"):
         filetypes.sniff(b"%PDF-1.7\n truncated")

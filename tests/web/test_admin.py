@@ -42,5 +42,5 @@ def test_membership_changes_are_audited(client_for: Any, users: Any) -> None:
         "/sysadmin/orgs/membership/add/", {"user": users["county_clerk"].pk, "unit": unit.pk, "role": "clerk"}
     )
     assert response.status_code == 302
-    event = AuditEvent.objects.get(action="membership.created")
+    event = AuditEvent.objects.get(action="orgs.membership_granted")
     assert event.actor == users["sysadmin"] and event.after["unit"] == "市水利局"

@@ -23,8 +23,12 @@ from python_calamine import CalamineWorkbook
 from rectify.complaints import importing, services
 from rectify.complaints.models import CaseStatus, ComplaintBatch, ComplaintCase
 from rectify.complaints.synthetic import batch_file
+from rectify.documents import services as documents
+from rectify.documents.models import Briefing
+from rectify.documents.publishing import document_publish
 from rectify.orgs.models import OrgUnit
-from rectify.plans.models import Problem
+from rectify.plans.models import Plan, Problem
+from rectify.plans.publishing import plan_publishing_save
 from tests.web.test_weekly_loop import BUSINESS, MISSING, NO_BUSINESS, api
 
 pytestmark = pytest.mark.django_db
@@ -193,6 +197,7 @@ def test_seeded_personal_data_appears_in_no_output(
             ("case", reverse("complaints:case", args=[secret_case.pk])),
             ("batch", reverse("complaints:batch", args=[batch.pk])),
             ("problem", reverse("plans:problem", args=[secret_case.problem_id])),
+            ("history", reverse("plans:problem_history", args=[secret_case.problem_id])),
             ("notifications", reverse("notifications:list")),
         ]:
             if role == "city_office" and label == "case":
@@ -201,11 +206,18 @@ def test_seeded_personal_data_appears_in_no_output(
             outputs[f"{role} {label}"] = response.content.decode() if response.status_code == 200 else ""
         outputs[f"{role} api list"] = api(users, role).get("/api/v1/complaints/?page_size=500").content.decode()
         outputs[f"{role} api case"] = api(users, role).get(f"/api/v1/complaints/{secret_case.pk}/").content.decode()
+        if role != "city_office":
+            dossier = client.get(reverse("documents:dossier_problem", args=[secret_case.problem_id]))
+            outputs[f"{role} dossier"] = zip_text(dossier.content) if dossier.status_code == 200 else ""
     anonymous = Client()
+    # Issue 14: the API's schema and docs page answer an anonymous visitor with no data at all.
+    outputs["anonymous api schema"] = anonymous.get(reverse("api:schema")).content.decode()
+    outputs["anonymous api docs"] = anonymous.get(reverse("api:docs")).content.decode()
     outputs["public page"] = anonymous.get(reverse("portal:complaint_batch", args=[batch.pk])).content.decode()
     outputs["public xlsx"] = xlsx_text(anonymous.get(reverse("portal:complaint_batch_xlsx", args=[batch.pk])).content)
     outputs["public pdf"] = pdf_text(anonymous.get(reverse("portal:complaint_batch_pdf", args=[batch.pk])).content)
     outputs["public api"] = anonymous.get(f"/api/v1/complaint-batches/{batch.pk}/public/").content.decode()
+    outputs.update(portal_outputs(users, secret_case))
     outputs["notice page"] = office.get(reverse("supervision:notice", args=[draft.pk])).content.decode()
     outputs["notice docx"] = docx_text(office.get(reverse("documents:notice_docx", args=[draft.pk])).content)
     outputs["notice pdf"] = pdf_text(office.get(reverse("documents:notice_pdf", args=[draft.pk])).content)
@@ -218,6 +230,42 @@ def test_seeded_personal_data_appears_in_no_output(
     found = {label: leaks(text) for label, text in outputs.items() if leaks(text)}
     assert found == {}, "\n".join(f"{k}: {v}" for k, v in found.items())
     assert all(outputs[k] for k in ["public page", "public pdf", "notice docx", "dossier"])  # not empty by accident
+    assert all(outputs[k] for k in ["portal problem", "portal documents", "portal briefing pdf"])
+
+
+def portal_outputs(users: Any, case: ComplaintCase) -> dict[str, str]:
+    """Every other page of the public portal, with the plan and all its problems public and a
+    published 工作简报 and 月通报 — the 简报 quoting the case with its complainant's details."""
+    office = users["city_office"]
+    plan = Plan.objects.get()
+    ids = list(plan.problems.values_list("pk", flat=True))
+    plan_publishing_save(actor=office, plan=plan, plan_public=True, public_problem_ids=ids)
+    briefing = documents.briefing_draft(actor=office, period_start=dt.date(2022, 8, 1), period_end=dt.date(2022, 8, 31))
+    item = {"title": f"回访举报人{NAME}", "paragraphs": [case.content, case.investigation]}
+    Briefing.objects.filter(pk=briefing.pk).update(sections=[{"heading": "县区动态", "items": [item]}])
+    briefing.refresh_from_db()
+    documents.briefing_issue(actor=office, briefing=briefing)
+    document_publish(actor=office, doc=briefing)
+    circular, _ = documents.circular_generate(actor=office, year=2022, month=8)
+    documents.circular_issue(actor=office, circular=circular)
+    document_publish(actor=office, doc=circular)
+    anonymous = Client()
+    out = {
+        f"portal {label}": anonymous.get(url).content.decode()
+        for label, url in [
+            ("home", reverse("portal:home")),
+            ("plans", reverse("portal:plans")),
+            ("plan", reverse("portal:plan", args=[plan.pk])),
+            ("problem", reverse("portal:problem", args=[case.problem_id])),
+            ("closeouts", reverse("portal:closeouts")),
+            ("complaints", reverse("portal:complaints")),
+            ("documents", reverse("portal:documents")),
+        ]
+    }
+    out["portal briefing pdf"] = pdf_text(anonymous.get(reverse("portal:briefing_pdf", args=[briefing.pk])).content)
+    out["portal circular pdf"] = pdf_text(anonymous.get(reverse("portal:circular_pdf", args=[circular.pk])).content)
+    assert "回访举报人" in out["portal documents"] and "洗煤厂" in out["portal briefing pdf"]
+    return out
 
 
 def test_the_api_import_and_handling(users: Any, secret_case: ComplaintCase) -> None:

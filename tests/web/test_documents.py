@@ -97,8 +97,9 @@ def disposition_name(response: Any) -> str:
 # --- permission matrix -----------------------------------------------------------------------
 
 CITY_DRAFT = {"city_office", "leader"}
-# The county's documents: its own office, the city-wide roles, the clerks inside the county.
-COUNTY_DRAFT = {"city_office", "county_office", "leader"}
+# The county's documents: its own office, the city-wide roles, the clerks inside the county. A
+# county's draft stays with the county office: not even the city office opens it (issue 14).
+COUNTY_DRAFT = {"county_office"}
 COUNTY_ISSUED = {"city_office", "county_office", "leader", "acceptance", "county_clerk"}
 
 

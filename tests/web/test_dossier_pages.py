@@ -124,10 +124,10 @@ def test_the_page_makes_this_periods_package_and_lists_it(client_for: Any) -> No
     assert "市整改办 王明" in again.split('id="handover-table"')[1]
 
 
-def test_a_package_whose_file_is_gone_is_not_found(client_for: Any) -> None:
+def test_a_package_whose_file_is_gone_is_gone(client_for: Any) -> None:
     package = handover_make(actor="交账程序", period_start=dt.date(2022, 10, 11), period_end=dt.date(2022, 10, 25))
     default_storage.delete(package.storage_name)
-    assert client_for("leader").get(reverse("documents:handover_download", args=[package.pk])).status_code == 404
+    assert client_for("leader").get(reverse("documents:handover_download", args=[package.pk])).status_code == 410
 
 
 @pytest.mark.parametrize(

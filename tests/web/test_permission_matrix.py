@@ -264,3 +264,82 @@ def test_malformed_filters_are_ignored_not_errors(client_for: Any, query: str) -
     assert client_for("city_office").get(reverse("plans:ledger") + "?" + query).status_code == 200
     if not query.startswith("page="):  # the API answers an invalid page with 404, as DRF does
         assert client_for("city_office").get("/api/v1/measures/?" + query).status_code == 200
+
+
+# --- drafts of 通报 and 简报 stay with the office that drafts them (issue 14) -------------------
+
+DRAFT_URLS = {
+    "circular": ["documents:circular", "documents:circular_pdf", "documents:circular_docx"],
+    "briefing": ["documents:briefing", "documents:briefing_pdf", "documents:briefing_docx"],
+}
+DRAFT_API = {
+    "circular": ["/api/v1/circulars/{}/", "/api/v1/circulars/{}/pdf/"],
+    "briefing": ["/api/v1/briefings/{}/", "/api/v1/briefings/{}/pdf/"],
+}
+
+
+def _county_draft(users: Any, kind: str) -> Any:
+    import datetime as dt
+
+    from rectify.documents import services as documents
+
+    office = users["county_office"]
+    if kind == "circular":
+        return documents.circular_generate(actor=office, year=2022, month=9)[0]
+    return documents.briefing_draft(actor=office, period_start=dt.date(2022, 9, 1), period_end=dt.date(2022, 9, 30))
+
+
+@pytest.mark.parametrize("kind", sorted(DRAFT_URLS))
+@pytest.mark.parametrize("role", BUSINESS + NO_BUSINESS)
+def test_a_county_offices_draft_opens_for_that_office_only(
+    client_for: Any, users: Any, tmp_path: Any, settings: Any, role: str, kind: str
+) -> None:
+    """Not even the city office opens a county office's draft: page, .pdf, .docx and the API."""
+    settings.MEDIA_ROOT = tmp_path
+    draft = _county_draft(users, kind)
+    client = client_for(role)
+    expected = 200 if role == "county_office" else 403 if role in NO_BUSINESS else 404
+    urls = [reverse(name, args=[draft.pk]) for name in DRAFT_URLS[kind]]
+    urls += [u.format(draft.pk) for u in DRAFT_API[kind]]
+    if role != "county_office":  # rendering the files once is enough: the office's .docx below
+        for url in urls:
+            assert client.get(url).status_code == expected, url
+    else:
+        assert client.get(urls[0]).status_code == 200 and client.get(urls[2]).status_code == 200
+    listed = client.get(reverse(f"documents:{kind}s"))
+    if role in BUSINESS:
+        assert (f"{kind}-row" in listed.content.decode()) == (role == "county_office")
+
+
+@pytest.mark.parametrize("kind", sorted(DRAFT_URLS))
+def test_once_issued_the_normal_visibility_applies(
+    client_for: Any, users: Any, tmp_path: Any, settings: Any, kind: str
+) -> None:
+    from rectify.documents import services as documents
+
+    settings.MEDIA_ROOT = tmp_path
+    draft = _county_draft(users, kind)
+    city = client_for("city_office")
+    assert city.get(reverse(f"documents:{kind}", args=[draft.pk])).status_code == 404
+    issue = documents.circular_issue if kind == "circular" else documents.briefing_issue
+    issue(actor=users["county_office"], **{kind: draft})
+    assert city.get(reverse(f"documents:{kind}", args=[draft.pk])).status_code == 200
+    assert city.get(reverse(f"documents:{kind}_pdf", args=[draft.pk])).status_code == 200
+    assert city.get(DRAFT_API[kind][0].format(draft.pk)).status_code == 200
+    assert client_for("county_clerk").get(reverse(f"documents:{kind}", args=[draft.pk])).status_code == 200
+    assert client_for("dept_clerk").get(reverse(f"documents:{kind}", args=[draft.pk])).status_code == 404
+
+
+# --- the API's schema and docs need a login (issue 14; RECTIFY_PUBLIC_API_DOCS opens them) -------
+
+
+@pytest.mark.parametrize("role", [None, *BUSINESS, *NO_BUSINESS])
+def test_the_api_schema_and_docs_page_need_a_login(client_for: Any, role: str | None) -> None:
+    client = client_for(role)
+    schema = client.get(reverse("api:schema") + "?format=json")
+    docs = client.get(reverse("api:docs"))
+    if role is None:
+        assert schema.status_code in {401, 403} and "openapi" not in schema.content.decode()
+        assert docs.status_code == 302 and reverse("accounts:login") in docs["Location"]
+    else:
+        assert schema.status_code == 200 and docs.status_code == 200

@@ -24,6 +24,9 @@ MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
 MAX_ZIP_MEMBERS = 10_000
 # Real document XML compresses 5–30×; a member expanding more than this is a bomb.
 MAX_COMPRESSION_RATIO = 1_000
+# Office writes members stored or deflated; zipfile inflates a bzip2 or LZMA member in one call
+# whatever size its header declares (a 1 KB member may become gigabytes): refused outright.
+OFFICE_ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 
 TEXT_SUFFIXES = (".txt", ".text")
 HTML_SUFFIXES = (".html", ".htm")
@@ -57,6 +60,10 @@ def check_zip(data: bytes, kind: str) -> zipfile.ZipFile:
     total = 0
     for info in members:
         total += info.file_size
+        if info.compress_type not in OFFICE_ZIP_METHODS:
+            raise PlanReadError(
+                f"{kind}文件疑似压缩炸弹：部件 {info.filename[:60]} 使用了 Office 不使用的压缩方式，已拒绝读取。"
+            )
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > 1024 * 1024 and ratio > MAX_COMPRESSION_RATIO:
             raise PlanReadError(f"{kind}文件疑似压缩炸弹：部件 {info.filename} 压缩比 {ratio:.0f} 倍，已拒绝读取。")

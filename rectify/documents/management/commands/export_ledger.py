@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from rectify.audit.services import export_record
 from rectify.core import clock
 from rectify.documents.ledger import FORMATS, build_export, export_bytes
 from rectify.plans.models import Measure
@@ -32,5 +33,7 @@ class Command(BaseCommand):
         measures = Measure.objects.all().order_by("problem__plan_id", "problem__index", "seq")
         data = build_export(measures, as_of=as_of)
         path.write_bytes(export_bytes(data, fmt))
+        rows = sum(len(p["measures"]) for plan in data["plans"] for p in plan["problems"])
+        export_record(actor="命令行", what=f"整改台账 .{fmt}", rows=rows, detail=str(path)[:500])
         problems = sum(len(p["problems"]) for p in data["plans"])
         self.stdout.write(f"已导出 {len(data['plans'])} 个方案、{problems} 个问题到 {path}")
