@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -42,6 +43,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
+    # Login protection (docs/security.md): lockout after failed logins, the TOTP second factor.
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    # django-csp: the Content-Security-Policy header on every page (and its settings checks).
+    "csp",
     "rectify.core",
     "rectify.audit",
     "rectify.orgs",
@@ -63,15 +70,25 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The CSP header (CONTENT_SECURITY_POLICY below); a response that sets its own keeps it.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages (they say why): idle logout, then the second factor and a forced password change.
+    "rectify.accounts.middleware.IdleTimeoutMiddleware",
+    "rectify.accounts.middleware.AccountGateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # django-axes: turns a locked-out login into the login page saying until when.
+    "axes.middleware.AxesMiddleware",
+    # Last, so it sees a view's exception first: numbers beyond the database's range → 400.
+    "rectify.core.middleware.OutOfRangeMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -115,17 +132,104 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "rectify.accounts.validators.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "plans:ledger"
+LOGIN_REDIRECT_URL = "dashboards:landing"  # leaders and offices: the dashboard; others: the ledger
 LOGOUT_REDIRECT_URL = "accounts:login"
+
+# Login protection (docs/security.md, 等保 2.0 第三级 身份鉴别). django-axes locks one account from
+# one address after RECTIFY_LOGIN_FAILURE_LIMIT failed logins for RECTIFY_LOGIN_LOCKOUT_MINUTES;
+# axes needs the request in authenticate() (the login form passes it; Client.login does not).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+RECTIFY_LOGIN_FAILURE_LIMIT = int(os.environ.get("RECTIFY_LOGIN_FAILURE_LIMIT", 5))
+RECTIFY_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("RECTIFY_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_FAILURE_LIMIT = RECTIFY_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = dt.timedelta(minutes=RECTIFY_LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# A try during the lockout neither counts nor extends it: the page can say until when.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "rectify.accounts.views.locked_out"
+# Logins are in the audit trail; the axes tables only count failures, outside the admin site.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+# Behind N reverse proxies the client's address is the Nth from the right in X-Forwarded-For
+# (the same rule for the lockout, the audit trail and the API throttles).
+RECTIFY_PROXY_COUNT = int(os.environ.get("RECTIFY_PROXY_COUNT", 0))
+AXES_CLIENT_IP_CALLABLE = "rectify.accounts.network.client_ip"
+# The TOTP second factor (django-otp): required for these roles (city_office, county_office,
+# clerk, acceptance, leader, sysadmin, auditor, or "all"; "none" for nobody), optional for others.
+RECTIFY_2FA_REQUIRED_ROLES = frozenset(
+    r.strip()
+    for r in os.environ.get("RECTIFY_2FA_REQUIRED_ROLES", "city_office,sysadmin,auditor").split(",")
+    if r.strip() and r.strip() != "none"
+)
+OTP_TOTP_ISSUER = os.environ.get("RECTIFY_OTP_ISSUER", "督察整改调度平台")
+# Sessions end after this many minutes without a request (0: never), and at most this many hours
+# after login whatever the activity.
+RECTIFY_SESSION_IDLE_MINUTES = int(os.environ.get("RECTIFY_SESSION_IDLE_MINUTES", 30))
+SESSION_COOKIE_AGE = int(os.environ.get("RECTIFY_SESSION_MAX_HOURS", 12)) * 3600
+# A temporary password from the system administrator's 重置密码 is valid this long, once.
+RECTIFY_TEMP_PASSWORD_HOURS = int(os.environ.get("RECTIFY_TEMP_PASSWORD_HOURS", 72))
+# API tokens: default and longest validity in days.
+RECTIFY_API_TOKEN_DAYS = int(os.environ.get("RECTIFY_API_TOKEN_DAYS", 90))
+RECTIFY_API_TOKEN_MAX_DAYS = int(os.environ.get("RECTIFY_API_TOKEN_MAX_DAYS", 365))
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("RECTIFY_SECURE_COOKIES")
-CSRF_COOKIE_SECURE = env_bool("RECTIFY_SECURE_COOKIES")
 X_FRAME_OPTIONS = "DENY"
+
+# Production defaults (docs/security.md, 等保 2.0 第三级 通信传输; README: configuration).
+# RECTIFY_PRODUCTION=1 turns on HTTPS only: a year of HSTS including subdomains, a redirect from
+# http://, cookies sent over HTTPS only. Behind a TLS-terminating proxy, RECTIFY_PROXY_SSL_HEADER
+# names the header it sets on HTTPS requests ("X-Forwarded-Proto" or "X-Forwarded-Proto=https"),
+# and only then: a client could send the header itself to a server reached directly.
+RECTIFY_PRODUCTION = env_bool("RECTIFY_PRODUCTION")
+SESSION_COOKIE_SECURE = env_bool("RECTIFY_SECURE_COOKIES", RECTIFY_PRODUCTION)
+CSRF_COOKIE_SECURE = env_bool("RECTIFY_SECURE_COOKIES", RECTIFY_PRODUCTION)
+CSRF_COOKIE_HTTPONLY = True  # no script reads the token from the cookie: pages carry it
+if SESSION_COOKIE_SECURE:
+    # __Host-: the browser keeps them only from HTTPS, for this host alone, on every path (ASVS 3.4.4).
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_HSTS_SECONDS = int(os.environ.get("RECTIFY_HSTS_SECONDS", 365 * 24 * 3600 if RECTIFY_PRODUCTION else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("RECTIFY_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preloading binds the domain in every browser for months and needs a submission to the list:
+# a deliberate choice, off by default (check --deploy's security.W021 is silenced for that).
+SECURE_HSTS_PRELOAD = env_bool("RECTIFY_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("RECTIFY_SSL_REDIRECT", RECTIFY_PRODUCTION)
+if _proxy_header := os.environ.get("RECTIFY_PROXY_SSL_HEADER", "").strip():
+    _name, _, _value = _proxy_header.partition("=")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _name.strip().upper().replace("-", "_"), _value.strip() or "https")
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# Content-Security-Policy on every page (django-csp 4; docs/security.md): scripts only from our own
+# static files (no inline script, no eval), no framing, forms post only here. Inline style
+# *attributes* are allowed (style-src-attr: progress-bar widths, chart heights); inline <style>
+# elements are not. The Swagger page adds the hash of its one <style> block (rectify/api/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
 
 # Chinese UI whatever the browser asks for (LocaleMiddleware would switch to English otherwise).
 LANGUAGE_CODE = "zh-hans"
@@ -160,6 +264,35 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 RECTIFY_PAGE_SIZE = 50
+
+
+def cache_from_url(url: str) -> dict[str, Any]:
+    """RECTIFY_CACHE_URL → Django's cache settings (docs/portal.md): file:///dir (default under var/:
+    shared by every process of one machine, needs nothing), locmem:// (one process only),
+    redis://host:6379/0 (several machines; needs the `redis` package), db://table (several
+    machines; `rectify createcachetable` first), dummy:// (no caching)."""
+    scheme, _, rest = url.partition("://")
+    if scheme == "locmem":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": rest or "rectify"}
+    if scheme in {"redis", "rediss"}:
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    if scheme == "db":
+        return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": rest or "rectify_cache"}
+    if scheme == "dummy":
+        return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+    if scheme == "file":
+        return {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": rest,
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    raise RuntimeError(f"RECTIFY_CACHE_URL: unknown cache {url!r} (file://, locmem://, redis://, db://, dummy://)")
+
+
+# The public portal's pages are cached (docs/portal.md): a burst of citizens does not reach the
+# database; publishing, close-out and complaint publication invalidate them at once.
+CACHES = {"default": cache_from_url(os.environ.get("RECTIFY_CACHE_URL") or f"file://{VAR_DIR / 'cache'}")}
+RECTIFY_PUBLIC_CACHE_SECONDS = int(os.environ.get("RECTIFY_PUBLIC_CACHE_SECONDS", 60))
 # Evidence files (佐证材料): each one up to this size; stored content-addressed under MEDIA_ROOT.
 RECTIFY_MAX_EVIDENCE_BYTES = int(os.environ.get("RECTIFY_MAX_EVIDENCE_BYTES", 20 * 1024 * 1024))
 
@@ -204,6 +337,8 @@ RECTIFY_DAILY_JOBS = [
     ("rectify.closeout.services.closeouts_finish", "公示期满销号"),
     ("rectify.documents.handover.handover_due", "交账包"),
     ("rectify.complaints.services.cases_scan", "交办件预警"),
+    # Re-hash the audit chain (rectify audit_verify); the count printed is of broken chains.
+    ("rectify.audit.services.audit_verify_daily", "审计日志防篡改校验（断链）"),
 ]
 # More new warnings than this for one person in one scan arrive as one list (预警汇总).
 RECTIFY_REMINDER_DIGEST_AFTER = int(os.environ.get("RECTIFY_REMINDER_DIGEST_AFTER", 5))
@@ -231,9 +366,24 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rectify.api.pagination.PageNumberPagination",
+    "DEFAULT_METADATA_CLASS": "rectify.core.api_metadata.Metadata",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Throttling (docs/security.md): 429 with a Chinese message; bad tokens are counted per address
+    # by rectify.api.auth before any view runs.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("RECTIFY_API_RATE_ANON", "60/min"),
+        "user": os.environ.get("RECTIFY_API_RATE_USER", "1200/min"),
+        "bad_token": os.environ.get("RECTIFY_API_RATE_BAD_TOKEN", "10/min"),
+    },
+    "NUM_PROXIES": RECTIFY_PROXY_COUNT or None,
 }
+# The API's OpenAPI schema and Swagger page need a login unless this opens them to anyone.
+RECTIFY_PUBLIC_API_DOCS = env_bool("RECTIFY_PUBLIC_API_DOCS", False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Rectify 督察整改调度平台 API",
     "DESCRIPTION": (
@@ -265,6 +415,15 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "rectify.complaints.models.CaseStatus",
         "VerdictEnum": "rectify.complaints.models.Verdict",
         "CloseoutStatusEnum": "rectify.closeout.models.CloseoutStatus",
+        # 来源: every source on the ledger, and the four an item added by hand may have (issue 12).
+        "ItemSourceEnum": "rectify.plans.models.ItemSource",
+        "HandSourceEnum": "rectify.plans.editing.HAND_SOURCES",
+        # 督察轮次 (issue 12): 中央/省级, 例行督察/回头看/专项督察.
+        "RoundLevelEnum": "rectify.plans.models.InspectionRound.Level",
+        "RoundKindEnum": "rectify.plans.models.InspectionRound.Kind",
+        # A share's own status and 包联/分包: named, so check --deploy stays clean (issue 14).
+        "ShareStatusEnum": "rectify.plans.models.ShareStatus",
+        "LeaderKindEnum": "rectify.plans.models.ProblemLeader.Kind",
     },
 }
 

@@ -21,3 +21,5 @@ urlpatterns = [
     path("api/v1/", include("rectify.api.urls")),
     path("sysadmin/", admin.site.urls),
 ]
+# A 400 says why in Chinese (an upload Django cannot parse: a file name too long, docs/security.md).
+handler400 = "rectify.core.http.bad_request"

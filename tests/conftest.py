@@ -16,10 +16,12 @@ CAST = ["city_office", "county_office", "county_clerk", "dept_clerk", "acceptanc
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
+    from rectify.demo.publish import demo_publish
     from rectify.ingestion.demo import load_demo
 
     with django_db_blocker.unblock():
-        load_demo(password=PASSWORD)
+        plan = load_demo(password=PASSWORD)["plan"]
+        demo_publish(plan)  # type: ignore[arg-type]  # as `rectify load_demo` does
         User.objects.get_or_create(username="outsider", defaults={"first_name": "无岗位用户"})
 
 
@@ -42,3 +44,23 @@ def client_for(users: dict[str, User]) -> Any:
 @pytest.fixture
 def problems(db: Any) -> dict[str, Problem]:
     return {p.number: p for p in Problem.objects.all()}
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(settings: Any) -> None:
+    """Each test its own empty in-memory cache: the portal's cached pages never leak from one test
+    (or one test run on this machine) into another."""
+    import uuid
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex}
+    }
+
+
+@pytest.fixture(autouse=True)
+def _signed_in_by_force_login(settings: Any) -> None:
+    """client.force_login stands for a completed login, second factor included, and a session does
+    not idle out while a test jumps through the weeks: the suite requires no second factor and has
+    no idle limit (docs/security.md). test_two_factor.py and test_login_protection.py turn them on."""
+    settings.RECTIFY_2FA_REQUIRED_ROLES = frozenset()
+    settings.RECTIFY_SESSION_IDLE_MINUTES = 0

@@ -1,23 +1,47 @@
+from csp.decorators import csp_update
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.permissions import AllowAny, IsAuthenticated
 
+from rectify.dashboards import gantt_api
 from rectify.documents import api as documents_api
 
 from . import closeout_views as cv
 from . import complaints_views as kv
+from . import dashboard_views as dv
+from . import editing_views as ev
 from . import progress_views as pv
+from . import publishing_views as publ
+from . import round_views as rv
 from . import supervision_views as sv
 from . import views
+from .schema import SWAGGER_STYLE_HASH
 
 app_name = "api"
+# The schema and its docs page need a login (a session or a token) unless RECTIFY_PUBLIC_API_DOCS
+# opens them (docs/security.md). The docs page sends a browser to the login page; its Swagger
+# script is a file of its own (the split view), so the page keeps the site's CSP but for styles.
+_docs_access = [AllowAny] if settings.RECTIFY_PUBLIC_API_DOCS else [IsAuthenticated]
+_docs_view = SpectacularSwaggerSplitView.as_view(
+    url_name="api:schema", permission_classes=_docs_access, http_method_names=["get", "head"]
+)
 urlpatterns = [
-    path("openapi.json", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("openapi.json", SpectacularAPIView.as_view(permission_classes=_docs_access), name="schema"),
+    # GET only: an OPTIONS on the HTML page would look for a template it has none of.
+    path(
+        "docs/",
+        csp_update({"style-src": [SWAGGER_STYLE_HASH]})(
+            _docs_view if settings.RECTIFY_PUBLIC_API_DOCS else login_required(_docs_view)
+        ),
+        name="docs",
+    ),
     path("plans/", views.PlanList.as_view(), name="plans"),
-    path("problems/", views.ProblemList.as_view(), name="problems"),
+    path("problems/", ev.ProblemListCreate.as_view(), name="problems"),
     path("problems/<int:pk>/", views.ProblemDetail.as_view(), name="problem"),
-    path("measures/", views.MeasureList.as_view(), name="measures"),
-    path("measures/<int:pk>/", views.MeasureDetail.as_view(), name="measure"),
+    path("measures/", ev.MeasureListCreate.as_view(), name="measures"),
+    path("measures/<int:pk>/", ev.MeasureDetailEdit.as_view(), name="measure"),
     path("measures/<int:pk>/deadline/", views.MeasureDeadline.as_view(), name="measure_deadline"),
     path("units/", views.UnitList.as_view(), name="units"),
     path("reports/", pv.ReportList.as_view(), name="reports"),
@@ -71,3 +95,30 @@ urlpatterns += [
     path("complaint-imports/<int:pk>/commit/", kv.ImportCommit.as_view(), name="complaint_import_commit"),
 ]
 urlpatterns += documents_api.urlpatterns
+urlpatterns += [
+    path("rounds/", rv.RoundList.as_view(), name="rounds"),
+    path("rounds/<int:pk>/", rv.RoundDetail.as_view(), name="round"),
+    path("plans/<int:pk>/round/", rv.PlanRound.as_view(), name="plan_round"),
+    path("problems/<int:pk>/links/", rv.ProblemLinks.as_view(), name="problem_links"),
+    path("problem-links/<int:pk>/", rv.LinkDetail.as_view(), name="problem_link"),
+]
+urlpatterns += [
+    path("plans/<int:pk>/publishing/", publ.PlanPublishing.as_view(), name="plan_publishing"),
+    path(
+        "circulars/<int:pk>/publishing/", publ.DocumentPublishing.as_view(kind="circular"), name="circular_publishing"
+    ),
+    path(
+        "briefings/<int:pk>/publishing/", publ.DocumentPublishing.as_view(kind="briefing"), name="briefing_publishing"
+    ),
+]
+urlpatterns += [
+    path("dashboard/", dv.DashboardView.as_view(), name="dashboard"),
+    path("dashboard/counties/", dv.CountyListView.as_view(), name="dashboard_counties"),
+    path("dashboard/counties/<int:pk>/", dv.CountyDetailView.as_view(), name="dashboard_county"),
+    path("dashboard/gantt/", gantt_api.GanttApi.as_view(), name="dashboard_gantt"),
+]
+# 包联领导 (editing_views; problems/ and measures/ above also take POST / PATCH there).
+urlpatterns += [
+    path("problems/<int:pk>/leaders/", ev.ProblemLeaders.as_view(), name="problem_leaders"),
+    path("problems/<int:pk>/leaders/<int:leader_id>/", ev.ProblemLeaderDetail.as_view(), name="problem_leader"),
+]

@@ -42,6 +42,8 @@ def _free_port() -> int:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("server")
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'browser.sqlite3'}", "RECTIFY_VAR_DIR": str(tmp)}
+    # The journeys log in with a password only, as the demo does (scripts/start): no second factor.
+    env.setdefault("RECTIFY_2FA_REQUIRED_ROLES", "none")
     env.pop("DJANGO_SETTINGS_MODULE", None)
     SERVER_ENV.update(env)
     rectify = str(Path(sys.executable).parent / "rectify")

@@ -18,6 +18,9 @@ def test_coordinator_logs_in_filters_the_ledger_and_opens_a_problem(page: Any) -
     assert "/accounts/login/" in page.url
     shoot(page, "01-login")
     login(page, "city_office")
+    # Offices and leaders land on the dashboard; the ledger is one click away.
+    assert page.locator("h1").first.inner_text() == "领导驾驶舱"
+    page.goto("/")
     assert page.locator("h1").first.inner_text() == "整改台账"
     assert "共 92 条" in page.content()
     shoot(page, "02-ledger")
