@@ -38,7 +38,9 @@ def page_key(request: HttpRequest) -> str | None:
 
 
 def _headers(response: HttpResponseBase, ttl: int) -> None:
-    patch_cache_control(response, public=True, max_age=ttl)
+    # Browsers and proxies ask again every time (no-cache): the burst is absorbed by this cache,
+    # and a 销号 or a withdrawal shows at once instead of after a browser's own copy expires.
+    patch_cache_control(response, public=True, no_cache=True, max_age=0)
 
 
 def public_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
