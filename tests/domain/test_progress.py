@@ -282,7 +282,7 @@ def test_evidence_is_frozen_once_submitted_and_removal_keeps_the_file(users: Any
 
 
 def test_sniff_knows_office_pdf_and_images() -> None:
-    from tests.hostile.make_corpus import pdf_plain
+    from tests.hostile.blocks import pdf_plain
 
     assert filetypes.sniff(pdf_plain()).kind == "pdf"
     # A PDF is opened to look for script (issue 14): bytes with no document in them are refused.
