@@ -4,6 +4,8 @@ unit, a coordinator, leader or the acceptance group their region). Outside it: "
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +14,7 @@ from django.db.models import Case, Min, QuerySet, When
 from rectify.core.errors import Forbidden, NotFound
 from rectify.orgs.models import OrgUnit
 from rectify.orgs.scope import Scope, viewer_scope
-from rectify.plans.models import Assignment, Measure, WarningLevel
+from rectify.plans.models import Assignment, Measure, Plan, Problem, WarningLevel
 
 from . import services
 from .models import COUNTED_STATUSES, Evidence, ProgressReport, ReportKind, ReportStatus
@@ -115,22 +117,39 @@ def unit_get_for_reports(*, viewer: Any, unit_id: int) -> OrgUnit:
 
 @dataclass
 class Row:
-    """One line of a unit's report page: an assignment and its report for the period, if any."""
+    """One card of a unit's report page: an assignment and its report for the period, if any."""
 
     assignment: Assignment
     report: ProgressReport | None
     previous: ProgressReport | None = None
     evidence: list[Evidence] = field(default_factory=list)
     data: Any = None  # the form input being re-shown after an error
+    saved: bool = False  # `data` was stored (a file kept as a draft with the card's text)
+    # The plan's short name, set when the unit reports in more than one plan: "（二）措施5" is then
+    # ambiguous on its own.
+    plan_short: str = ""
 
     @property
     def measure(self) -> Measure:
         assert self.assignment.measure is not None
         return self.assignment.measure
 
+    @property
+    def untouched_percent(self) -> str:
+        """The figure a new card starts from (the last report's), which alone is not "typed"."""
+        return str(self.previous.percent) if self.report is None and self.previous is not None else ""
 
-def unit_period_rows(unit: OrgUnit, period: Period) -> list[Row]:
-    assignments = services.unit_assignments(unit)
+
+def unit_period_rows(unit: OrgUnit, period: Period, *, only: list[int] | None = None) -> list[Row]:
+    """The unit's shares that owe a report for `period` (or only those of `only`), in the order of
+    the plans, their problems and measures."""
+    required = services.required_assignments().filter(unit=unit)
+    qs = required if only is None else required.filter(pk__in=only)
+    assignments = list(
+        qs.select_related("measure", "measure__problem", "unit")
+        .prefetch_related("measure__milestones")
+        .order_by("problem__plan_id", "measure__problem__index", "measure__seq", "id")
+    )
     ids = [a.pk for a in assignments]
     reports = {
         r.assignment_id: r
@@ -147,15 +166,107 @@ def unit_period_rows(unit: OrgUnit, period: Period) -> list[Row]:
     evidence: dict[int, list[Evidence]] = {}
     for e in Evidence.objects.filter(report__in=list(reports.values()), removed_at__isnull=True).order_by("id"):
         evidence.setdefault(e.report_id, []).append(e)
+    plan_ids = (
+        {a.measure.problem.plan_id for a in assignments if a.measure is not None}
+        if only is None
+        else set(required.values_list("problem__plan_id", flat=True).distinct())
+    )
+    shorts = plan_short_names(plan_ids) if len(plan_ids) > 1 else {}
     return [
         Row(
             a,
             reports.get(a.pk),
             previous.get(a.pk),
             evidence.get(reports[a.pk].pk, []) if a.pk in reports else [],
+            plan_short=shorts.get(a.measure.problem.plan_id, "") if a.measure is not None else "",
         )
         for a in assignments
     ]
+
+
+# --- the weekly form: filters and groups -------------------------------------------------------
+
+# (key, label): 未填报 = nothing submitted yet (no report, or a draft); 被退回 = this period's
+# report came back; 本周到期 = the share falls due by the period's end (overdue ones included).
+WEEKLY_FILTERS = [("todo", "未填报"), ("returned", "被退回"), ("due", "本周到期"), ("all", "全部")]
+
+
+def row_in(row: Row, show: str, period: Period) -> bool:
+    if show == "todo":
+        return row.report is None or row.report.status == ReportStatus.DRAFT
+    if show == "returned":
+        return row.report is not None and row.report.status == ReportStatus.RETURNED
+    if show == "due":
+        return row.assignment.due_on is not None and row.assignment.due_on <= period.end
+    return True
+
+
+def weekly_counts(rows: list[Row], period: Period) -> dict[str, int]:
+    return {key: sum(1 for r in rows if row_in(r, key, period)) for key, _ in WEEKLY_FILTERS}
+
+
+def _plan_short(title: str) -> str:
+    """朔州市贯彻落实省生态环境保护督察反馈意见整改方案 → 省环保督察."""
+    short = re.sub(r"\s+", "", re.sub(r"^.*?(贯彻落实|关于)", "", title))
+    short = re.sub(r"(的)?(整改|落实)?(工作)?(实施)?方案$", "", short)
+    short = re.sub(r"(反馈意见|报告|反馈问题)$", "", short)
+    short = short.replace("生态环境保护督察", "环保督察")
+    return (short or title)[:16]
+
+
+def plan_short_names(plan_ids: Iterable[int]) -> dict[int, str]:
+    """A short name per plan, distinct among the plans asked about."""
+    plans = list(Plan.objects.filter(pk__in=list(plan_ids)).order_by("pk").only("pk", "title"))
+    out = {p.pk: _plan_short(p.title) for p in plans}
+    for p in plans:
+        if list(out.values()).count(out[p.pk]) > 1:
+            out[p.pk] = f"{out[p.pk]}（方案{p.pk}）"
+    return out
+
+
+def plan_short_if_many(plan_id: int) -> str:
+    """The plan's short name when there is more than one plan: a measure's label is then ambiguous."""
+    if not Plan.objects.exclude(pk=plan_id).exists():
+        return ""
+    return plan_short_names(Plan.objects.values_list("pk", flat=True)).get(plan_id, "")
+
+
+@dataclass
+class ProblemGroup:
+    problem: Problem
+    rows: list[Row]
+
+    @property
+    def has_error(self) -> bool:
+        return any(r.data is not None and r.data.errors for r in self.rows)
+
+
+@dataclass
+class PlanGroup:
+    plan_id: int
+    short: str
+    title: str
+    problems: list[ProblemGroup]
+
+    @property
+    def size(self) -> int:
+        return sum(len(g.rows) for g in self.problems)
+
+
+def weekly_groups(rows: list[Row]) -> list[PlanGroup]:
+    """Rows (already in plan → problem → measure order) grouped by plan, then by problem."""
+    plans: list[PlanGroup] = []
+    titles = {p.pk: p.title for p in Plan.objects.filter(pk__in={r.measure.problem.plan_id for r in rows})}
+    for row in rows:
+        problem = row.measure.problem
+        if not plans or plans[-1].plan_id != problem.plan_id:
+            title = titles.get(problem.plan_id, "")
+            plans.append(PlanGroup(problem.plan_id, row.plan_short or _plan_short(title), title, []))
+        groups = plans[-1].problems
+        if not groups or groups[-1].problem.pk != problem.pk:
+            groups.append(ProblemGroup(problem, []))
+        groups[-1].rows.append(row)
+    return plans
 
 
 @dataclass

@@ -224,6 +224,41 @@ def report_save(
     return report
 
 
+@transaction.atomic
+def report_attach(
+    *, actor: Any, assignment: Assignment, period: Period, data: ReportInput, version: int | None = None
+) -> tuple[ProgressReport, list[str]]:
+    """Evidence chosen on the weekly form, stored at once on the share's report for `period` (a
+    draft is created when there is none) together with the typed fields as a draft, so choosing a
+    file never discards text and a later error never drops the file. Returns the report and what
+    the clerk must still see (refused files, a figure that is not a percentage: the saved figure is
+    then left as it was); raises DomainError when no file could be kept."""
+    refused = list(data.upload_errors)
+    accepted: list[tuple[str, bytes]] = []
+    for name, content in data.files:
+        if refusal := file_refusal(name, content):
+            refused.append(f"{name}：{refusal}")
+        else:
+            accepted.append((name, content))
+    if not accepted:
+        raise DomainError("；".join(refused) or "请选择要上传的文件。")
+    report = ProgressReport.objects.filter(assignment=assignment, kind=period.kind, period_start=period.start).first()
+    typed = ReportInput(
+        progress_text=data.progress_text,
+        next_plan=data.next_plan,
+        issues=data.issues,
+        percent=data.percent,
+        milestones_reached=data.milestones_reached,
+        files=accepted,
+    )
+    if typed.cleaned_percent() == -1:
+        refused.append("完成进度应为 0 至 100 之间的整数（已保存文字和文件，完成进度未保存）。")
+        typed.percent = report.percent if report is not None else None
+    return report_save(
+        actor=actor, assignment=assignment, period=period, data=typed, submit=False, version=version
+    ), refused
+
+
 def _snap(report: ProgressReport) -> dict[str, Any]:
     return {
         "status": report.status,

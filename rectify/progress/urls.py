@@ -1,11 +1,16 @@
 from django.urls import path
 
-from . import views
+from . import views, weekly_views
 
 app_name = "progress"
 urlpatterns = [
     path("", views.todo, name="todo"),
-    path("units/<int:unit_id>/<str:kind>/<str:key>/", views.unit_period, name="unit_period"),
+    path("units/<int:unit_id>/<str:kind>/<str:key>/", weekly_views.unit_period, name="unit_period"),
+    path(
+        "units/<int:unit_id>/<str:kind>/<str:key>/shares/<int:assignment_id>/",
+        weekly_views.share_card,
+        name="share_card",
+    ),
     path("reports/<int:report_id>/", views.report_detail, name="report"),
     path("reports/<int:report_id>/edit/", views.report_edit, name="report_edit"),
     path("reports/<int:report_id>/review/", views.report_review, name="report_review"),

@@ -9,7 +9,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -18,6 +17,7 @@ from rectify.audit.downloads import checked_file_response
 from rectify.audit.selectors import audit_timeline
 from rectify.core import clock
 from rectify.core.errors import DomainError, Forbidden, NotFound
+from rectify.core.files import file_refusal
 from rectify.core.http import (
     business_view,
     errors_as_messages,
@@ -33,14 +33,9 @@ from rectify.supervision.services import warnings_refresh
 
 from . import compliance, periods, selectors, services
 from .models import ReportKind, ReportStatus
+from .office_todo import office_todo_context
 from .policies import can_file_for_unit, can_review_unit, can_set_calendar, filing_units
-
-
-def _period_or_404(kind: str, key: str) -> periods.Period:
-    period = periods.parse_key(kind, key, services.calendar_rule())
-    if period is None:
-        raise NotFound("报告期无效。")
-    return period
+from .weekly_views import posted_fields, row_input
 
 
 @login_required
@@ -55,7 +50,9 @@ def todo(request: HttpRequest) -> HttpResponse:
     elif len(mine) >= 1:
         unit = mine[0]
     else:
-        return render(request, "progress/todo_pick.html", {"units": _units_in_scope(request)})
+        # An office (or a leader): each unit's reported / returned / missing state for the period.
+        context = office_todo_context(viewer=request.user, units=_units_in_scope(request), params=request.GET)
+        return render(request, "progress/todo_office.html", context)
     today = clock.today()
     rule = services.calendar_rule()
     context = {
@@ -82,107 +79,6 @@ def _units_in_scope(request: HttpRequest) -> Any:
     return qs.order_by("path")
 
 
-def _row_input(request: HttpRequest, pk: int) -> services.ReportInput:
-    files: list[tuple[str, bytes]] = []
-    too_big: list[str] = []
-    for f in request.FILES.getlist(f"files-{pk}"):
-        if f.size is not None and f.size > settings.RECTIFY_MAX_EVIDENCE_BYTES:
-            # Refused before reading: an oversized file is never loaded into memory.
-            too_big.append(
-                f"{f.name}：文件过大（{f.size / 1024 / 1024:.1f} MB），单个佐证材料上限为 "
-                f"{settings.RECTIFY_MAX_EVIDENCE_BYTES // 1024 // 1024} MB。"
-            )
-            continue
-        files.append((f.name or "佐证材料", f.read()))
-    data = services.ReportInput(
-        progress_text=request.POST.get(f"text-{pk}", ""),
-        next_plan=request.POST.get(f"plan-{pk}", ""),
-        issues=request.POST.get(f"issues-{pk}", ""),
-        percent=request.POST.get(f"percent-{pk}", ""),
-        milestones_reached=[int(i) for i in request.POST.getlist(f"ms-{pk}") if i.isdigit()],
-        files=files,
-    )
-    data.upload_errors = too_big
-    return data
-
-
-@login_required
-@business_view
-def unit_period(request: HttpRequest, unit_id: int, kind: str, key: str) -> HttpResponse:
-    """All of a unit's measures for one week (or month) on one page: save a draft or submit."""
-    unit = selectors.unit_get_for_reports(viewer=request.user, unit_id=unit_id)
-    if kind not in ReportKind.values:
-        raise NotFound()
-    period = _period_or_404(kind, key)
-    rows = selectors.unit_period_rows(unit, period)
-    can_file = can_file_for_unit(request.user, unit)
-    if request.method == "POST":
-        if not can_file:
-            raise Forbidden("只有本单位的联络员可以填报进展。")
-        submit = request.POST.get("action") == "submit"
-        if _save_rows(request, rows, period, submit=submit):
-            return redirect(request.path)
-    rule = services.calendar_rule()
-    week = periods.week_of(period.start, rule)
-    context = {
-        "unit": unit,
-        "period": period,
-        "rows": rows,
-        "can_file": can_file,
-        "kind": kind,
-        "is_weekly": kind == ReportKind.WEEKLY,
-        "prev_key": periods.period_of(kind, period.start - dt.timedelta(days=1), rule).key,
-        "next_key": periods.period_of(kind, period.end + dt.timedelta(days=1), rule).key,
-        "this_week": week,
-        "max_mb": settings.RECTIFY_MAX_EVIDENCE_BYTES // 1024 // 1024,
-        "overdue": clock.now() > period.due_at,
-    }
-    return render(request, "progress/unit_period.html", context)
-
-
-def _save_rows(request: HttpRequest, rows: list[selectors.Row], period: periods.Period, *, submit: bool) -> bool:
-    """Validate every row first; save all or nothing, so an error never loses what was typed."""
-    todo: list[tuple[selectors.Row, services.ReportInput]] = []
-    ok = True
-    for row in rows:
-        if row.report is not None and not row.report.is_editable:
-            continue
-        data = _row_input(request, row.assignment.pk)
-        row.data = data
-        if data.is_blank and row.report is None:
-            continue
-        if not services.validate(period.kind, data, submit=submit):
-            ok = False
-        todo.append((row, data))
-    if not ok:
-        messages.error(request, "有填报内容需要修改，请查看标红的措施（已填写的内容均已保留）。")
-        return False
-    if not todo:
-        messages.warning(request, "没有需要保存的内容。")
-        return False
-    try:
-        with transaction.atomic(), services.rollups_deferred():
-            for row, data in todo:
-                version = request.POST.get(f"version-{row.assignment.pk}", "")
-                services.report_save(
-                    actor=request.user,
-                    assignment=row.assignment,
-                    period=period,
-                    data=data,
-                    submit=submit,
-                    version=int(version) if version.isdigit() else None,
-                )
-    except (Forbidden, NotFound):
-        raise
-    except DomainError as exc:
-        messages.error(request, f"{exc.message}（已填写的内容均已保留）")
-        return False
-    warnings_refresh(measure_ids=[row.assignment.measure_id for row, _ in todo if row.assignment.measure_id])
-    verb = "提交" if submit else "保存为草稿"
-    messages.success(request, f"已{verb} {len(todo)} 项措施的{ReportKind(period.kind).label}。")
-    return True
-
-
 @login_required
 @business_view
 def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
@@ -200,6 +96,7 @@ def _detail_context(request: HttpRequest, report: Any, typed: services.ReportInp
         "can_review": can_review_unit(request.user, report.unit_id) and report.status == ReportStatus.SUBMITTED,
         "period_key": periods.period_of(report.kind, report.period_start, services.calendar_rule()).key,
         "milestones": report.measure.milestones.all(),
+        "plan_short": selectors.plan_short_if_many(report.measure.problem.plan_id),
         "max_mb": settings.RECTIFY_MAX_EVIDENCE_BYTES // 1024 // 1024,
     }
 
@@ -209,7 +106,7 @@ def _detail_context(request: HttpRequest, report: Any, typed: services.ReportInp
 @business_view
 def report_edit(request: HttpRequest, report_id: int) -> HttpResponse:
     report = selectors.report_get(viewer=request.user, report_id=report_id)
-    data = _row_input(request, report.assignment_id)
+    data = row_input(request, report.assignment_id)
     submit = request.POST.get("action") == "submit"
     period = periods.period_of(report.kind, report.period_start, services.calendar_rule())
     was_returned = report.status == ReportStatus.RETURNED
@@ -260,16 +157,44 @@ def report_review(request: HttpRequest, report_id: int) -> HttpResponse:
 @require_POST
 @business_view
 def evidence_upload(request: HttpRequest, report_id: int) -> HttpResponse:
+    """上传 on a report's page. The edit form's fields come along (the file input belongs to that
+    form): the typed text is saved as a draft with the files, so uploading never discards it."""
     report = selectors.report_get(viewer=request.user, report_id=report_id)
-    data = _row_input(request, report.assignment_id)
-    for error in data.upload_errors:
-        messages.error(request, error)
-    with errors_as_messages(request):
-        if not data.files and not data.upload_errors:
-            raise DomainError("请选择要上传的文件。")
-        for name, content in data.files:
-            services.evidence_add(actor=request.user, report=report, filename=name, content=content)
-            messages.success(request, f"已上传：{name}")
+    pk = report.assignment_id
+    data = row_input(request, pk)
+    if not data.files and not data.upload_errors:
+        messages.error(request, "请选择要上传的文件。")
+    elif posted_fields(request, pk):
+        period = periods.period_of(report.kind, report.period_start, services.calendar_rule())
+        try:
+            _, problems = services.report_attach(
+                actor=request.user,
+                assignment=report.assignment,
+                period=period,
+                data=data,
+                version=post_int(request, "version"),
+            )
+        except (Forbidden, NotFound):
+            raise
+        except DomainError as exc:
+            # Shown again with what was typed: the text is never lost to a refused file.
+            messages.error(request, f"{exc.message}（您填写的内容仍在下方表单中）")
+            report.refresh_from_db()
+            return render(request, "progress/report_detail.html", _detail_context(request, report, data), status=400)
+        names = "、".join(name for name, content in data.files if not file_refusal(name, content))
+        messages.success(request, f"已上传：{names}（填写的内容已一并保存）")
+        for problem in problems:
+            messages.error(request, problem)
+        if problems:
+            report.refresh_from_db()
+            return render(request, "progress/report_detail.html", _detail_context(request, report, data), status=400)
+    else:
+        for error in data.upload_errors:
+            messages.error(request, error)
+        with errors_as_messages(request):
+            for name, content in data.files:
+                services.evidence_add(actor=request.user, report=report, filename=name, content=content)
+                messages.success(request, f"已上传：{name}")
     return redirect("progress:report", report_id=report.pk)
 
 
