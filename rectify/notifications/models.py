@@ -21,6 +21,10 @@ class Notification(models.Model):
         SUPERVISION = "supervision", "督办"
         SYSTEM = "system", "系统消息"
 
+    class Category(models.TextChoices):
+        ACTION = "action", "待办"
+        INFO = "info", "知悉"
+
     class EmailStatus(models.TextChoices):
         PENDING = "pending", "待发送"
         SENT = "sent", "已发送"
@@ -32,6 +36,11 @@ class Notification(models.Model):
     subject = models.CharField("标题", max_length=200)
     body = models.TextField("内容")
     url = models.CharField("链接", max_length=300, blank=True)
+    # 待办: the reader has something to do (fix a returned report, reply to a notice, review an
+    # application); 知悉: for information (warnings, digests, results). The bell counts 待办 first.
+    category = models.CharField("类别", max_length=10, choices=Category.choices, default=Category.INFO)
+    # A digest's figures as a small table (see notifications.digest): the page renders it compactly.
+    data = models.JSONField("汇总数据", default=dict, blank=True)
     # The same event never notifies the same person twice (scans are re-run, requests retried).
     dedupe_key = models.CharField(max_length=200)
     created_at = models.DateTimeField("时间", default=clock.now, db_index=True)
@@ -45,7 +54,9 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["recipient", "dedupe_key"], name="notification_once")]
         indexes = [
-            models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="notification_unread"),
+            models.Index(
+                fields=["recipient", "category"], condition=Q(read_at__isnull=True), name="notification_unread_cat"
+            ),
             models.Index(fields=["email_status"], condition=Q(email_status="pending"), name="notification_outbox"),
         ]
         verbose_name = "通知"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +14,7 @@ from django.db import transaction
 
 from rectify.core import clock
 
+from .categories import category_of
 from .models import Notification
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,10 @@ class Message:
     body: str
     url: str
     dedupe_key: str
+    # "action" (待办) or "info" (知悉); empty: told by the dedupe key (notifications.categories).
+    category: str = ""
+    # A digest's figures (notifications.digest.Table.as_data()); the page renders them as a table.
+    data: dict[str, Any] = field(default_factory=dict, hash=False)
 
 
 def notify(*, recipients: Iterable[User], message: Message) -> int:
@@ -61,6 +66,8 @@ def notify_many(batch: Iterable[tuple[Iterable[User], Message]]) -> int:
             body=message.body,
             url=message.url,
             dedupe_key=key,
+            category=message.category or category_of(key),
+            data=message.data,
             **_email_fields(user),
         )
         for (pk, key), (user, message) in wanted.items()
@@ -137,9 +144,12 @@ def _mail_body(n: Notification) -> str:
     return f"{n.body}{link}\n\n（此邮件由督察整改调度平台自动发送，请勿直接回复。）"
 
 
-def notifications_mark_read(*, actor: User, ids: Iterable[int] | None = None) -> int:
-    """Mark the actor's own notifications read (all of them when `ids` is None)."""
+def notifications_mark_read(*, actor: User, ids: Iterable[int] | None = None, category: str = "") -> int:
+    """Mark the actor's own notifications read (all of them when `ids` is None; only one
+    category's when `category` is "action" or "info")."""
     qs = Notification.objects.filter(recipient=actor, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
+    if category in Notification.Category.values:
+        qs = qs.filter(category=category)
     return qs.update(read_at=clock.now())

@@ -10,7 +10,6 @@ where the previous run stopped, so a week without scans loses nothing.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ from rectify.progress import services as progress
 from rectify.progress.models import COUNTED_STATUSES, ProgressReport
 from rectify.progress.periods import SHANGHAI, Period, periods_due_between
 
-from . import rules
+from . import digests, rules
 from .models import ScanRun, Warning
 
 CHUNK = 900  # ids per IN (…): under SQLite's variable limit on every version
@@ -371,11 +370,10 @@ def _remind_warnings(raised: list[tuple[int, rules.Reason]]) -> int:
         if len(items) <= digest_after:
             batch.extend(([user], warning_message(a, r)) for a, r in items)
         else:
-            batch.append(([user], warning_digest(items, to_coordinator=user.pk in coordinator_ids)))
+            batch.append(
+                ([user], digests.warning_digest(items, to_coordinator=user.pk in coordinator_ids, viewer=user))
+            )
     return notify_many(batch)
-
-
-DIGEST_LINES = 200  # a digest lists this many warnings and links to the rest
 
 
 def share_due_text(share: Assignment) -> str:
@@ -404,35 +402,6 @@ def deadline_text(raw: str, due: dt.date | None, *, extended: bool = False, recu
     if raw.rstrip("前") in (date_text, f"{due.year}年{due.month}月底", f"{due.year}年底") or date_text in raw:
         return raw
     return f"{raw}（{date_text}）"
-
-
-def warning_digest(items: list[tuple[Assignment, rules.Reason]], *, to_coordinator: bool) -> Message:
-    items = sorted(
-        items,
-        key=lambda i: (i[1].level != rules.Level.RED, i[0].measure.problem.index, i[0].measure.seq, i[0].unit_id),  # type: ignore[union-attr]
-    )
-    red = sum(1 for _, r in items if r.level == rules.Level.RED)
-    lines = []
-    for n, (share, reason) in enumerate(items[:DIGEST_LINES], start=1):
-        measure = share.measure
-        assert measure is not None and share.unit is not None
-        lines.append(
-            f"{n}. 【{rules.LEVEL_LABELS[str(reason.level)]}】{share.unit.name}：（{measure.problem.number}）"
-            f"{measure.label} {progress.truncate(measure.text, 40)}；{reason.message}；"
-            f"整改时限：{share_due_text(share)}"
-        )
-    if len(items) > DIGEST_LINES:
-        lines.append(f"……另有 {len(items) - DIGEST_LINES} 项，请在预警看板查看。")
-    counts = [f"{label}预警 {n} 项" for label, n in (("红色", red), ("黄色", len(items) - red)) if n]
-    keys = "|".join(sorted(f"{a.pk}:{r.key}" for a, r in items))
-    url = reverse("supervision:board") if to_coordinator else reverse("progress:todo")
-    return Message(
-        kind="warning",
-        subject="【预警汇总】新增" + "、".join(counts),
-        body="\n".join(lines),
-        url=url,
-        dedupe_key=f"warning-digest:{hashlib.sha256(keys.encode()).hexdigest()[:32]}",
-    )
 
 
 def warning_message(share: Assignment, reason: rules.Reason) -> Message:
@@ -488,14 +457,7 @@ def _remind_missed(period: Period, rows: list[Any]) -> int:
         mine = [r for r in rows if paths[r.unit_id].startswith(region)]
         if not mine:
             continue
-        listing = "、".join(names[r.unit_id] for r in mine[:30]) + ("等" if len(mine) > 30 else "")
-        summary = Message(
-            kind="missing_report",
-            subject=f"【未报送汇总】{period.label}{kind}：{len(mine)} 个单位未按时报送",
-            body=f"截止时间 {period.due_at:%Y年%m月%d日 %H:%M}。未按时报送：{listing}。",
-            url=url,
-            dedupe_key=f"missed-summary:{period.kind}:{period.key}",
-        )
+        summary = digests.missed_summary(period, mine, names, url)
         batch.append(([user], summary))
     return notify_many(batch)
 
