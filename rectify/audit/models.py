@@ -101,7 +101,8 @@ class AuditVerification(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {'完整' if self.ok else '断链'}"
 
 
-# What the timelines call each action (the code name stays in the log for filtering).
+# What the filters and exports call each action (audit/words.py has each as a sentence; the code
+# stays in the database only).
 ACTION_LABELS = {
     "assignment.confirmed": "确认责任单位",
     "calendar.changed": "修改报送日历",
@@ -192,4 +193,16 @@ ACTION_LABELS = {
     "circular.issued": "印发月通报",
     "circular.refreshed": "更新月通报数据",
     "circular.updated": "修改月通报",
+    "circular.published": "公开月通报",
+    "circular.unpublished": "撤下公开的月通报",
+    "briefing.published": "公开工作简报",
+    "briefing.unpublished": "撤下公开的工作简报",
+    "measure.deadline_changed": "修改措施整改时限",
+    "plan.publishing_changed": "调整方案公开范围",
+    "demo.history_loaded": "载入演示历史",
+    "briefing.series_set": "设置简报期号",
+    "county_item.submitted": "报送县区动态稿件",
+    "county_item.adopted": "采用县区动态稿件",
+    "county_item.declined": "未采用县区动态稿件",
+    "county_item.released": "县区动态稿件退出简报",
 }

@@ -137,7 +137,8 @@ def test_the_journey_through_the_forms_and_the_public_page(client_for: Any, user
     measure.refresh_from_db()
     assert app.status == CloseoutStatus.REOPENED and measure.status == ItemStatus.IN_PROGRESS
     timeline = client_for("city_office").get(reverse("closeout:application", args=[app.pk])).content.decode()
-    for step in ["申请销号", "退回销号申请", "重新申请销号", "验收通过", "销号", "反弹重开"]:
+    steps = ["提交了本销号申请", "退回了本销号申请", "重新提交了本销号申请", "验收通过了本销号申请"]
+    for step in [*steps, "对本销号申请予以销号", "因问题反弹重新打开了本销号申请"]:
         assert step in timeline, step
 
 

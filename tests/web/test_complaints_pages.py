@@ -167,7 +167,7 @@ def test_a_case_goes_from_assigned_to_closed_through_the_unit_form(client_for: A
     secret_case.refresh_from_db()
     assert secret_case.status == CaseStatus.CLOSED and secret_case.filed == 1 and secret_case.fine == 20
     timeline = client_for("city_office").get(url).content.decode()
-    assert "交办件办结" in timeline and 'data-testid="complainant"' in timeline
+    assert "办结了本交办件" in timeline and 'data-testid="complainant"' in timeline
 
 
 def test_the_public_list_shows_results_without_personal_data(

@@ -161,7 +161,7 @@ def test_the_ladder_journey_through_the_forms(client_for: Any, users: Any, froze
     notice.refresh_from_db()
     assert urge.number == "朔整改办督〔2022〕1号" and notice.status == NoticeStatus.ESCALATED
     detail = office.get(reverse("supervision:notice", args=[notice.pk])).content.decode()
-    assert "已升级为" in detail and "印发督办文书" in detail and "回复督办文书" in detail
+    assert "已升级为" in detail and "印发了本提醒函" in detail and "回复了本提醒函" in detail
 
 
 def test_a_skipped_rung_asks_for_a_reason_and_keeps_the_text(client_for: Any, users: Any, frozen: Any) -> None:
@@ -279,8 +279,9 @@ def test_a_notice_page_and_its_document_show_the_units_own_share(client_for: Any
     assert f"你单位目前报送进度{own.progress}%" in notice.body and average not in notice.body
     assert "本单位进度：30%" in page and "整改时限：2022年12月底" in page and average not in page
     text = docx_text(docx.content)
-    assert "本单位进度" in text and "30%" in text and average not in text
-    assert text.count("2022年12月底") == 2 and "2022年12月31日" not in text  # once in the body, once in the table
+    assert "你单位目前报送进度30%" in text and average not in text
+    # Once, in the body: a single task is set out there in full, with no 附件 table (issue 15).
+    assert text.count("2022年12月底") == 1 and "2022年12月31日" not in text
 
 
 def test_an_on_site_record_through_the_form(client_for: Any, users: Any) -> None:
