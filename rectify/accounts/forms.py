@@ -8,6 +8,8 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 
+from rectify.orgs.models import Role
+
 from .services import temporary_password_expired
 
 TOKEN_DAYS = [30, 90, 180, 365]
@@ -83,3 +85,38 @@ class OtpCodeForm(forms.Form):
         if not value.isdigit():
             raise forms.ValidationError("验证码为 6 位数字。")
         return value
+
+
+# --- the system administrator's account pages (views_manage.py); the rules are in services_manage.
+
+
+class AccountCreateForm(forms.Form):
+    username = forms.CharField(label="用户名", max_length=150, error_messages={"required": "请填写用户名。"})
+    full_name = forms.CharField(label="姓名", max_length=150, error_messages={"required": "请填写姓名。"})
+    phone = forms.CharField(label="联系电话", max_length=20, required=False)
+
+
+class AccountEditForm(forms.Form):
+    full_name = forms.CharField(label="姓名", max_length=150, error_messages={"required": "请填写姓名。"})
+    phone = forms.CharField(label="联系电话", max_length=20, required=False)
+    is_active = forms.BooleanField(label="账号有效（可以登录）", required=False)
+
+
+class MembershipForm(forms.Form):
+    unit = forms.TypedChoiceField(
+        label="单位",
+        coerce=int,
+        choices=[],
+        error_messages={"required": "请选择单位。", "invalid_choice": "请选择列出的单位。"},
+    )
+    role = forms.ChoiceField(
+        label="岗位", choices=[], error_messages={"required": "请选择岗位。", "invalid_choice": "请选择列出的岗位。"}
+    )
+
+    def __init__(self, *args: Any, units: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        unit = self.fields["unit"]
+        role = self.fields["role"]
+        assert isinstance(unit, forms.TypedChoiceField) and isinstance(role, forms.ChoiceField)
+        unit.choices = [("", "选择单位…"), *units]
+        role.choices = [("", "选择岗位…"), *Role.choices]

@@ -1,5 +1,5 @@
 """API tokens (stored only as a SHA-256 hash, with an expiry and an optional read-only scope) and
-each account's security state (a temporary password that must be changed)."""
+each account's security state (a temporary password that must be changed) and contact phone."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ class ApiToken(models.Model):
 
 
 class AccountSecurity(models.Model):
-    """One row per account that has had a password set by the system administrator."""
+    """One row per account created, reset or given a phone by the system administrator."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security")
     # Set by the system administrator's 重置密码 (or a new account): the next login must choose a
@@ -62,6 +62,8 @@ class AccountSecurity(models.Model):
     must_change_password = models.BooleanField("须修改密码", default=False)
     temporary_password_expires_at = models.DateTimeField("临时密码有效期至", null=True, blank=True)
     password_changed_at = models.DateTimeField("最近修改密码", null=True, blank=True)
+    # How the system administrator reaches the person to hand over a temporary password.
+    phone = models.CharField("联系电话", max_length=20, blank=True)
 
     class Meta:
         verbose_name = "账号安全状态"

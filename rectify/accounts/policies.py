@@ -1,4 +1,5 @@
-"""Who must use a second factor, and whose password the system administrator may reset (pure)."""
+"""Who must use a second factor, who may use the account management pages and whose account the
+system administrator may change, reset or give a business role (pure)."""
 
 from __future__ import annotations
 
@@ -58,3 +59,21 @@ def can_reset_credentials(actor: Any, target: Any) -> bool:
     if not (actor.is_staff or actor.is_superuser) or actor.pk == target.pk:
         return False
     return actor.is_superuser or not is_admin_account(target)
+
+
+def can_manage_accounts(user: Any) -> bool:
+    """The system administrator's pages (账号管理, /accounts/manage/): a staff account or a
+    superuser. Business users, the audit administrator and accounts without a role: never."""
+    return bool(getattr(user, "is_authenticated", False) and (user.is_staff or user.is_superuser))
+
+
+def can_change_account(actor: Any, target: Any) -> bool:
+    """Name, phone, active, the recoveries and revoking tokens: the same rule as the resets —
+    never the administrator's own account, never another administrator's (but a superuser's)."""
+    return can_manage_accounts(actor) and can_reset_credentials(actor, target)
+
+
+def can_grant_role(actor: Any, target: Any) -> bool:
+    """Business roles (memberships) go to business accounts only: never to the administrator
+    itself nor to any administrator, a superuser granting neither (三权分立)."""
+    return can_manage_accounts(actor) and actor.pk != target.pk and not is_admin_account(target)

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from rectify.core.errors import DomainError
+from rectify.orgs.scope import viewer_scope
 
 from .forms import LoginForm, OwnPasswordChangeForm, TokenForm
 from .models import ApiToken
@@ -70,6 +71,8 @@ def _profile_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "otp_device": confirmed_device(user),
         "otp_required": second_factor_required(user),
         "admin_account": is_admin_account(user),
+        # Anyone may hold tokens of their own; the API's business endpoints answer only business roles.
+        "api_useful": viewer_scope(user).is_business_user,
         **extra,
     }
 

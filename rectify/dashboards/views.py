@@ -30,7 +30,7 @@ def landing(request: HttpRequest) -> HttpResponse:
         if can_read_audit_log(user):
             return redirect("audit:log")
         if user.is_staff:
-            return redirect("admin:index")
+            return redirect("accounts:manage_users")
     return redirect("plans:ledger")
 
 

@@ -71,7 +71,7 @@ PAGES = {
     "leader": ["/dashboard/", "/dashboard/gantt/", "/dashboard/counties/"],
     "acceptance": ["/closeout/", "/"],
     "auditor": ["/audit/"],
-    "sysadmin": ["/sysadmin/", "/sysadmin/auth/user/", "/sysadmin/auth/user/add/"],
+    "sysadmin": ["/accounts/manage/", "/sysadmin/", "/sysadmin/auth/user/", "/sysadmin/auth/user/add/"],
 }
 
 

@@ -1,10 +1,12 @@
-"""Separation of duties in the system admin's site."""
+"""Separation of duties in the Django admin (/sysadmin/), kept as a fallback: the system
+administrator's own pages are /accounts/manage/ (tests/web/test_user_management.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from django.urls import reverse
 
 from rectify.audit.models import AuditEvent
 from rectify.orgs.models import Membership, OrgUnit
@@ -44,3 +46,17 @@ def test_membership_changes_are_audited(client_for: Any, users: Any) -> None:
     assert response.status_code == 302
     event = AuditEvent.objects.get(action="orgs.membership_granted")
     assert event.actor == users["sysadmin"] and event.after["unit"] == "市水利局"
+
+
+def test_the_sysadmin_lands_on_the_house_style_pages_not_the_django_admin(client_for: Any) -> None:
+    landing = client_for("sysadmin").get(reverse("dashboards:landing"))
+    assert landing.status_code == 302 and landing["Location"] == "/accounts/manage/"
+
+
+def test_both_ways_write_the_same_membership_audit_facts(client_for: Any, users: Any) -> None:
+    unit = OrgUnit.objects.get(name="市水利局")
+    admin = client_for("sysadmin")
+    admin.post("/sysadmin/orgs/membership/add/", {"user": users["county_clerk"].pk, "unit": unit.pk, "role": "clerk"})
+    admin.post(f"/accounts/manage/{users['dept_clerk'].pk}/roles/", {"unit": unit.pk, "role": "clerk"})
+    old, new = AuditEvent.objects.filter(action="orgs.membership_granted").order_by("id")
+    assert set(old.after) == set(new.after) and old.parent_type == new.parent_type

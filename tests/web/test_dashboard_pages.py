@@ -94,7 +94,7 @@ def test_a_county_office_sees_its_own_county_only(client_for: Any) -> None:
         ("acceptance", "plans:ledger"),
         ("county_clerk", "plans:ledger"),
         ("dept_clerk", "plans:ledger"),
-        ("sysadmin", "admin:index"),
+        ("sysadmin", "accounts:manage_users"),
         ("auditor", "audit:log"),
     ],
 )

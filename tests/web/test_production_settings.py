@@ -128,6 +128,7 @@ def directives(response: Any) -> dict[str, list[str]]:
         ("city_office", "plans:plans"),
         ("county_clerk", "progress:todo"),
         ("sysadmin", "admin:index"),
+        ("sysadmin", "accounts:manage_users"),
     ],
 )
 def test_every_page_carries_the_policy(client_for: Any, user: str | None, name: str) -> None:

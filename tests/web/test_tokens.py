@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -147,3 +148,51 @@ def test_a_bad_new_password_is_refused_in_chinese(
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not AuditEvent.objects.filter(action="accounts.password_changed").exists()
+
+
+# --- the profile's token list -------------------------------------------------------------------
+
+
+def test_the_secret_is_shown_once_with_a_copy_button_and_then_only_its_prefix(users: Any, client_for: Any) -> None:
+    client = client_for("county_clerk")
+    page = client.post("/accounts/me/tokens/", {"name": "数据对接", "days": "90"}).content.decode()
+    raw = re.search(r'id="new-token"[^>]*>(rt_[^<]+)<', page)
+    assert raw is not None
+    assert 'data-copy-target="new-token"' in page and "accounts/copy.js" in page
+    token = ApiToken.objects.get(user=users["county_clerk"])
+    assert token.key_hash != raw.group(1) and raw.group(1) not in str(ApiToken.objects.values().get(pk=token.pk))
+    again = client.get("/accounts/me/").content.decode()
+    assert raw.group(1) not in again and f"{token.prefix}…" in again and "数据对接" in again
+    assert 'id="new-token"' not in again
+    event = AuditEvent.objects.get(action="accounts.token_issued")
+    assert raw.group(1) not in str(event.after)
+
+
+def test_revoking_asks_first_and_a_revoked_token_cannot_be_revoked_twice(users: Any, client_for: Any) -> None:
+    token, _ = token_issue(actor=users["leader"], name="大屏")
+    client = client_for("leader")
+    page = client.get("/accounts/me/").content.decode()
+    assert 'data-confirm="吊销令牌“大屏”' in page
+    client.post(f"/accounts/me/tokens/{token.pk}/revoke/")
+    page = client.get("/accounts/me/").content.decode()
+    assert "已吊销" in page and f"/accounts/me/tokens/{token.pk}/revoke/" not in page
+
+
+def test_the_revoke_page_is_post_only(users: Any, client_for: Any) -> None:
+    token, _ = token_issue(actor=users["leader"], name="x")
+    assert client_for("leader").get(f"/accounts/me/tokens/{token.pk}/revoke/").status_code == 405
+    assert not ApiToken.objects.get(pk=token.pk).revoked
+
+
+def test_an_empty_name_is_refused_and_nothing_is_issued(users: Any, client_for: Any) -> None:
+    page = client_for("leader").post("/accounts/me/tokens/", {"name": "", "days": "90"})
+    assert page.status_code == 400 and "请填写令牌用途。" in page.content.decode()
+    assert not ApiToken.objects.filter(user=users["leader"]).exists()
+
+
+@pytest.mark.parametrize(("username", "told"), [("county_clerk", False), ("sysadmin", True), ("outsider", True)])
+def test_an_account_without_a_business_role_is_told_the_api_will_refuse_it(
+    users: Any, client_for: Any, username: str, told: bool
+) -> None:
+    page = client_for(username).get("/accounts/me/").content.decode()
+    assert ('data-testid="token-no-role"' in page) is told
