@@ -14,6 +14,7 @@ from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from rectify.core.formats import format_percent
+from rectify.orgs.scope import Scope, viewer_scope
 from rectify.plans.models import Assignment, DeadlineKind, FlagKind, ShareStatus, WarningLevel
 
 from .plans_editing import source_badge
@@ -31,22 +32,46 @@ def _unit_url_prefix() -> str:
     return reverse("plans:unit", args=[0])[:-2]
 
 
-@register.simple_tag
-def unit_badges(assignments: Iterable[Assignment]) -> SafeString:
+def link_scope(context: Any) -> Scope | None:
+    """Whose unit pages the viewer may open (plans:unit answers 404 outside the viewer's scope):
+    the viewer's scope, computed once per request (viewer_scope caches it on the user); None
+    when no unit may be linked (no request, or no business role: system and audit admins)."""
+    request = context.get("request") if context is not None else None
+    user = getattr(request, "user", None)
+    if user is None:
+        return None
+    scope = viewer_scope(user)
+    return scope if scope.is_business_user else None
+
+
+def _may_open(scope: Scope | None, unit_id: int | None) -> bool:
+    return scope is not None and unit_id is not None and (scope.everything or unit_id in scope.unit_ids)
+
+
+def _unit_badges(assignments: Iterable[Assignment], scope: Scope | None) -> str:
     # escape() + f-strings: format_html and reverse() per badge were most of a ledger page's time.
     prefix = _unit_url_prefix()
     parts: list[str] = []
     for a in assignments:
         if a.unit_id and a.unit is not None:
             css = "badge-lead" if a.role == Assignment.RoleKind.LEAD else "badge-support"
-            parts.append(
-                f'<a class="badge {css} text-decoration-none" href="{prefix}{a.unit_id}/" '
-                f'title="{_ROLE_LABELS.get(a.role, "")}；原文：{escape(a.phrase)}">{escape(a.unit.name)}</a>'
-                + flag_badges(a.unit.flags)
-            )
+            title = f'title="{_ROLE_LABELS.get(a.role, "")}；原文：{escape(a.phrase)}"'
+            if _may_open(scope, a.unit_id):
+                badge = f'<a class="badge {css} text-decoration-none" href="{prefix}{a.unit_id}/" {title}>'
+                badge += f"{escape(a.unit.name)}</a>"
+            else:
+                # Outside the viewer's scope: the same badge, not a link (its page would refuse).
+                badge = f'<span class="badge {css}" {title}>{escape(a.unit.name)}</span>'
+            parts.append(badge + flag_badges(a.unit.flags))
         else:
             parts.append(f'<span class="badge badge-pending" title="待确认">{escape(a.phrase)}（待确认）</span>')
-    return mark_safe(" ".join(parts))  # noqa: S308 - every value above is escaped
+    return " ".join(parts)
+
+
+@register.simple_tag(takes_context=True)
+def unit_badges(context: Any, assignments: Iterable[Assignment]) -> SafeString:
+    """The responsible units as badges, linked to the unit pages the viewer may open."""
+    return mark_safe(_unit_badges(assignments, link_scope(context)))  # noqa: S308 - every value is escaped
 
 
 @register.simple_tag
@@ -162,15 +187,24 @@ def share_levels(m: Any) -> SafeString:
     return mark_safe(" ".join(parts))  # noqa: S308 - fixed labels and integers
 
 
-@register.simple_tag
-def share_table(m: Any, open_: bool = False) -> SafeString:
+@register.simple_tag(takes_context=True)
+def share_table(context: Any, m: Any, open_: bool = False) -> SafeString:
     """The per-unit breakdown of a measure: each unit's own status, progress, due date and level."""
+    return _share_table(m, link_scope(context), open_)
+
+
+def _unit_cell(unit_id: int | None, name: str, scope: Scope | None) -> str:
+    if _may_open(scope, unit_id):
+        return f'<a href="{_unit_url_prefix()}{unit_id}/">{escape(name)}</a>'
+    return escape(name)
+
+
+def _share_table(m: Any, scope: Scope | None, open_: bool = False) -> SafeString:
     shares = _shares(m)
     if not shares:
         return mark_safe("")
-    prefix = _unit_url_prefix()
     rows = "".join(
-        f'<tr data-share="{a.pk}"><td><a href="{prefix}{a.unit_id}/">{escape(a.unit.name if a.unit else "")}</a></td>'
+        f'<tr data-share="{a.pk}"><td>{_unit_cell(a.unit_id, a.unit.name if a.unit else "", scope)}</td>'
         f"<td>{_ROLE_LABELS.get(a.role, '')}</td><td>{_SHARE_STATUS_LABELS.get(a.status, a.status)}</td>"
         f"<td>{format_percent(a.progress) if a.progress is not None else '未报送'}</td>"
         f"<td>{f'{a.due_on:%Y-%m-%d}' if a.due_on else '—'}{'（已延期）' if a.due_extended else ''}</td>"
@@ -187,9 +221,10 @@ def share_table(m: Any, open_: bool = False) -> SafeString:
     )
 
 
-@register.simple_tag
-def ledger_row(m: Any) -> SafeString:
+@register.simple_tag(takes_context=True)
+def ledger_row(context: Any, m: Any) -> SafeString:
     """One 台账 row: a measure with its problem, units, deadline, milestones and status."""
+    scope = link_scope(context)
     problem = m.problem
     milestones = format_html_join("", "<div>{}</div>", ((f"{ms.due_on:%Y-%m-%d}",) for ms in m.milestones.all()))
     return format_html(
@@ -211,7 +246,7 @@ def ledger_row(m: Any) -> SafeString:
         format_html("{}{}", source_badge(m.source) if m.source != problem.source else "", m.text),
         problem.chapter.number,
         problem.chapter.title[:30],
-        unit_badges(m.assignments.all()),
+        mark_safe(_unit_badges(m.assignments.all(), scope)),  # noqa: S308 - escaped in _unit_badges
         deadline_cell(m),
         milestones or "—",
         _progress_cell(m),
@@ -219,7 +254,7 @@ def ledger_row(m: Any) -> SafeString:
         m.get_status_display(),
         warning_badge(m.warning_level),
         f"最近报送 {timezone.localtime(m.last_report_at):%m-%d}" if m.last_report_at else "",
-        share_table(m),
+        _share_table(m, scope),
     )
 
 
