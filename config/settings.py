@@ -248,6 +248,7 @@ for prefix, folder in [
     ("vendor/bootstrap", "bootstrap/dist"),
     ("vendor/bootstrap-icons", "bootstrap-icons/font"),
     ("vendor/echarts", "echarts/dist"),
+    ("vendor/quill", "quill/dist"),
 ]:
     if (NODE_MODULES / folder).exists():
         STATICFILES_DIRS.append((prefix, NODE_MODULES / folder))
@@ -294,6 +295,8 @@ def cache_from_url(url: str) -> dict[str, Any]:
 CACHES = {"default": cache_from_url(os.environ.get("RECTIFY_CACHE_URL") or f"file://{VAR_DIR / 'cache'}")}
 RECTIFY_PUBLIC_CACHE_SECONDS = int(os.environ.get("RECTIFY_PUBLIC_CACHE_SECONDS", 60))
 # Evidence files (佐证材料): each one up to this size; stored content-addressed under MEDIA_ROOT.
+# Licensed 仿宋_GB2312 / 方正小标宋简体 files for the PDFs of official documents (docs/documents.md).
+RECTIFY_FONT_DIR = os.environ.get("RECTIFY_FONT_DIR", "")
 RECTIFY_MAX_EVIDENCE_BYTES = int(os.environ.get("RECTIFY_MAX_EVIDENCE_BYTES", 20 * 1024 * 1024))
 
 # Warning thresholds (supervision.rules): yellow when due within N days, when reported progress

@@ -146,6 +146,20 @@ def stored_file_damage(storage_name: str, sha256: str = "") -> FileDamage | None
     return None
 
 
+def stored_file_bytes(storage_name: str, sha256: str = "") -> bytes | None:
+    """A small stored file's bytes (a photo to embed in a document), read once and checked
+    against `sha256` (or the hash its name promises); None when missing or changed."""
+    expected = sha256 or named_sha256(storage_name)
+    try:
+        with default_storage.open(storage_name, "rb") as f:
+            data: bytes = f.read()
+    except (OSError, SuspiciousOperation):
+        return None
+    if expected and hashlib.sha256(data).hexdigest() != expected:
+        return None
+    return data
+
+
 @dataclass(frozen=True)
 class FileReference:
     """A row that names a stored file: model label, primary key, the field, the expected hash."""

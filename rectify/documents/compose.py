@@ -16,7 +16,9 @@ from typing import Any
 from rectify.core import clock
 from rectify.core.models import Counter
 from rectify.orgs.models import OrgUnit
+from rectify.supervision.issuer import official_name
 
+from . import briefing_photos, briefing_rich
 from .figures import MonthFigures, Totals
 from .models import Briefing, Circular, DocStatus
 from .renderers import briefing as briefing_renderer
@@ -302,12 +304,12 @@ def recipients(region: OrgUnit) -> list[str]:
 
 def circular_document(c: Circular) -> OfficialDocument:
     return OfficialDocument(
-        issuer=c.issuer.name,
+        issuer=official_name(c.issuer),
         number=c.number,
         title=c.title,
         recipients=recipients(c.region),
         paragraphs=circular_paragraphs(c),
-        signature=c.issuer.name,
+        signature=official_name(c.issuer),
         date=c.issued_on or clock.today(),
         kind_label="月通报",
         tables=circular_tables(c),
@@ -340,11 +342,24 @@ def next_issue_no(issuer_id: int, year: int) -> int:
     return (value or 0) + 1
 
 
-def briefing_sections(b: Briefing) -> list[briefing_renderer.BriefingSection]:
+def item_paragraphs(item: dict[str, Any]) -> list[str]:
+    """An item's text for the renderer: from the editor's HTML (sanitized again here: what is
+    printed never depends on what was stored), or an old item's paragraphs."""
+    if item.get("html"):
+        paragraphs, _ = briefing_rich.read(briefing_rich.sanitize(item["html"]))
+        return paragraphs
+    return [str(p) for p in item.get("paragraphs", [])]
+
+
+def briefing_sections(b: Briefing, *, photos: bool = True) -> list[briefing_renderer.BriefingSection]:
     out = []
     for section in b.sections:
         items = [
-            briefing_renderer.BriefingItem(title=i.get("title", ""), paragraphs=list(i.get("paragraphs", [])))
+            briefing_renderer.BriefingItem(
+                title=i.get("title", ""),
+                paragraphs=item_paragraphs(i),
+                photos=briefing_photos.item_images(b, i) if photos else [],
+            )
             for i in section.get("items", [])
         ]
         if items:
@@ -352,17 +367,24 @@ def briefing_sections(b: Briefing) -> list[briefing_renderer.BriefingSection]:
     return out
 
 
-def briefing_document(b: Briefing) -> briefing_renderer.Briefing:
+def distribution(b: Briefing) -> list[str]:
+    """版记: 报：…／送：…／发：… as the seed prints them (empty lines left out)."""
+    rows = [("报", b.report_to), ("送", b.copy_to), ("发", b.send_to)]
+    return [f"{word}：{text.strip()}" for word, text in rows if text and text.strip()]
+
+
+def briefing_document(b: Briefing, *, photos: bool = True) -> briefing_renderer.Briefing:
     issued = b.status == DocStatus.ISSUED and b.issue_no is not None
     issue_no = b.issue_no if issued and b.issue_no else next_issue_no(b.issuer_id, clock.today().year)
     return briefing_renderer.Briefing(
         series_title=b.series_title,
         name=BRIEFING_NAME,
         issue_no=issue_no,
-        issuer=b.issuer.name,
+        issuer=official_name(b.issuer),
         date=b.date,
         editor=b.editor,
-        sections=briefing_sections(b),
+        sections=briefing_sections(b, photos=photos),
+        distribution=distribution(b),
         draft=not issued,
     )
 

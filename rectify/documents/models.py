@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from rectify.core.models import TimestampedModel
+from rectify.core.models import StoredFileFields, TimestampedModel
 from rectify.orgs.models import OrgUnit
 
 
@@ -97,6 +97,10 @@ class Briefing(TimestampedModel):
     period_start = models.DateField("起始日期")
     period_end = models.DateField("截止日期")
     sections = models.JSONField("栏目", default=list, blank=True)
+    # 版记: 报/送/发 lines (the office's last ones are offered on the next draft: BriefingSeries).
+    report_to = models.CharField("报", max_length=500, blank=True)
+    copy_to = models.CharField("送", max_length=500, blank=True)
+    send_to = models.CharField("发", max_length=500, blank=True)
     issued_on = models.DateField("印发日期", null=True, blank=True)
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -118,3 +122,64 @@ class Briefing(TimestampedModel):
         if self.issue_no:
             return f"工作简报 {self.year}年第{self.issue_no}期"
         return "工作简报（草稿）"
+
+
+class BriefingSeries(models.Model):
+    """An office's 工作简报 series settings: the 报/送/发 lines it last used (offered on the next
+    draft). The 期数 itself lives in the office's gapless counter (core.Counter, scope
+    "<issuer>:briefing", per year); the office may set where it stands (上一期为第N期)."""
+
+    issuer = models.OneToOneField(OrgUnit, verbose_name="编印单位", on_delete=models.PROTECT, related_name="+")
+    report_to = models.CharField("报", max_length=500, blank=True)
+    copy_to = models.CharField("送", max_length=500, blank=True)
+    send_to = models.CharField("发", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "简报设置"
+        verbose_name_plural = "简报设置"
+
+    def __str__(self) -> str:
+        return f"{self.issuer} 简报设置"
+
+
+class CountyItemStatus(models.TextChoices):
+    SUBMITTED = "submitted", "待采用"
+    ADOPTED = "adopted", "已采用"
+    DECLINED = "declined", "未采用"
+
+
+class CountyItem(TimestampedModel):
+    """县区动态 稿件: a county office's item offered to the city office's 工作简报. The city office
+    picks it into a draft (已采用) or declines it (未采用); `briefing` is the draft it went into."""
+
+    unit = models.ForeignKey(OrgUnit, verbose_name="报送单位", on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey(OrgUnit, verbose_name="县区", on_delete=models.PROTECT, related_name="+")
+    title = models.CharField("标题", max_length=200)
+    body = models.TextField("正文")  # sanitized HTML (briefing_rich.sanitize)
+    status = models.CharField(
+        "状态", max_length=20, choices=CountyItemStatus.choices, default=CountyItemStatus.SUBMITTED
+    )
+    briefing = models.ForeignKey(
+        Briefing, null=True, blank=True, verbose_name="采用于", on_delete=models.SET_NULL, related_name="county_items"
+    )
+    note = models.CharField("说明", max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "县区动态稿件"
+        verbose_name_plural = "县区动态稿件"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CountyItemPhoto(StoredFileFields):
+    """A photo sent with a 县区动态 稿件 (stored like progress evidence, checked by its hash)."""
+
+    item = models.ForeignKey(CountyItem, on_delete=models.PROTECT, related_name="photos")
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = "稿件照片"
+        verbose_name_plural = "稿件照片"

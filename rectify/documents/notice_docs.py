@@ -13,19 +13,20 @@ import datetime as dt
 from rectify.core import clock
 from rectify.core.formats import format_percent
 from rectify.plans.models import Assignment, Measure
-from rectify.supervision import rules
+from rectify.supervision import notices, rules
+from rectify.supervision.issuer import official_name
 from rectify.supervision.models import SupervisionNotice
 from rectify.supervision.services import assessments, deadline_text
 
 from .ledger import _reports_by, _share_row
-from .renderers.official import OfficialDocument, Table, format_cn_date
+from .renderers.official import Appendix, OfficialDocument, Table, format_cn_date
 
 MEASURE_HEADERS = ["问题编号", "整改措施", "本单位整改时限", "本单位进度", "预警"]
+APPENDIX_TITLE = "涉及的整改任务清单"
 
 
-def _short(text: str, length: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= length else text[: length - 1] + "…"
+def _full(text: str) -> str:
+    return " ".join(text.split())
 
 
 def measure_table(unit_id: int, measure_ids: list[int], *, as_of: dt.date) -> Table | None:
@@ -54,7 +55,7 @@ def measure_table(unit_id: int, measure_ids: list[int], *, as_of: dt.date) -> Ta
         rows.append(
             [
                 f"（{m.problem.number}）",
-                label + _short(m.text) + role,
+                label + _full(m.text) + role,
                 deadline_text(m.deadline_raw, row["due_on"], extended=a.due_extended),
                 "未报送" if row["progress"] is None else format_percent(row["progress"]),
                 rules.LEVEL_LABELS[str(levels[row["pk"]].level)],
@@ -62,8 +63,8 @@ def measure_table(unit_id: int, measure_ids: list[int], *, as_of: dt.date) -> Ta
         )
     if not rows:
         return None
-    caption = f"附表：涉及的整改任务（截至{format_cn_date(as_of)}）"
-    return Table(headers=MEASURE_HEADERS, rows=rows, caption=caption)
+    caption = f"（时限、进度和预警均为本单位的，截至{format_cn_date(as_of)}）"
+    return Table(headers=MEASURE_HEADERS, rows=rows, caption=caption, fit_widths=True)
 
 
 def notice_document(notice: SupervisionNotice) -> OfficialDocument:
@@ -71,16 +72,19 @@ def notice_document(notice: SupervisionNotice) -> OfficialDocument:
     date = notice.issued_on or clock.today()
     table = measure_table(notice.unit_id, [m.pk for m in notice.measures.all()], as_of=date)
     paragraphs = [line for line in notice.body.split("\n") if line.strip()]
+    issuer = official_name(notice.issuer)
+    appendix = table is not None and notices.needs_appendix(len(table.rows), notice.body)
     return OfficialDocument(
-        issuer=notice.issuer.name,
+        issuer=issuer,
         number=notice.number,
         title=notice.title,
         recipients=[notice.unit.name],
         paragraphs=paragraphs,
-        signature=notice.issuer.name,
+        signature=issuer,
         date=date,
         kind_label=notice.get_kind_display(),
-        tables=[table] if table else [],
+        appendices=[Appendix(APPENDIX_TITLE, table)] if appendix else [],
+        copy_to=list(notice.copy_to),
     )
 
 

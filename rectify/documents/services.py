@@ -9,16 +9,14 @@ from the office's own series per year. Neither number exists before the document
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db.models import F
 from django.urls import reverse
 
 from rectify.audit.services import record
-from rectify.complaints.models import CaseStatus, ComplaintCase
 from rectify.core import clock
 from rectify.core.errors import ConcurrentChange, DomainError, Forbidden
 from rectify.core.numbering import next_number
@@ -26,24 +24,17 @@ from rectify.core.transitions import versioned_update
 from rectify.notifications.services import Message, notify
 from rectify.orgs.models import OrgUnit
 from rectify.orgs.scope import region_of
-from rectify.plans.models import Measure, WarningLevel
 from rectify.progress import services as progress
-from rectify.progress.models import ProgressReport
-from rectify.supervision.models import NoticeStatus, SiteVisit, SupervisionNotice, Warning
 from rectify.supervision.notices import document_number, issuer_for
 
-from . import compose, policies
+from . import briefing_photos, briefing_rich, briefing_series, compose, policies
+from .briefing_narrative import draft_sections, lead_item
 from .figures import (
     SCHEMA,
     circular_figures,
-    day_end,
-    day_start,
     month_figures,
-    region_shares,
-    reporting,
-    share_states,
 )
-from .models import Briefing, Circular, DocStatus
+from .models import Briefing, Circular, CountyItem, CountyItemStatus, DocStatus
 from .scoring import UnitFigures
 
 __all__ = [
@@ -58,6 +49,7 @@ __all__ = [
     "circular_issue",
     "circular_refresh",
     "circular_update",
+    "lead_item",
 ]
 
 CIRCULAR_WORD = "通"  # 朔整改办通〔2022〕3号: the series of 通报, shared with 通报 notices
@@ -264,147 +256,6 @@ def circular_cancel(*, actor: Any, circular: Circular) -> Circular:
 # --- 工作简报 ----------------------------------------------------------------------------------
 
 
-def _labels(measures: Sequence[Measure], limit: int = 10) -> str:
-    names = [f"（{m.problem.number}）{m.label}" for m in measures[:limit]]
-    return "、".join(names) + ("等" if len(measures) > limit else "")
-
-
-def _window(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """The period as moments; a deadline later today has not passed yet."""
-    end_at = day_end(end)
-    if end == clock.today():
-        end_at = min(end_at, clock.now())
-    return day_start(start), end_at
-
-
-def _work_paragraph(region: OrgUnit, start: dt.date, end: dt.date, span: str) -> str:
-    """Reports filed, tasks completed and warnings raised in the period: each number counts tasks
-    (责任单位任务, a unit's share of a measure) or says it counts measures."""
-    start_at, end_at = _window(start, end)
-    shares = region_shares(region)
-    filed = ProgressReport.objects.filter(
-        assignment_id__in=shares.order_by().values("pk"),
-        first_submitted_at__gte=start_at,
-        first_submitted_at__lte=end_at,
-    ).aggregate(n=Count("pk"), units=Count("unit_id", distinct=True))
-    if filed["n"]:
-        parts = [f"{span}，{region.name}{filed['units']}个责任单位报送工作进展{filed['n']}份。"]
-    else:
-        parts = [f"{span}，{region.name}没有责任单位报送工作进展。"]
-    finished = [s for s in share_states(shares, end) if s.done and s.completed_on and start <= s.completed_on <= end]
-    if finished:
-        measures = list(
-            Measure.objects.filter(pk__in={s.measure_id for s in finished})
-            .select_related("problem")
-            .order_by("problem__index", "seq")
-        )
-        parts.append(f"期间新完成责任单位任务{len(finished)}项，涉及整改措施{len(measures)}项：{_labels(measures)}。")
-    else:
-        parts.append("期间没有新完成的责任单位任务。")
-    worst: dict[int, str] = {}
-    for share_id, level in Warning.objects.filter(
-        assignment_id__in=shares.order_by().values("pk"),
-        raised_on__gte=start,
-        raised_on__lte=end,
-        level__in=[WarningLevel.RED, WarningLevel.YELLOW],
-    ).values_list("assignment_id", "level"):
-        if worst.get(share_id) != WarningLevel.RED:
-            worst[share_id] = level
-    if worst:
-        red = sum(1 for level in worst.values() if level == WarningLevel.RED)
-        parts.append(f"期间新增预警的责任单位任务{len(worst)}项，其中红色预警{red}项、黄色预警{len(worst) - red}项。")
-    else:
-        parts.append("期间没有新增红色、黄色预警的任务。")
-    return "".join(parts)
-
-
-def _reporting_sentence(region: OrgUnit, start: dt.date, end: dt.date) -> str:
-    """The reports whose deadline fell in the period: "均按时报送" only when every one was."""
-    start_at, end_at = _window(start, end)
-    rows = reporting(region_shares(region).order_by().values_list("unit_id", flat=True).distinct(), start_at, end_at)
-    owed = sum(r.owed for r in rows.values())
-    on_time = sum(r.on_time for r in rows.values())
-    owing = sum(1 for r in rows.values() if r.owed)
-    if not owed:
-        return ""
-    if on_time == owed:
-        return f"期间应报送工作进展的{owing}个单位均按时报送，共{owed}份。"
-    missed_units = sum(1 for r in rows.values() if r.missed_periods)
-    periods = sum(r.missed_periods for r in rows.values())
-    return (
-        f"期间{owing}个单位应报送工作进展{owed}份，按时报送{on_time}份；"
-        f"{missed_units}个单位共{periods}期次未按时报送工作进展。"
-    )
-
-
-def lead_item(region: OrgUnit, start: dt.date, end: dt.date) -> dict[str, Any]:
-    """The lead article: what happened in the region's rectification during the period."""
-    short = compose.short_date
-    span = f"{short(start)}至{short(end)}"
-    paragraphs = [_work_paragraph(region, start, end, span)]
-    notices = list(
-        SupervisionNotice.objects.filter(unit__path__startswith=region.path, issued_on__gte=start, issued_on__lte=end)
-        .exclude(status__in=[NoticeStatus.DRAFT, NoticeStatus.CANCELLED])
-        .select_related("unit")
-        .order_by("issued_on", "id")
-    )
-    if notices:
-        listing = "；".join(
-            f"{short(n.issued_on)}向{n.unit.name}印发{n.get_kind_display()}（{n.number}）"
-            for n in notices
-            if n.issued_on
-        )
-        paragraphs.append(f"期间共印发督办文书{len(notices)}份：{listing}。")
-    follow_up = []
-    if sentence := _reporting_sentence(region, start, end):
-        follow_up.append(sentence)
-    cases = ComplaintCase.objects.filter(
-        Q(region__path__startswith=region.path) | Q(lead_unit__path__startswith=region.path)
-    ).distinct()
-    received = cases.filter(assigned_on__gte=start, assigned_on__lte=end).count()
-    closed = cases.filter(closed_on__gte=start, closed_on__lte=end, status=CaseStatus.CLOSED).count()
-    if received or closed:
-        open_total = cases.exclude(status=CaseStatus.CLOSED).count()
-        done = [f"受理群众举报交办件{received}件"] if received else []
-        done += [f"办结交办件{closed}件"] if closed else []
-        follow_up.append(f"期间{'，'.join(done)}，目前尚有{open_total}件正在办理。")
-    visits = SiteVisit.objects.filter(region__path__startswith=region.path, visited_on__gte=start, visited_on__lte=end)
-    if count := visits.count():
-        follow_up.append(f"期间开展现场督办{count}次，详见县区动态。")
-    if follow_up:
-        paragraphs.append("".join(follow_up))
-    title = f"{compose.region_word(region)}督察整改工作进展情况（{short(start)}—{short(end)}）"
-    return {"title": title, "paragraphs": paragraphs}
-
-
-def visit_item(visit: SiteVisit) -> dict[str, Any]:
-    """One 县区动态 article from an on-site visit, worded like seed 004."""
-    short = compose.short_date
-    problems = "、".join(f"（{p.number}）" for p in visit.problems.all())
-    what = f"{problems}等问题整改工作" if problems else "督察整改工作"
-    paragraphs = [f"{short(visit.visited_on)}，{visit.leaders}在{visit.places}现场督办{what}。"]
-    cases = [c.strip() for c in visit.cases.splitlines() if c.strip()]
-    if cases:
-        paragraphs.append("督办交办案件：" + "；".join(cases) + "。")
-    paragraphs += [line.strip() for line in visit.findings.splitlines() if line.strip()]
-    tasks = [f"{t.unit.name}{t.text}" + (f"（{short(t.due_on)}前完成）" if t.due_on else "") for t in visit.tasks.all()]
-    if tasks:
-        paragraphs.append("后续整改要求：" + "；".join(tasks) + "。")
-    return {"title": visit.title, "paragraphs": paragraphs}
-
-
-def draft_sections(region: OrgUnit, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
-    visits = (
-        SiteVisit.objects.filter(region__path__startswith=region.path, visited_on__gte=start, visited_on__lte=end)
-        .prefetch_related("problems", "tasks__unit")
-        .order_by("visited_on", "id")
-    )
-    return [
-        {"heading": "", "items": [lead_item(region, start, end)]},
-        {"heading": "县区动态", "items": [visit_item(v) for v in visits]},
-    ]
-
-
 def default_series(region: OrgUnit) -> str:
     return getattr(settings, "RECTIFY_BRIEFING_SERIES", "") or f"{region.name}生态环境保护督察整改"
 
@@ -430,6 +281,7 @@ def briefing_draft(*, actor: Any, period_start: dt.date, period_end: dt.date) ->
         period_end=period_end,
         sections=draft_sections(region, period_start, period_end),
         created_by=actor,
+        **briefing_series.default_lines(issuer),
     )
     record(
         actor=actor,
@@ -440,9 +292,38 @@ def briefing_draft(*, actor: Any, period_start: dt.date, period_end: dt.date) ->
     return briefing
 
 
+def _clean_item(item: dict[str, Any]) -> dict[str, Any] | None:
+    """An item as stored: the editor's HTML sanitized and its paragraphs derived from it (or an
+    old item's paragraphs, one per non-blank line), photo references well formed."""
+    title = str(item.get("title", "")).strip()[:200]
+    photos = briefing_photos.clean_refs(item.get("photos", []))
+    out: dict[str, Any] = {"title": title}
+    if item.get("html") is not None:
+        clean = briefing_rich.sanitize(str(item["html"]))
+        paragraphs, inline = briefing_rich.read(clean)
+        photos = briefing_photos.clean_refs(photos + inline)
+        out["html"] = clean
+    else:
+        raw = item.get("paragraphs", [])
+        if isinstance(raw, str):
+            raw = [raw]
+        if not isinstance(raw, list):
+            raise DomainError("栏目格式不正确。")
+        paragraphs = [line.strip() for p in raw for line in str(p).splitlines() if line.strip()]
+    if not (title or paragraphs):
+        return None
+    out["paragraphs"] = paragraphs
+    if photos:
+        out["photos"] = photos
+    source = item.get("source")
+    if isinstance(source, dict) and source.get("kind") in ("visit", "county") and str(source.get("id", "")).isdigit():
+        out["source"] = {"kind": source["kind"], "id": int(source["id"])}
+    return out
+
+
 def clean_sections(sections: Any) -> list[dict[str, Any]]:
-    """Sections as stored: headings and titles stripped, paragraphs one per non-blank line, items
-    with neither title nor text dropped. Anything not shaped like sections is refused."""
+    """Sections as stored: headings and titles stripped, text sanitized, items with neither title
+    nor text dropped. Anything not shaped like sections is refused."""
     if not isinstance(sections, list):
         raise DomainError("栏目格式不正确。")
     out = []
@@ -453,17 +334,41 @@ def clean_sections(sections: Any) -> list[dict[str, Any]]:
         for item in section.get("items", []):
             if not isinstance(item, dict):
                 raise DomainError("栏目格式不正确。")
-            title = str(item.get("title", "")).strip()
-            raw = item.get("paragraphs", [])
-            if isinstance(raw, str):
-                raw = [raw]
-            if not isinstance(raw, list):
-                raise DomainError("栏目格式不正确。")
-            paragraphs = [line.strip() for p in raw for line in str(p).splitlines() if line.strip()]
-            if title or paragraphs:
-                items.append({"title": title[:200], "paragraphs": paragraphs})
+            if (cleaned := _clean_item(item)) is not None:
+                items.append(cleaned)
         out.append({"heading": str(section.get("heading", "")).strip()[:60], "items": items})
     return out
+
+
+def _allowed_photos(briefing: Briefing, sections: list[dict[str, Any]]) -> None:
+    """Drop photo references the briefing may not carry (another region's, not a photo)."""
+    for section in sections:
+        for item in section["items"]:
+            if item.get("photos"):
+                item["photos"] = briefing_photos.allowed(briefing, item["photos"])
+                if not item["photos"]:
+                    del item["photos"]
+
+
+def picked_county_ids(sections: list[dict[str, Any]]) -> set[int]:
+    """The 县区动态 稿件 (CountyItem) a draft's items came from."""
+    return {
+        int(i["source"]["id"])
+        for s in sections
+        for i in s.get("items", [])
+        if isinstance(i.get("source"), dict) and i["source"].get("kind") == "county"
+    }
+
+
+def _release_county_items(actor: Any, briefing: Briefing) -> None:
+    """稿件 picked into the draft but taken out of it go back to 待采用."""
+    picked = picked_county_ids(briefing.sections)
+    gone = CountyItem.objects.filter(briefing=briefing, status=CountyItemStatus.ADOPTED).exclude(pk__in=picked)
+    for item in list(gone):
+        CountyItem.objects.filter(pk=item.pk).update(
+            status=CountyItemStatus.SUBMITTED, briefing=None, version=F("version") + 1, updated_at=clock.now()
+        )
+        record(actor=actor, action="county_item.released", obj=item, before={"briefing": briefing.pk})
 
 
 @transaction.atomic
@@ -476,11 +381,15 @@ def briefing_update(
     series_title: str | None = None,
     date: dt.date | None = None,
     editor: str | None = None,
+    lines: dict[str, str] | None = None,
 ) -> Briefing:
+    """Save a draft. `lines` (报/送/发) are also kept as the office's defaults for its next draft."""
     _editable(actor, briefing, "修改工作简报")
     if briefing.status != DocStatus.DRAFT:
         raise DomainError("已印发或已作废的简报不能再修改。")
-    values: dict[str, Any] = {"sections": clean_sections(sections)}
+    cleaned = clean_sections(sections)
+    _allowed_photos(briefing, cleaned)
+    values: dict[str, Any] = {"sections": cleaned}
     if series_title is not None:
         if not series_title.strip():
             raise DomainError("刊头不能为空。")
@@ -489,15 +398,18 @@ def briefing_update(
         values["date"] = date
     if editor is not None:
         values["editor"] = editor.strip()[:60]
+    for field in briefing_series.LINE_FIELDS:
+        if lines is not None and field in lines:
+            values[field] = " ".join(str(lines[field]).split())[:500]
     before = {"sections": briefing.sections, "series_title": briefing.series_title}
+    before |= {f: getattr(briefing, f) for f in briefing_series.LINE_FIELDS if f in values}
     versioned_update(briefing, version=version, values=values, message=EDIT_CONFLICT, status=DocStatus.DRAFT)
-    record(
-        actor=actor,
-        action="briefing.updated",
-        obj=briefing,
-        before=before,
-        after={"sections": briefing.sections, "series_title": briefing.series_title},
-    )
+    _release_county_items(actor, briefing)
+    if lines is not None:
+        briefing_series.remember_lines(briefing)
+    after = {"sections": briefing.sections, "series_title": briefing.series_title}
+    after |= {f: getattr(briefing, f) for f in briefing_series.LINE_FIELDS if f in values}
+    record(actor=actor, action="briefing.updated", obj=briefing, before=before, after=after)
     return briefing
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dossier_views, views
+from . import briefing_views, dossier_views, views
 
 app_name = "documents"
 urlpatterns = [
@@ -36,5 +36,6 @@ urlpatterns = [
     ),
     path("briefings/<int:briefing_id>.docx", views.briefing_file, {"fmt": "docx"}, name="briefing_docx"),
     path("briefings/<int:briefing_id>.pdf", views.briefing_file, {"fmt": "pdf"}, name="briefing_pdf"),
+    *briefing_views.urlpatterns,
     *dossier_views.urlpatterns,
 ]

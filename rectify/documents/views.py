@@ -20,8 +20,19 @@ from rectify.core import clock
 from rectify.core.errors import ConcurrentChange, DomainError, Forbidden, NotFound
 from rectify.core.http import business_view, errors_as_messages, paginate, post_int
 from rectify.plans.selectors import LedgerFilters, measure_list
+from rectify.supervision.notices import issuer_for
 
-from . import compose, policies, publishing, selectors, services
+from . import (
+    briefing_county,
+    briefing_photos,
+    briefing_rich,
+    briefing_series,
+    compose,
+    policies,
+    publishing,
+    selectors,
+    services,
+)
 from .ledger import FORMATS, build_export, export_bytes
 from .models import Briefing, Circular, DocStatus
 from .notice_docs import notice_document, notice_filename
@@ -225,7 +236,13 @@ def briefings(request: HttpRequest) -> HttpResponse:
         "can_compile": policies.can_compile(request.user),
         "default_start": today - dt.timedelta(days=6),
         "default_end": today,
+        "year": today.year,
+        "can_submit_items": briefing_county.can_submit(request.user),
     }
+    if context["can_compile"]:
+        issuer = issuer_for(request.user)
+        context["last_no"] = briefing_series.last_issue_no(issuer, today.year)
+        context["issued_max"] = briefing_series.issued_max(issuer, today.year)
     return render(request, "documents/briefings.html", context)
 
 
@@ -248,52 +265,102 @@ def _count(data: QueryDict, name: str, limit: int) -> int:
     return min(int(value), limit) if value.isascii() and value.isdigit() else 0
 
 
+def _item_from_post(data: QueryDict, key: str) -> dict[str, Any]:
+    """One item of the edit form: its title, its text (the editor's HTML, or the plain textarea
+    of a page without the editor), the photos kept (ticked) and one added, where it came from."""
+    item: dict[str, Any] = {"title": data.get(f"{key}-title", "")}
+    if f"{key}-html" in data:
+        item["html"] = data.get(f"{key}-html", "")
+    else:
+        item["paragraphs"] = str(data.get(f"{key}-body", "")).splitlines()
+    photos = [*data.getlist(f"{key}-photo"), data.get(f"{key}-add-photo", "")]
+    item["photos"] = [ref for p in photos if (ref := briefing_photos.parse_key(p))]
+    if source := briefing_photos.parse_key(data.get(f"{key}-source", "")):
+        item["source"] = {"kind": source["source"], "id": source["id"]}
+    return item
+
+
 def sections_from_post(data: QueryDict) -> list[dict[str, Any]]:
-    """The edit form's sections: s{i}-heading, and per item s{i}-{j}-title / -body / -delete
-    (each section also carries one blank item to add a new one)."""
+    """The edit form's sections: s{i}-heading, and per item s{i}-{j}-title / -html (or -body) /
+    -photo / -order / -delete (each section also carries one blank item to add a new one).
+    Items are put in the order of their 顺序 numbers (ties keep the page's order)."""
     sections = []
     for i in range(_count(data, "sections", 20)):
-        items = []
+        ranked = []
         for j in range(_count(data, f"s{i}-items", 200)):
             if data.get(f"s{i}-{j}-delete"):
                 continue
-            items.append(
-                {
-                    "title": data.get(f"s{i}-{j}-title", ""),
-                    "paragraphs": str(data.get(f"s{i}-{j}-body", "")).splitlines(),
-                }
-            )
+            order = str(data.get(f"s{i}-{j}-order", "")).strip()
+            rank = int(order) if order.isascii() and order.isdigit() else j + 1
+            ranked.append((rank, j, _item_from_post(data, f"s{i}-{j}")))
+        items = [item for _, _, item in sorted(ranked, key=lambda r: (r[0], r[1]))]
         sections.append({"heading": data.get(f"s{i}-heading", ""), "items": items})
     return sections
 
 
+def _form_item(briefing: Briefing, item: dict[str, Any]) -> dict[str, Any]:
+    source = item.get("source") or {}
+    return {
+        "title": item.get("title", ""),
+        "body": "\n".join(item.get("paragraphs", [])),
+        "html": item.get("html") or briefing_rich.from_paragraphs(list(item.get("paragraphs", []))),
+        "photos": [
+            {"key": briefing_photos.ref_key(r), "url": briefing_photos.url(briefing, r)}
+            for r in briefing_photos.clean_refs(item.get("photos", []))
+        ],
+        "source": f"{source.get('kind')}-{source.get('id')}" if source else "",
+    }
+
+
 def _briefing_context(request: HttpRequest, briefing: Briefing, typed: dict[str, Any] | None = None) -> dict[str, Any]:
     editable = briefing.status == DocStatus.DRAFT and policies.can_edit(request.user, briefing)
+    lines = {f: getattr(briefing, f) for f in briefing_series.LINE_FIELDS}
     source = typed or {
         "sections": briefing.sections,
         "series_title": briefing.series_title,
         "date": briefing.date,
         "editor": briefing.editor,
+        **lines,
     }
     form_sections = [
         {
             "heading": s.get("heading", ""),
-            "items": [
-                {"title": i.get("title", ""), "body": "\n".join(i.get("paragraphs", []))} for i in s.get("items", [])
-            ]
-            + [{"title": "", "body": "", "blank": True}],
+            "items": [_form_item(briefing, i) for i in s.get("items", [])]
+            + [{"title": "", "body": "", "html": "", "photos": [], "blank": True}],
         }
         for s in source["sections"]
     ]
-    document = compose.briefing_document(briefing)
+    document = compose.briefing_document(briefing, photos=False)
+    preview = [
+        {
+            "heading": s.get("heading", ""),
+            "items": [
+                {
+                    "title": i.get("title", ""),
+                    "html": briefing_rich.sanitize(
+                        i.get("html") or briefing_rich.from_paragraphs(list(i.get("paragraphs", [])))
+                    ),
+                    "photos": [briefing_photos.url(briefing, r) for r in i.get("photos", [])],
+                }
+                for i in s.get("items", [])
+            ],
+        }
+        for s in briefing.sections
+        if s.get("items")
+    ]
+    picking = briefing_county.can_pick(request.user, briefing)
     return {
         "briefing": briefing,
         "document": document,
+        "preview": preview,
         "issue_label": briefing_renderer.issue_label(document.issue_no),
         "can_edit": editable,
         "can_publish": briefing.status == DocStatus.ISSUED and policies.can_publish(request.user),
         "form": source,
         "form_sections": form_sections,
+        "photo_choices": briefing_photos.choices(briefing) if editable else [],
+        "offered": briefing_county.offered_items(briefing=briefing) if picking else [],
+        "can_pick": picking,
         "timeline": audit_timeline(briefing, include_children=False),
     }
 
@@ -310,6 +377,8 @@ def briefing(request: HttpRequest, briefing_id: int) -> HttpResponse:
         "date": _date(request.POST.get("date", "")) or obj.date,
         "editor": request.POST.get("editor", ""),
     }
+    lines = {f: request.POST[f] for f in briefing_series.LINE_FIELDS if f in request.POST}
+    typed |= {f: lines.get(f, getattr(obj, f)) for f in briefing_series.LINE_FIELDS}
     try:
         services.briefing_update(
             actor=request.user,
@@ -319,6 +388,7 @@ def briefing(request: HttpRequest, briefing_id: int) -> HttpResponse:
             series_title=typed["series_title"],
             date=typed["date"],
             editor=typed["editor"],
+            lines=lines or None,
         )
     except (Forbidden, NotFound):
         raise

@@ -11,9 +11,12 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
+from rectify.audit.models import AuditEvent
 from rectify.closeout.models import CloseoutStatus
 from rectify.complaints import privacy
 from rectify.complaints import selectors as complaint_selectors
@@ -22,8 +25,9 @@ from rectify.core import clock
 from rectify.core.http import paginate
 from rectify.documents import compose
 from rectify.documents.renderers import briefing as briefing_renderer
-from rectify.documents.renderers.official import OfficialDocument, Table, render_pdf
+from rectify.documents.renderers.official import OfficialDocument, Table, pdf_fingerprint, render_pdf
 from rectify.documents.renderers.tabular import render_xlsx
+from rectify.supervision.issuer import city_office_name
 
 from . import selectors
 from .cache import public_page
@@ -149,20 +153,55 @@ def complaint_batch_file(request: HttpRequest, pk: int, fmt: str) -> HttpRespons
         content = render_xlsx([("一览表", title, PUBLIC_HEADERS, rows)])
         mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
-        office = f"{selectors.city_name()}{OFFICE}"
-        doc = OfficialDocument(
-            issuer=office,
-            number="",
-            title=title,
-            recipients=[],
-            paragraphs=[f"现将{batch}办理情况公开如下（举报人个人信息已隐去）。"],
-            signature=office,
-            date=clock.today(),
-            kind_label="一览表",
-            tables=[Table(headers=PUBLIC_HEADERS, rows=[[str(v) for v in row] for row in rows])],
-        )
-        content, mime = render_pdf(doc), "application/pdf"
+        content, mime = public_list_pdf(public_list_document(title, batch, rows)), "application/pdf"
     return _download(content, mime=mime, filename=f"{title}.{fmt}", fallback=f"complaints-{batch.batch_no}.{fmt}")
+
+
+PUBLIC_PDF_SECONDS = 30 * 24 * 3600
+
+
+def public_list_pdf(doc: OfficialDocument) -> bytes:
+    """The 一览表 PDF, rendered once per content: the rows are frozen at publication and the date is
+    the publication's, so every later download is a cache read (a cold render of 120 cases takes
+    seconds; docs/benchmarks.md). The key holds everything printed and the faces in use."""
+    key = f"portal:list-pdf:{pdf_fingerprint(doc)}"
+    content = cache.get(key)
+    if content is None:
+        content = render_pdf(doc)
+        cache.set(key, content, PUBLIC_PDF_SECONDS)
+    return bytes(content)
+
+
+def published_on(batch: ComplaintBatch) -> Any:
+    """The day the batch was (last) published, from the audit log; today when none is recorded."""
+    event = (
+        AuditEvent.objects.filter(action="complaints.published", object_id=str(batch.pk))
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )
+    return timezone.localdate(event) if event is not None else clock.today()
+
+
+def public_list_document(title: str, batch: Any, rows: list[list[Any]]) -> OfficialDocument:
+    """The published 一览表 as a final document (no 发文字号, no 草稿 mark) of the city office, on
+    A4 landscape with every column, widths by content, rows flowing under a repeated header."""
+    office = city_office_name()
+    return OfficialDocument(
+        issuer=office,
+        number="",
+        title=title,
+        recipients=[],
+        paragraphs=[f"现将{batch}办理情况公开如下（举报人个人信息已隐去）。"],
+        signature=office,
+        date=published_on(batch),
+        kind_label="一览表",
+        tables=[
+            Table(headers=PUBLIC_HEADERS, rows=[[str(v) for v in row] for row in rows], size=10.5, fit_widths=True)
+        ],
+        draft=False,
+        landscape=True,
+    )
 
 
 # --- 月通报、工作简报 -------------------------------------------------------------------------------

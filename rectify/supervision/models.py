@@ -121,6 +121,8 @@ class SupervisionNotice(TimestampedModel):
     title = models.CharField("标题", max_length=200)
     body = models.TextField("正文")
     response_due = models.DateField("回复期限", null=True, blank=True)
+    # 抄送机关 printed in the 版记 ("抄送：…。"), full names in the order given.
+    copy_to = models.JSONField("抄送", default=list, blank=True)
     number = models.CharField("发文字号", max_length=60, blank=True)
     year = models.PositiveSmallIntegerField("年度", null=True, blank=True)
     serial = models.PositiveIntegerField("序号", null=True, blank=True)

@@ -33,6 +33,7 @@ from rectify.plans.models import Assignment, Measure, Problem, ShareStatus
 from rectify.plans.selectors import problem_get
 
 from . import extensions, flags, notices, policies, proposals, selectors, visits
+from .issuer import official_name
 from .models import (
     Attachment,
     ExtensionStatus,
@@ -41,6 +42,7 @@ from .models import (
     NoticeStatus,
     VisitTask,
 )
+from .notice_copy import copy_to_form, posted_copy_to, typed_copy_to
 from .services import deadline_text, share_due_text
 
 
@@ -180,6 +182,7 @@ def notice_new(request: HttpRequest) -> HttpResponse:
             title=str(request.POST.get("title") or ""),
             body=str(request.POST.get("body") or ""),
             response_due=date_or_none(request.POST.get("response_due")),
+            copy_to=posted_copy_to(request),
         )
         try:
             draft = notices.notice_draft(actor=request.user, data=data)
@@ -200,6 +203,7 @@ def notice_new(request: HttpRequest) -> HttpResponse:
         "title": request.POST.get("title", ""),
         "body": request.POST.get("body", ""),
         "response_due": request.POST.get("response_due", ""),
+        **copy_to_form(typed_copy_to(request)),
     }
     return render(request, "supervision/notice_new.html", context)
 
@@ -211,8 +215,11 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     notice = selectors.notice_get(viewer=request.user, pk=pk)
     can_issue = policies.can_issue_to(request.user, notice.unit)
     measures = list(notice.measures.select_related("problem").order_by("problem__index", "seq"))
+    typed = request.POST if request.method == "POST" else {}
     context = {
         "notice": notice,
+        "issuer_name": official_name(notice.issuer),
+        "has_appendix": bool(measures) and notices.needs_appendix(len(measures), notice.body),
         "rows": _share_rows(notice.unit, measures),
         "unit_measures": _unit_measures(notice.unit) if can_issue and notice.status == NoticeStatus.DRAFT else [],
         "chosen": {m.pk for m in measures},
@@ -223,7 +230,8 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "next_kind": NoticeKind(k).label if (k := notices.next_rung(notice)) else "",
         "escalations": list(notice.escalations.exclude(status=NoticeStatus.CANCELLED)),
         "timeline": audit_timeline(notice),
-        "typed": request.POST if request.method == "POST" else {},
+        "typed": typed,
+        **copy_to_form(typed_copy_to(request) if typed else list(notice.copy_to)),
     }
     return render(request, "supervision/notice_detail.html", context)
 
@@ -284,6 +292,7 @@ def notice_action_edit(request: HttpRequest, notice: Any) -> None:
         body=str(request.POST.get("body") or ""),
         response_due=date_or_none(request.POST.get("response_due")),
         skip_reason=str(request.POST.get("skip_reason") or ""),
+        copy_to=posted_copy_to(request),
     )
     notices.notice_update(actor=request.user, notice=notice, version=post_int(request, "version"), data=data)
 

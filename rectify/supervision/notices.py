@@ -97,6 +97,40 @@ class NoticeInput:
     body: str = ""
     response_due: dt.date | None = None
     skip_reason: str = ""
+    copy_to: Sequence[str] = ()  # 抄送机关
+
+
+# Up to this many tasks a draft sets them out in its body; more are listed in the 附件 (措施清单),
+# which notice_docs adds after the 成文日期.
+INLINE_MEASURES = 3
+COPY_TO_MAX = 20
+
+
+def needs_appendix(measure_count: int, body: str) -> bool:
+    """Does the letter carry the 附件 (措施清单)? When its tasks are too many to set out in the
+    body, when the body refers to it, or when the body (an older draft) shortened them with "…"."""
+    return measure_count > INLINE_MEASURES or any(w in body for w in ("附件", "…"))
+
+
+def clean_copy_to(names: Iterable[str]) -> list[str]:
+    """抄送机关 as typed or chosen: split on "，、,;；" and new lines, trimmed, each once, in order."""
+    out: list[str] = []
+    for name in names:
+        pieces, depth, current = [], 0, ""
+        for ch in str(name):
+            depth += (ch in "（(") - (ch in "）)")
+            if ch in "，,;；\n" or (ch == "、" and depth <= 0):  # "各县（市、区）政府" stays whole
+                pieces.append(current)
+                current = ""
+            else:
+                current += ch
+        for piece in [*pieces, current]:
+            piece = piece.strip(" \t\r\u3000。")
+            if piece and piece not in out:
+                out.append(piece[:120])
+    if len(out) > COPY_TO_MAX:
+        raise DomainError(f"抄送机关最多{COPY_TO_MAX}个，请精简。")
+    return out
 
 
 def default_title(kind: str, unit: OrgUnit) -> str:
@@ -134,13 +168,13 @@ def default_body(kind: str, unit: OrgUnit, measures: Sequence[Measure], *, today
     """A first draft from the unit's own shares of the measures; the coordinator edits it before issuing."""
     shares = unit_shares(unit, [m.pk for m in measures])
     lines = []
-    for n, m in enumerate(measures, start=1):
+    inline = len(measures) <= INLINE_MEASURES
+    for n, m in enumerate(measures if inline else [], start=1):
         share = shares.get(m.pk)
         role = "（配合）" if share is not None and share.role == Assignment.RoleKind.SUPPORT else ""
-        lines.append(
-            f"{n}．（{m.problem.number}）{m.label}{role}：{progress.truncate(m.text, 60)}{share_line(m, share)}。"
-        )
-    listing = "\n".join(lines) or "（请列明涉及的整改任务）"
+        text = " ".join(m.text.split()).rstrip("。；;，, ")
+        lines.append(f"{n}．（{m.problem.number}）{m.label}{role}：{text}。{share_line(m, share)}。")
+    listing = "\n".join(lines) if inline else ""
     reply = f"请于{format_cn_date(due)}前" if due else "请尽快"
     lead = "牵头负责" if all(a.role == Assignment.RoleKind.LEAD for a in shares.values()) else "负责"
     opening = {
@@ -151,6 +185,11 @@ def default_body(kind: str, unit: OrgUnit, measures: Sequence[Measure], *, today
         NoticeKind.ACCOUNTABILITY: f"{unit.name}{lead}的以下督察整改任务经多次督办仍未落实，现将问题线索移交：",
         NoticeKind.INTERVIEW: f"你单位{lead}的以下督察整改任务推进不力，经研究，决定对你单位主要负责同志进行约谈：",
     }[NoticeKind(kind)]
+    if not measures:
+        listing = "（请列明涉及的整改任务）"
+    elif not inline:  # the 附件 lists every task in full, with the unit's own deadline and progress
+        tasks = f"{len(measures)}项督察整改任务（具体任务及本单位的整改时限、进度和预警情况见附件）"
+        opening = opening.replace("以下督察整改任务", tasks).removesuffix("：") + "。"
     closing = {
         NoticeKind.REPORT: "建议由市委、市政府主要领导听取专题汇报，研究推动措施。",
         NoticeKind.ACCOUNTABILITY: "请依纪依法调查处理，并将处理结果反馈市整改办。",
@@ -213,6 +252,7 @@ def notice_draft(
         title=(data.title.strip() or default_title(data.kind, data.unit))[:200],
         body=data.body.strip() or default_body(data.kind, data.unit, data.measures, today=today, due=due),
         response_due=due,
+        copy_to=clean_copy_to(data.copy_to),
         skip_reason=data.skip_reason.strip(),
         escalated_from=escalated_from,
         proposal=proposal[:300],
@@ -229,6 +269,7 @@ def _snap(n: SupervisionNotice) -> dict[str, Any]:
         "unit": n.unit.name,
         "title": n.title,
         "response_due": n.response_due.isoformat() if n.response_due else None,
+        "copy_to": list(n.copy_to),
         "measures": [m.pk for m in n.measures.all()],
         "number": n.number,
     }
@@ -250,6 +291,7 @@ def notice_update(*, actor: Any, notice: SupervisionNotice, version: int, data: 
             "title": data.title.strip()[:200],
             "body": data.body.strip(),
             "response_due": data.response_due,
+            "copy_to": clean_copy_to(data.copy_to),
             "skip_reason": data.skip_reason.strip(),
         },
         message="该草稿已被他人修改，请刷新页面后重新编辑（您填写的内容已保留在下方）。",
@@ -457,5 +499,5 @@ def notice_escalate(*, actor: Any, notice: SupervisionNotice, proposal: str = ""
     existing = notice.escalations.filter(status=NoticeStatus.DRAFT).first()
     if existing:
         return existing
-    data = NoticeInput(kind=kind, unit=notice.unit, measures=list(notice.measures.all()))
+    data = NoticeInput(kind=kind, unit=notice.unit, measures=list(notice.measures.all()), copy_to=notice.copy_to)
     return notice_draft(actor=actor, data=data, escalated_from=notice, proposal=proposal)

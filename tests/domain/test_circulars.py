@@ -344,11 +344,14 @@ def test_a_briefing_draft_has_the_visit_under_county_news_and_the_notice_in_the_
     assert "期间新增预警的责任单位任务" in text and "开展现场督办1次" in text
     [item] = county["items"]
     assert item["title"] == visit.title
+    # Narrative (issue 15): who led it, where, about what; the complaint quoted; demands in bold.
     assert item["paragraphs"][0] == (
-        "10月5日，朔城区区长张某带领区住建、环保等部门负责人在西兴街社区、薛家店村现场督办督察整改工作。"
+        "10月5日，朔城区区长张某带领区住建、环保等部门负责人深入西兴街社区、薛家店村，"
+        "现场督办群众举报交办案件办理工作。"
     )
-    assert "督办交办案件：交办件D2022-001 群众反映燃煤散烧。" in item["paragraphs"]
-    assert "**一要强化责任落实**，确保按期完成。" in item["paragraphs"]
+    assert any(p.startswith("针对群众反映的“燃煤散烧”这一问题，朔城区区长张某要求") for p in item["paragraphs"])
+    assert "朔城区区长张某要求，加快推进煤改气工程。**一要强化责任落实**，确保按期完成。" in item["paragraphs"]
+    assert "<strong>一要强化责任落实</strong>" in item["html"] and item["source"] == {"kind": "visit", "id": visit.pk}
     document = compose.briefing_document(b)
     assert document.draft and document.issue_no == 1 and document.series_title == "朔州市生态环境保护督察整改"
 

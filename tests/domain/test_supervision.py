@@ -98,16 +98,20 @@ def test_notice_transitions_match_the_document() -> None:
 
 
 def test_a_draft_is_written_from_the_units_own_shares(users: Any, scanned: None) -> None:
-    with at(dt.date(2022, 10, 8)):
-        notice = draft(users)
     reds = red_measures(shuocheng())
+    with at(dt.date(2022, 10, 8)):
+        notice = draft(users, measures=reds[:3])  # up to 3 tasks: set out in full in the body
+        listed = draft(users)  # more: counted in the body, listed in the 附件
     m = reds[0]
     assert notice.title == "关于朔城区政府督察整改任务推进滞后的提醒函"
-    assert f"（{m.problem.number}）{m.label}" in notice.body and "2022年9月30日" in notice.body
+    assert f"（{m.problem.number}）{m.label}" in notice.body and "整改时限2022年9月" in notice.body
     assert "红色预警" in notice.body and "至今未报送进展" in notice.body
-    # One line per measure, each with the unit's own (red, unreported) share.
+    # One line per measure, each with its full text and the unit's own (red, unreported) share.
     lines = [line for line in notice.body.splitlines() if line[:1].isdigit()]
-    assert len(lines) == len(reds) and all("你单位至今未报送进展，已列为红色预警" in line for line in lines)
+    assert len(lines) == 3 and all("你单位至今未报送进展，已列为红色预警" in line for line in lines)
+    assert " ".join(m.text.split()).rstrip("。；;，, ") in lines[0] and "…" not in notice.body
+    assert len(reds) > 3 and f"{len(reds)}项督察整改任务" in listed.body and "见附件" in listed.body
+    assert not any(line[:1].isdigit() for line in listed.body.splitlines())
     assert notice.number == "" and notice.response_due == dt.date(2022, 10, 15)
     assert notice.issuer.name == "市生态环境保护督察整改工作领导小组办公室"
 

@@ -2,9 +2,11 @@
 
 Masthead: the series in red, "工作简报" in large red 小标宋, "第 N 期", then the issuing body on
 the left and the date on the right above a red rule. Then the lead article(s), each a centred
-headline over 仿宋 三号 paragraphs, and sections such as "◆ 县区动态"; the 版记 (distribution and
-editor) closes the last page. In paragraphs, "**…**" marks bold lead-ins ("一要强化责任落实") as in
-the seed. Pure: dataclasses in, bytes out; no Django.
+headline over 仿宋 三号 paragraphs and its photos, and sections such as "◆ 县区动态"; the 版记
+(报：…；送：…；发：…, and the editor) closes the last page. In paragraphs, "**…**" marks bold lead-ins
+("一要强化责任落实") as in the seed. A section heading and a headline are never left at the foot of
+a page: they are chained (keep with next) to the first lines of the article, blank lines included.
+Pure: dataclasses in, bytes out; no Django.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from .gbt9704 import (
     Block,
     Border,
     Group,
+    Image,
     Meta,
     Para,
     Rule,
@@ -47,6 +50,7 @@ SECTION_MARK = "◆ "
 class BriefingItem:
     title: str  # headline, centred; "\n" breaks it
     paragraphs: list[str]
+    photos: list[Image] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ class Briefing:
     date: datetime.date
     editor: str = ""
     sections: list[BriefingSection] = field(default_factory=list)
-    distribution: list[str] = field(default_factory=list)  # 报送/分送 lines (版记)
+    distribution: list[str] = field(default_factory=list)  # 报：…/送：…/发：… lines (版记)
     draft: bool = False
 
 
@@ -96,15 +100,21 @@ def _meta(b: Briefing) -> Meta:
 def blocks(b: Briefing) -> list[Block]:
     out: list[Block] = _masthead(b)
     for section in b.sections:
+        heading: list[Block] = []
         if section.heading:
-            out.append(Blank())
-            out.append(
-                para(SECTION_MARK + section.heading, fonts.HEITI, align="left", keep_with_next=True, role="section")
-            )
-        for item in section.items:
-            out.extend(_item(item))
+            heading = [
+                _kept_blank(),
+                para(SECTION_MARK + section.heading, fonts.HEITI, align="left", keep_with_next=True, role="section"),
+            ]
+        for i, item in enumerate(section.items):
+            out.extend(_item(item, heading if i == 0 else []))
     out.append(_banji(b))
     return out
+
+
+def _kept_blank() -> Para:
+    """A blank line that stays with what follows (a Blank would let the page break there)."""
+    return para("\u3000", keep_with_next=True, role="blank")
 
 
 def _masthead(b: Briefing) -> list[Block]:
@@ -134,15 +144,27 @@ def _masthead(b: Briefing) -> list[Block]:
     return out
 
 
-def _item(item: BriefingItem) -> list[Block]:
-    out: list[Block] = [
-        Blank(),
-        para(item.title, fonts.XIAOBIAOSONG, XIAOER, align="center", keep_with_next=True, role="headline"),
-        Blank(),
+def _item(item: BriefingItem, lead_in: list[Block]) -> list[Block]:
+    """The section heading (for a section's first item), the headline and the first paragraph
+    form one chain: a page breaks before the heading or inside the text, never between them."""
+    body = [
+        Para(
+            spans=tuple(Span(text, fonts.FANGSONG, BODY_PT, bold=bold) for text, bold in inline_bold(line)),
+            first_chars=2,
+            role="body",
+        )
+        for line in lines(item.paragraphs)
     ]
-    for line in lines(item.paragraphs):
-        spans = tuple(Span(text, fonts.FANGSONG, BODY_PT, bold=bold) for text, bold in inline_bold(line))
-        out.append(Para(spans=spans, first_chars=2, role="body"))
+    out: list[Block] = [
+        *lead_in,
+        _kept_blank(),
+        para(item.title, fonts.XIAOBIAOSONG, XIAOER, align="center", keep_with_next=True, role="headline"),
+        _kept_blank(),
+    ]
+    out.extend(body)
+    if not body:
+        out[-1] = Blank()
+    out.extend(item.photos)
     return out
 
 

@@ -39,6 +39,7 @@ from .gbt9704 import (
     Block,
     Border,
     Grid,
+    Image,
     Meta,
     Para,
     Rule,
@@ -203,6 +204,20 @@ def _docx_grid(document: Any, grid: Grid) -> None:
             _add_text(paragraph, Span(value, font, grid.size))
 
 
+def _docx_image(document: Any, image: Image) -> None:
+    """A picture centred in its own paragraph (single line spacing, so the exact line pitch does
+    not clip it), kept on the page of its caption."""
+    paragraph = document.add_paragraph()
+    fmt = paragraph.paragraph_format
+    fmt.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    fmt.space_before = fmt.space_after = Pt(6)
+    fmt.keep_with_next = bool(image.caption)
+    paragraph.add_run().add_picture(io.BytesIO(image.data), width=Pt(image.width_pt), height=Pt(image.height_pt))
+    if image.caption:
+        _docx_para(document, Para(spans=(Span(image.caption, fonts.FANGSONG, SIHAO),), align="center"))
+
+
 def _docx_blocks(document: Any, blocks: Sequence[Block]) -> None:
     for block in blocks:
         if isinstance(block, Para):
@@ -214,7 +229,11 @@ def _docx_blocks(document: Any, blocks: Sequence[Block]) -> None:
             _docx_para(document, Para(spans=(), line_pt=block.height_pt, border_bottom=block.border))
         elif isinstance(block, Grid):
             _docx_grid(document, block)
+        elif isinstance(block, Image):
+            _docx_image(document, block)
         else:
+            if block.role == "appendix":  # 附件 starts a new page (GB/T 9704-2012 7.4.2)
+                document.add_page_break()
             _docx_blocks(document, block.blocks)
 
 

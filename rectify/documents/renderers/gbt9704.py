@@ -140,6 +140,7 @@ class Grid:
     headers: Sequence[str]
     rows: Sequence[Sequence[str]]
     size: float = XIAOSI
+    widths: Sequence[float] = ()  # column shares of the width (fixed layout, text wraps); () = auto
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,19 @@ class Group:
     role: str = ""
 
 
-Block = Para | Blank | Rule | Grid | Group
+@dataclass(frozen=True)
+class Image:
+    """A picture (JPEG/PNG bytes) centred on its own lines, at width × height points, with an
+    optional caption below; kept on one page with its caption."""
+
+    data: bytes
+    mime: str
+    width_pt: float
+    height_pt: float
+    caption: str = ""
+
+
+Block = Para | Blank | Rule | Grid | Group | Image
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ standing in for the official fonts (WeasyPrint subsets and embeds them).
 
 from __future__ import annotations
 
+import atexit
+import base64
 import functools
 import html
 from collections.abc import Sequence
@@ -24,6 +26,7 @@ from .gbt9704 import (
     Blank,
     Block,
     Grid,
+    Image,
     Meta,
     Para,
     Rule,
@@ -60,6 +63,11 @@ th {{ {fonts.PDF_FACES[fonts.HEITI].css()} text-align: center; }}
 td.short {{ text-align: center; white-space: nowrap; }}
 th {{ white-space: nowrap; }}
 tr {{ break-inside: avoid; }}
+table.fixed {{ table-layout: fixed; line-height: 1.4; }}
+table.fixed td {{ overflow-wrap: anywhere; }}
+table.fixed td.short, table.fixed th {{ white-space: normal; }}
+table.fixed tr {{ break-inside: auto; }}
+.appendix {{ break-before: page; }}
 .banji {{ float: footnote; footnote-display: block; }}
 .banji::footnote-call {{ content: none; }}
 .banji::footnote-marker {{ content: none; }}
@@ -74,7 +82,8 @@ tr {{ break-inside: avoid; }}
 def _span_html(span: Span) -> str:
     face = fonts.PDF_FACES[span.font]
     weight = 700 if span.bold else face.weight
-    style = f"font-family: '{face.family}'; font-weight: {weight}; font-size: {span.size}pt;"
+    family = fonts.pdf_bold_family(span.font) if span.bold and face.weight < 700 else face.stack
+    style = f"font-family: {family}; font-weight: {weight}; font-size: {span.size}pt;"
     if span.color != BLACK:
         style += f" color: #{span.color};"
     text = "<br>".join(html.escape(piece) for piece in span.text.split("\n"))
@@ -120,8 +129,34 @@ def _grid_html(grid: Grid) -> str:
             for v in values[: len(grid.headers)]
         )
         body.append(f"<tr>{cells}</tr>")
+    if grid.widths:  # fixed layout: the header cells set the widths; long text wraps
+        head = "".join(
+            f'<th style="width: {100 * w / sum(grid.widths):.2f}%">{html.escape(h)}</th>'
+            for h, w in zip(grid.headers, grid.widths, strict=True)
+        )
+        return (
+            f'<table class="fixed" style="font-size: {grid.size}pt">'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        )
     return (
         f'<table style="font-size: {grid.size}pt"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    )
+
+
+def _image_html(image: Image) -> str:
+    """A picture centred in its own block (a data: URI: WeasyPrint fetches nothing), kept on one
+    page with its caption."""
+    data = base64.b64encode(image.data).decode("ascii")
+    caption = ""
+    if image.caption:
+        caption = (
+            f'<p class="caption" style="text-align: center; font-size: {SIHAO}pt; line-height: {LINE_PITCH_PT}pt">'
+            f"{html.escape(image.caption)}</p>"
+        )
+    return (
+        f'<div class="image" style="break-inside: avoid; text-align: center; padding: 6pt 0">'
+        f'<img alt="" src="data:{html.escape(image.mime)};base64,{data}" '
+        f'style="width: {image.width_pt:.1f}pt; height: {image.height_pt:.1f}pt">{caption}</div>'
     )
 
 
@@ -140,6 +175,8 @@ def _blocks_html(blocks: Sequence[Block]) -> str:
             )
         elif isinstance(block, Grid):
             out.append(_grid_html(block))
+        elif isinstance(block, Image):
+            out.append(_image_html(block))
         else:
             out.append(f'<div class="{html.escape(block.role)}">{_blocks_html(block.blocks)}</div>')
     return "".join(out)  # no whitespace between blocks: WeasyPrint turns it into lines in footnotes
@@ -163,11 +200,22 @@ def to_html(blocks: Sequence[Block], meta: Meta) -> str:
     )
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=1)
+def _font_config() -> Any:
+    """One font configuration per process: the @font-face files (fonts.font_face_css) load once."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    # Dropped at exit while WeasyPrint's modules still exist (its __del__ needs them).
+    atexit.register(_stylesheet.cache_clear)
+    atexit.register(_font_config.cache_clear)
+    return FontConfiguration()
+
+
+@functools.lru_cache(maxsize=8)
 def _stylesheet(css: str) -> Any:
     from weasyprint import CSS  # imported on first use: it takes ~0.7 s
 
-    return CSS(string=css)
+    return CSS(string=css, font_config=_font_config())
 
 
 def to_pdf(blocks: Sequence[Block], meta: Meta, extra_css: str = "") -> bytes:
@@ -175,5 +223,7 @@ def to_pdf(blocks: Sequence[Block], meta: Meta, extra_css: str = "") -> bytes:
     from weasyprint import HTML
 
     sheets = [_stylesheet(BASE_CSS)] + ([_stylesheet(extra_css)] if extra_css else [])
-    pdf: bytes = HTML(string=to_html(blocks, meta)).write_pdf(stylesheets=sheets)
+    if face_css := fonts.font_face_css():  # the official fonts found (RECTIFY_FONT_DIR, Fandol)
+        sheets.insert(0, _stylesheet(face_css))
+    pdf: bytes = HTML(string=to_html(blocks, meta)).write_pdf(stylesheets=sheets, font_config=_font_config())
     return pdf
