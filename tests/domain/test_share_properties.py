@@ -226,8 +226,26 @@ def check_letter(today: dt.date, *, pick: int) -> None:
     )
     share = shares[pick % len(shares)]
     assert share.unit is not None and share.measure is not None
-    mine = list(Measure.objects.filter(assignments__unit=share.unit, problem__number__in=["二", "十二"]).order_by("pk"))
+    mine = list(
+        Measure.objects.filter(assignments__unit=share.unit, problem__number__in=["二", "十二"])
+        .select_related("problem")
+        .order_by("pk")
+    )
     body = notices.default_body("reminder", share.unit, mine, today=today, due=None)
+    if len(mine) > notices.INLINE_MEASURES:
+        # Too many to set out in the body: the 附件 table lists each with the unit's own progress.
+        from rectify.documents.notice_docs import measure_table
+
+        assert "见附件" in body
+        table = measure_table(share.unit.pk, [m.pk for m in mine], as_of=today)
+        assert table is not None and len(table.rows) == len(mine)
+        for m in mine:
+            own = Assignment.objects.get(measure=m, unit=share.unit)
+            row = next(
+                r for r in table.rows if r[0] == f"（{m.problem.number}）" and r[1].startswith(f"措施{m.number}：")
+            )
+            assert row[3] == ("未报送" if own.progress is None else format_percent(own.progress)), (row, own.progress)
+        return
     for m in mine:
         own = Assignment.objects.get(measure=m, unit=share.unit)
         said = "至今未报送进展" if own.progress is None else f"进度{format_percent(own.progress)}"
