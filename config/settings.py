@@ -49,6 +49,10 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     # django-csp: the Content-Security-Policy header on every page (and its settings checks).
     "csp",
+    # Background tasks (Django's Tasks framework, the django-tasks backport) and its database
+    # backend (django-tasks-db): documents render in `rectify db_worker` processes.
+    "django_tasks",
+    "django_tasks_db",
     "rectify.core",
     "rectify.audit",
     "rectify.orgs",
@@ -347,6 +351,22 @@ RECTIFY_DAILY_JOBS = [
 RECTIFY_REMINDER_DIGEST_AFTER = int(os.environ.get("RECTIFY_REMINDER_DIGEST_AFTER", 5))
 # When the scheduler (rectify run_scheduler) runs the daily scan, Asia/Shanghai.
 RECTIFY_SCAN_TIME = os.environ.get("RECTIFY_SCAN_TIME", "06:30")
+
+# Background tasks (docs/operations.md): heavy documents render in worker processes
+# (`rectify db_worker`, started by scripts/start) from a queue in the database, the same on SQLite
+# and PostgreSQL. RECTIFY_TASKS_BACKEND=immediate runs each task inside the request that asks for
+# it (the unit tests; a one-process trial without a worker).
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+        }[os.environ.get("RECTIFY_TASKS_BACKEND", "database")],
+    }
+}
+# A document job still "running" after this long is taken as lost (its worker was killed) and is
+# started again on the next request.
+RECTIFY_JOB_STALE_SECONDS = int(os.environ.get("RECTIFY_JOB_STALE_SECONDS", 600))
 
 # Mail: notifications are emailed only when a mail server is configured (EMAIL_HOST);
 # otherwise they stay in the in-app bell.

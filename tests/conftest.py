@@ -64,3 +64,11 @@ def _signed_in_by_force_login(settings: Any) -> None:
     no idle limit (docs/security.md). test_two_factor.py and test_login_protection.py turn them on."""
     settings.RECTIFY_2FA_REQUIRED_ROLES = frozenset()
     settings.RECTIFY_SESSION_IDLE_MINUTES = 0
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_in_the_request(settings: Any) -> None:
+    """Background tasks (documents.jobs) run inside the request that enqueues them, so a download
+    answers with its file as before; tests/web/test_background_documents.py queues them in the
+    database and runs a real worker."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

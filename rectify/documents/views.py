@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -28,14 +28,16 @@ from . import (
     briefing_rich,
     briefing_series,
     compose,
+    job_sources,
+    jobs,
     policies,
     publishing,
     selectors,
     services,
 )
-from .ledger import FORMATS, build_export, export_bytes
+from .ledger import FORMATS, export_stream
+from .ledger_writers import export_response
 from .models import Briefing, Circular, DocStatus
-from .notice_docs import notice_document, notice_filename
 from .renderers import briefing as briefing_renderer
 from .renderers import official
 from .renderers.gbt9704 import heading_level, lines
@@ -48,18 +50,17 @@ CONTENT_TYPES = {
 
 @login_required
 @business_view
-def ledger_export(request: HttpRequest) -> HttpResponse:
+def ledger_export(request: HttpRequest) -> HttpResponseBase:
     fmt = request.GET.get("format", "xlsx")
     if fmt not in FORMATS:
         fmt = "xlsx"
     measures = measure_list(viewer=request.user, filters=LedgerFilters.from_query(request.GET))
     today = clock.today()
-    data = build_export(measures, as_of=today)
-    measure_rows = sum(len(p["measures"]) for plan in data["plans"] for p in plan["problems"])
-    export_record(actor=request.user, what=f"整改台账 .{fmt}", rows=measure_rows, detail=request.GET.urlencode()[:500])
-    response = HttpResponse(export_bytes(data, fmt), content_type=FORMATS[fmt])
-    response["Content-Disposition"] = f"attachment; filename=ledger-{today:%Y%m%d}.{fmt}"
-    return response
+    export = export_stream(measures, as_of=today)
+    detail = request.GET.urlencode()[:500]
+    export_record(actor=request.user, what=f"整改台账 .{fmt}", rows=export.measures, detail=detail)
+    # Streamed: .json and .csv as they are read, .xlsx from a temporary file once written.
+    return export_response(export, fmt, filename=f"ledger-{today:%Y%m%d}.{fmt}")
 
 
 # --- downloads -------------------------------------------------------------------------------
@@ -86,28 +87,26 @@ def render_briefing(doc: briefing_renderer.Briefing, fmt: str) -> bytes:
 
 @login_required
 @business_view
-def notice_file(request: HttpRequest, notice_id: int, fmt: str) -> HttpResponse:
+def notice_file(request: HttpRequest, notice_id: int, fmt: str) -> HttpResponseBase:
+    """Rendered in the background (documents.jobs), once per content; the same scope as the notice."""
     notice = selectors.notice_get(viewer=request.user, notice_id=notice_id)
-    content = render_official(notice_document(notice), fmt)
-    return attachment(content, fmt=fmt, filename=notice_filename(notice, fmt), fallback=f"notice-{notice.pk}")
+    return jobs.document_response(request, source=job_sources.NOTICE, pk=notice.pk, fmt=fmt, obj=notice)
 
 
 @login_required
 @business_view
-def circular_file(request: HttpRequest, circular_id: int, fmt: str) -> HttpResponse:
+def circular_file(request: HttpRequest, circular_id: int, fmt: str) -> HttpResponseBase:
+    """Rendered in the background (documents.jobs), once per content; the same scope as the page."""
     circular = selectors.circular_get(viewer=request.user, circular_id=circular_id)
-    content = render_official(compose.circular_document(circular), fmt)
-    filename = compose.circular_filename(circular, fmt)
-    return attachment(content, fmt=fmt, filename=filename, fallback=f"circular-{circular.pk}")
+    return jobs.document_response(request, source=job_sources.CIRCULAR, pk=circular.pk, fmt=fmt, obj=circular)
 
 
 @login_required
 @business_view
-def briefing_file(request: HttpRequest, briefing_id: int, fmt: str) -> HttpResponse:
+def briefing_file(request: HttpRequest, briefing_id: int, fmt: str) -> HttpResponseBase:
+    """Rendered in the background (documents.jobs), once per content; the same scope as the page."""
     briefing = selectors.briefing_get(viewer=request.user, briefing_id=briefing_id)
-    content = render_briefing(compose.briefing_document(briefing), fmt)
-    filename = compose.briefing_filename(briefing, fmt)
-    return attachment(content, fmt=fmt, filename=filename, fallback=f"briefing-{briefing.pk}")
+    return jobs.document_response(request, source=job_sources.BRIEFING, pk=briefing.pk, fmt=fmt, obj=briefing)
 
 
 # --- 月通报 ------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -23,8 +23,9 @@ from rectify.complaints import selectors as complaint_selectors
 from rectify.complaints.models import ComplaintBatch
 from rectify.core import clock
 from rectify.core.http import paginate
-from rectify.documents import compose
+from rectify.documents import compose, jobs
 from rectify.documents.renderers import briefing as briefing_renderer
+from rectify.documents.renderers.fonts import font_face_css
 from rectify.documents.renderers.official import OfficialDocument, Table, pdf_fingerprint, render_pdf
 from rectify.documents.renderers.tabular import render_xlsx
 from rectify.supervision.issuer import city_office_name
@@ -143,18 +144,63 @@ def complaint_batch(request: HttpRequest, pk: int) -> HttpResponse:
     return _page(request, "portal/complaint_batch.html", "complaints", context)
 
 
-@public_page
-def complaint_batch_file(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
-    batch = _published_batch(pk)
-    rows = [[r.code, r.region, r.types, r.content, r.verdict, r.handling, r.accountability, r.status]
+def _public_rows(batch: ComplaintBatch) -> list[list[Any]]:
+    return [[r.code, r.region, r.types, r.content, r.verdict, r.handling, r.accountability, r.status]
             for r in complaint_selectors.public_rows(batch)]  # fmt: skip
+
+
+def complaint_batch_file(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase:
+    # The PDF job's progress polls and retries (?job=…) share the file's path, which keys the page
+    # cache: they never come from it nor go into it.
+    if request.GET.get("job"):
+        return _batch_file(request, pk, fmt)
+    return _batch_file_cached(request, pk, fmt)
+
+
+def _batch_file(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase:
+    batch = _published_batch(pk)
+    if fmt == "pdf":
+        # Seconds of rendering: a background job (documents.jobs), served at once when rendered before.
+        context = {"city": selectors.city_name(), "section": "complaints", "generated_at": clock.now()}
+        context["office"] = f"{context['city']}{OFFICE}"
+        return jobs.document_response(
+            request,
+            source=PUBLIC_LIST_SOURCE,
+            pk=batch.pk,
+            fmt="pdf",
+            obj=batch,
+            page_template="portal/job_page.html",
+            page_context=context,
+        )
     title = f"{batch}办理情况一览表"
-    if fmt == "xlsx":
-        content = render_xlsx([("一览表", title, PUBLIC_HEADERS, rows)])
-        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        content, mime = public_list_pdf(public_list_document(title, batch, rows)), "application/pdf"
+    content = render_xlsx([("一览表", title, PUBLIC_HEADERS, _public_rows(batch))])
+    mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return _download(content, mime=mime, filename=f"{title}.{fmt}", fallback=f"complaints-{batch.batch_no}.{fmt}")
+
+
+_batch_file_cached = public_page(_batch_file)
+PUBLIC_LIST_SOURCE = "rectify.portal.views.public_list_source"
+
+
+@jobs.job_source
+def public_list_source(pk: int, fmt: str) -> jobs.Source:
+    """The published 一览表 as a PDF job: the batch must still be published when it renders."""
+    batch = _published_batch(pk)
+    title = f"{batch}办理情况一览表"
+    # The fingerprint is of the data the list is made from (the frozen public text of each case,
+    # the date, the office, the fonts), not of the laid-out document: checking it must stay cheap,
+    # since every request and every progress poll computes it. The code that masks and lays it
+    # out is in the key too (documents.jobs.code_version).
+    cases = batch.cases.exclude(public_text={}).order_by("pk")
+    data = list(cases.values_list("pk", "code", "region_text", "types", "public_text", "verdict", "status"))
+    fingerprint = jobs.text_fingerprint(title, published_on(batch), city_office_name(), data, font_face_css())
+    return jobs.Source(
+        fingerprint=fingerprint,
+        filename=f"{title}.pdf",
+        fallback=f"complaints-{batch.batch_no}.pdf",
+        content_type="application/pdf",
+        render=lambda: public_list_pdf(public_list_document(title, batch, _public_rows(batch))),
+    )
 
 
 PUBLIC_PDF_SECONDS = 30 * 24 * 3600

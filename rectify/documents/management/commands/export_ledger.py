@@ -1,4 +1,6 @@
-"""rectify export_ledger PATH [--as-of YYYY-MM-DD]: the whole ledger as .json, .csv or .xlsx."""
+"""rectify export_ledger PATH [--as-of YYYY-MM-DD]: the whole ledger as .json, .csv or .xlsx.
+
+Written as it is read (documents.ledger.export_stream), so memory stays flat at any size."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from rectify.audit.services import export_record
 from rectify.core import clock
-from rectify.documents.ledger import FORMATS, build_export, export_bytes
+from rectify.documents.ledger import FORMATS, export_stream
+from rectify.documents.ledger_writers import write_export
 from rectify.plans.models import Measure
 
 
@@ -31,9 +34,7 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError("--as-of 的格式应为 YYYY-MM-DD") from exc
         measures = Measure.objects.all().order_by("problem__plan_id", "problem__index", "seq")
-        data = build_export(measures, as_of=as_of)
-        path.write_bytes(export_bytes(data, fmt))
-        rows = sum(len(p["measures"]) for plan in data["plans"] for p in plan["problems"])
-        export_record(actor="命令行", what=f"整改台账 .{fmt}", rows=rows, detail=str(path)[:500])
-        problems = sum(len(p["problems"]) for p in data["plans"])
-        self.stdout.write(f"已导出 {len(data['plans'])} 个方案、{problems} 个问题到 {path}")
+        export = export_stream(measures, as_of=as_of)
+        write_export(export, fmt, path)
+        export_record(actor="命令行", what=f"整改台账 .{fmt}", rows=export.measures, detail=str(path)[:500])
+        self.stdout.write(f"已导出 {len(export.plans)} 个方案、{export.problems_read} 个问题到 {path}")

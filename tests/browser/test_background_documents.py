@@ -1,0 +1,79 @@
+"""Heavy documents off the request path, in a real browser against the test server and its
+background worker (conftest.py starts `rectify db_worker` beside gunicorn): generating a 通报 and
+downloading the public 一览表 PDF show progress (排队中/生成中) and then the file, which downloads
+by itself; the request that starts the job answers in under 200 ms (the navigation's own timing)."""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import login, rectify_command, shoot
+
+pytestmark = pytest.mark.browser
+
+START_BUDGET_MS = 200
+# What the server took to answer the navigation (request sent → first byte), in the browser's own clock.
+SERVER_MS = (
+    "(() => { const n = performance.getEntriesByType('navigation')[0]; return n.responseStart - n.requestStart; })()"
+)
+PUBLISHED_BATCH = """
+from rectify.complaints import selectors
+print(selectors.published_batches().first().pk)
+"""
+
+
+def _progress_then_download(page: Any, selector: str, name: str) -> tuple[float, bytes, str]:
+    """Click a download link: the progress page comes first, then the file downloads by itself."""
+    with page.expect_download(timeout=90_000) as info:
+        page.click(selector)
+        page.wait_for_selector("[data-testid=job-status]")
+        server_ms = float(page.evaluate(SERVER_MS))
+        assert page.inner_text("[data-testid=job-state]") in ("排队中", "生成中", "已完成")
+        shoot(page, f"{name}-progress")
+        page.wait_for_selector("[data-testid=job-status][data-state=done]", timeout=90_000)
+        assert page.locator("[data-testid=job-download]").count() == 1
+    shoot(page, f"{name}-done")
+    return server_ms, Path(info.value.path()).read_bytes(), info.value.suggested_filename
+
+
+def test_the_public_list_pdf_shows_progress_then_downloads(browser: Any, server: str) -> None:
+    rectify_command("load_demo_complaints")
+    batch = rectify_command("shell", "-c", PUBLISHED_BATCH).split()[-1]
+    context = browser.new_context(locale="zh-CN", base_url=server, accept_downloads=True)
+    try:
+        page = context.new_page()
+        page.goto(f"/public/complaints/{batch}/")
+        server_ms, content, filename = _progress_then_download(page, "a:has-text('下载 PDF')", "jobs-public-list")
+        assert content.startswith(b"%PDF") and filename.endswith(".pdf")
+        print(f"START_MS {server_ms:.0f}")
+        assert server_ms < START_BUDGET_MS, f"the request that starts the job took {server_ms:.0f} ms"
+        # Unchanged data: the next reader gets the file at once, no job.
+        started = time.perf_counter()
+        with urllib.request.urlopen(f"{server}/public/complaints/{batch}.pdf", timeout=30) as response:
+            assert response.status == 200 and response.read() == content
+        assert time.perf_counter() - started < 5
+    finally:
+        context.close()
+
+
+def test_generating_a_circular_shows_progress_then_downloads_word_and_pdf(page: Any) -> None:
+    login(page, "city_office")
+    page.goto("/export/circulars/")
+    years = page.locator("#g-year option").all_inner_texts()
+    page.select_option("#g-year", years[-1].removesuffix("年"))  # a year no other browser test uses
+    page.select_option("#g-month", "7")
+    with page.expect_navigation():
+        page.click("button:has-text('生成（或更新）本月通报草稿')")
+    circular_url = page.url
+    server_ms, content, filename = _progress_then_download(page, "a:has-text('下载 PDF')", "jobs-circular-pdf")
+    assert content.startswith(b"%PDF") and filename.endswith("通报（草稿）.pdf")
+    print(f"START_MS {server_ms:.0f}")
+    assert server_ms < START_BUDGET_MS, f"the request that starts the job took {server_ms:.0f} ms"
+    page.goto(circular_url)
+    _, word, name = _progress_then_download(page, "a:has-text('下载 Word')", "jobs-circular-docx")
+    assert word.startswith(b"PK") and name.endswith(".docx")
