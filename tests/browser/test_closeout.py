@@ -114,7 +114,7 @@ def test_apply_return_reapply_accept_publish_close_and_the_dossier(
     page.goto(application_url)
     assert page.inner_text("[data-testid=closeout-status]") == "已销号"
     timeline = page.inner_text("[data-testid=timeline]")
-    for step in ["申请销号", "退回销号申请", "重新申请销号", "验收通过", "销号"]:
+    for step in ["提交了本销号申请", "退回了本销号申请", "重新提交了本销号申请", "验收通过", "予以销号"]:
         assert step in timeline, step
 
     # The ledger and its export show it closed.
