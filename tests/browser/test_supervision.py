@@ -42,9 +42,15 @@ def _keep_pdf_pages(pdf: bytes, name: str, pages: int = 1) -> None:
 
 
 def _download(page: Any, selector: str) -> bytes:
-    with page.expect_download() as info:
+    """Documents render in the background: the link may lead to a progress page that downloads the
+    file when it is ready; come back to the page the link was on."""
+    url = page.url
+    with page.expect_download(timeout=90_000) as info:
         page.click(selector)
-    return Path(info.value.path()).read_bytes()
+    data = Path(info.value.path()).read_bytes()
+    if page.url != url:
+        page.goto(url)
+    return data
 
 
 def _photo(tmp_path: Path) -> Path:
@@ -128,7 +134,7 @@ def test_a_reminder_is_issued_downloaded_replied_to_and_escalated(page: Any, cle
     page.goto(reminder_url)
     assert page.inner_text("[data-testid=notice-status]") == "已升级"
     timeline = page.inner_text("[data-testid=timeline]")
-    for step in ["起草督办文书", "印发督办文书", "回复督办文书", "督办升级"]:
+    for step in ["起草了本提醒函", "印发了本提醒函", "回复了本提醒函", "将本提醒函升级督办"]:
         assert step in timeline, step
 
     # The month's 月通报 names the unit and counts its notices; issue it and keep its PDF pages.
