@@ -6,7 +6,6 @@ printed as START_MS, is a figure for docs/benchmarks.md, not an assertion: the m
 
 from __future__ import annotations
 
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -51,11 +50,9 @@ def test_the_public_list_pdf_shows_progress_then_downloads(browser: Any, server:
         server_ms, content, filename = _progress_then_download(page, "a:has-text('下载 PDF')", "jobs-public-list")
         assert content.startswith(b"%PDF") and filename.endswith(".pdf")
         print(f"START_MS {server_ms:.0f}")
-        # Unchanged data: the next reader gets the file at once, no job.
-        started = time.perf_counter()
+        # Unchanged data: the next reader gets the file itself (200, the same bytes), no progress page.
         with urllib.request.urlopen(f"{server}/public/complaints/{batch}.pdf", timeout=30) as response:
             assert response.status == 200 and response.read() == content
-        assert time.perf_counter() - started < 5
     finally:
         context.close()
 
