@@ -35,7 +35,7 @@ from . import compliance, periods, selectors, services
 from .models import ReportKind, ReportStatus
 from .office_todo import office_todo_context
 from .policies import can_file_for_unit, can_review_unit, can_set_calendar, filing_units
-from .weekly_views import posted_fields, row_input
+from .weekly_views import posted_text, row_input
 
 
 @login_required
@@ -158,13 +158,14 @@ def report_review(request: HttpRequest, report_id: int) -> HttpResponse:
 @business_view
 def evidence_upload(request: HttpRequest, report_id: int) -> HttpResponse:
     """上传 on a report's page. The edit form's fields come along (the file input belongs to that
-    form): the typed text is saved as a draft with the files, so uploading never discards it."""
+    form): the typed text is saved as a draft with the files, so uploading never discards it. A
+    post that carries the file alone (an API-like client, an old page) just adds the evidence."""
     report = selectors.report_get(viewer=request.user, report_id=report_id)
     pk = report.assignment_id
     data = row_input(request, pk)
     if not data.files and not data.upload_errors:
         messages.error(request, "请选择要上传的文件。")
-    elif posted_fields(request, pk):
+    elif posted_text(request, pk):
         period = periods.period_of(report.kind, report.period_start, services.calendar_rule())
         try:
             _, problems = services.report_attach(

@@ -58,7 +58,12 @@ def row_input(request: HttpRequest, pk: int) -> services.ReportInput:
 
 def posted_fields(request: HttpRequest, pk: int) -> bool:
     """Whether the form carried this share's card (a filtered page posts only the cards it shows)."""
-    return any(f"{name}-{pk}" in request.POST for name in FIELDS) or f"files-{pk}" in request.FILES
+    return posted_text(request, pk) or f"files-{pk}" in request.FILES
+
+
+def posted_text(request: HttpRequest, pk: int) -> bool:
+    """Whether the form carried this share's typed fields (an upload form may carry the file alone)."""
+    return any(f"{name}-{pk}" in request.POST for name in FIELDS)
 
 
 def posted_version(request: HttpRequest, pk: int) -> int | None:
