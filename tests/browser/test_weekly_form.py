@@ -29,9 +29,16 @@ def sized(request: Any, browser: Any, server: str) -> Any:
     context.close()
 
 
+# The elements whose right edge passes the window's, named so a failure says what overflows.
+OVERFLOWING = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+  .slice(-5).map(e => `${e.tagName.toLowerCase()}.${e.className} ${Math.round(e.getBoundingClientRect().right)}px: `
+    + (e.innerText || '').slice(0, 60))"""
+
+
 def _no_sideways_scroll(page: Any) -> None:
     width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert width <= inner, (width, inner)
+    assert width <= inner, (width, inner, page.evaluate(OVERFLOWING))
 
 
 def _photo(tmp_path: Path) -> Path:
