@@ -27,13 +27,26 @@ KINDS = [
 ]
 
 
+_SHARE_STATUS = {"in_progress": "in_progress", "closed": "closed", "completed": "completed", "ongoing": "ongoing"}
+_LEVEL_ORDER = {"red": 0, "yellow": 1, "green": 2, "": 3}
+
+
+def _level(rng: random.Random, status: str) -> str:
+    if status != "in_progress":
+        return "green"
+    return rng.choices(["red", "yellow", "green"], [0.15, 0.2, 0.65])[0]
+
+
 def _unit(name: str, kind: str, parent: OrgUnit | None, n: int) -> OrgUnit:
     path = (parent.path if parent else "") + f"{n:04d}."
     return OrgUnit.objects.create(name=name, kind=kind, parent=parent, path=path, depth=path.count(".") - 1)
 
 
 @transaction.atomic
-def generate(measures: int = 100_000, seed: int = 7) -> dict[str, Any]:
+def generate(measures: int = 100_000, seed: int = 7, levels: bool = False) -> dict[str, Any]:
+    """Units, plans, problems, measures and their shares. Each share carries the measure's due date
+    and a status matching the measure's (what the importer writes); with `levels`, measures and
+    shares also get warning levels (as if scanned), for the benchmarks that read the board."""
     rng = random.Random(seed)
     province = _unit("山西省", "region", None, 1)
     all_units: list[tuple[OrgUnit, OrgUnit]] = []  # (unit, its county or city region)
@@ -94,10 +107,16 @@ def generate(measures: int = 100_000, seed: int = 7) -> dict[str, Any]:
                 )
         Measure.objects.bulk_create(rows, batch_size=5000)
         created += len(rows)
-        measure_ids = list(Measure.objects.filter(problem__plan=plan).values_list("id", "problem_id"))
+        measure_rows = list(
+            Measure.objects.filter(problem__plan=plan).values_list("id", "problem_id", "due_on", "status")
+        )
         assignments: list[Assignment] = []
-        for mid, pid in measure_ids:
-            for unit in rng.sample(city_units, 3):
+        by_level: dict[str, list[int]] = {}
+        for mid, pid, due, status in measure_rows:
+            share_levels = [_level(rng, status) if levels else "" for _ in range(3)]
+            worst = min(share_levels, key=lambda lv: _LEVEL_ORDER.get(lv, 9)) if levels else ""
+            by_level.setdefault(worst, []).append(mid)
+            for unit, level in zip(rng.sample(city_units, 3), share_levels, strict=True):
                 assignments.append(
                     Assignment(
                         problem_id=pid,
@@ -105,9 +124,16 @@ def generate(measures: int = 100_000, seed: int = 7) -> dict[str, Any]:
                         unit=unit,
                         phrase=unit.name,
                         role="lead" if not assignments or rng.random() < 0.6 else "support",
+                        due_on=due,
+                        status=_SHARE_STATUS[status],
+                        warning_level=level,
                     )
                 )
-        for pid in {pid for _, pid in measure_ids}:
+        for level, ids in by_level.items():
+            if level:
+                for i in range(0, len(ids), 900):
+                    Measure.objects.filter(pk__in=ids[i : i + 900]).update(warning_level=level)
+        for pid in {pid for _, pid, _, _ in measure_rows}:
             for unit in rng.sample(city_units, 3):
                 assignments.append(Assignment(problem_id=pid, unit=unit, phrase=unit.name, role="lead"))
         Assignment.objects.bulk_create(assignments, batch_size=10000)

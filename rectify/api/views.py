@@ -18,6 +18,7 @@ from rectify.plans import selectors
 from rectify.supervision import services as supervision_services
 
 from . import serializers as s
+from .ledger_rows import ledger_rows
 
 LEDGER_FILTERS = [
     OpenApiParameter("plan", OpenApiTypes.INT),
@@ -48,8 +49,11 @@ class MeasureList(ScopedView):
     @extend_schema(parameters=LEDGER_FILTERS, operation_id="measures_list")
     def get(self, request: Request) -> Response:
         filters = selectors.LedgerFilters.from_query(request.query_params)
-        qs = selectors.with_ledger_relations(selectors.measure_list(viewer=request.user, filters=filters))
-        return self.paged(qs, s.MeasureSerializer)
+        # Flat rows (ledger_rows): the same objects as MeasureSerializer, without building models.
+        page = self.paginate_queryset(
+            selectors.ledger_values(selectors.measure_list(viewer=request.user, filters=filters))
+        )
+        return self.get_paginated_response(ledger_rows(list(page or [])))
 
 
 class MeasureDetail(ScopedView):

@@ -15,6 +15,7 @@ from django.db import transaction
 
 from rectify.audit.services import record
 from rectify.core import clock
+from rectify.core.dbstats import analyze_database
 from rectify.core.errors import DomainError, Forbidden
 from rectify.core.transitions import transition, versioned_update
 from rectify.orgs.models import OrgUnit, UnitGroup
@@ -453,4 +454,7 @@ def plan_commit(
         if progress is not None:
             progress(n, total, problem)
     record(actor=actor, action="plan.imported", obj=plan, after=review.counts, note=source_name)
+    # A bulk of new rows: refresh the planner's statistics once the import is visible (the first
+    # ledger page after an import otherwise plans with none; docs/benchmarks.md).
+    transaction.on_commit(analyze_database)
     return plan

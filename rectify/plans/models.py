@@ -256,6 +256,10 @@ class Measure(TimestampedModel, DeadlineFields, TrackedFields):
         indexes = [
             models.Index(fields=["status", "due_on"], name="measure_status_due"),
             models.Index(fields=["warning_level", "problem"], name="measure_warning"),
+            # Cover the ledger's overdue and due-window filters, so the pager's COUNT(*) reads the
+            # index only (100k measures, SQLite: 77 → 7 ms and 21 → 1 ms; docs/benchmarks.md).
+            models.Index(fields=["status", "due_on", "deadline_kind"], name="measure_overdue_cover"),
+            models.Index(fields=["due_on", "deadline_kind"], name="measure_due_kind"),
         ]
         verbose_name = "整改措施"
         verbose_name_plural = "整改措施"
@@ -385,6 +389,8 @@ class Assignment(TimestampedModel):
             models.Index(fields=["problem"], condition=Q(needs_confirmation=True), name="assignment_pending"),
             models.Index(fields=["warning_level", "unit"], name="share_warning_unit"),
             models.Index(fields=["status", "due_on"], name="share_status_due"),
+            # "Overdue for my units" and "due within a window for my units": a range per unit.
+            models.Index(fields=["unit", "due_on"], name="share_unit_due"),
         ]
         constraints = [
             models.CheckConstraint(

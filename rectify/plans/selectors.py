@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from rectify.audit.models import AuditEvent
 from rectify.core import clock
@@ -158,7 +158,10 @@ def measure_list(*, viewer: Any, filters: LedgerFilters | None = None) -> QueryS
     if f.overdue:
         qs = qs.filter(overdue_condition(clock.today()))
     if f.q:
-        qs = qs.filter(Q(text__icontains=f.q) | Q(problem__text__icontains=f.q))
+        # The problem's text once per problem (a subquery), not once per measure through a join;
+        # the join also stayed in the pager's COUNT(*).
+        problems = Problem.objects.filter(text__icontains=f.q).values("pk")
+        qs = qs.filter(Q(text__icontains=f.q) | Q(problem_id__in=problems))
     # Problems are created in plan order, so (problem_id, seq) is the ledger's order and walks the
     # (problem, seq) unique index: no join and no sort before LIMIT.
     return qs.order_by("problem_id", "seq")
@@ -173,6 +176,82 @@ def with_ledger_relations(measures: QuerySet[Measure]) -> QuerySet[Measure]:
         ),
         Prefetch("milestones", queryset=Milestone.objects.order_by("seq")),
     )
+
+
+# The columns of a ledger row that the API list returns (api.ledger_rows), read flat with values():
+# no model objects, no select_related of the problem's plan and chapter.
+LEDGER_MEASURE_COLUMNS = (
+    "id",
+    "problem_id",
+    "problem__number",
+    "number",
+    "seq",
+    "text",
+    "status",
+    "due_on",
+    "deadline_raw",
+    "deadline_kind",
+    "start_on",
+    "deadline_parts",
+    "recurrence",
+    "progress",
+    "warning_level",
+    "last_report_at",
+    "closed_on",
+    "reopened_count",
+    "version",
+    "source",
+)
+LEDGER_SHARE_COLUMNS = (
+    "id",
+    "measure_id",
+    "unit_id",
+    "unit__name",
+    "phrase",
+    "role",
+    "needs_confirmation",
+    "status",
+    "progress",
+    "due_on",
+    "due_extended",
+    "warning_level",
+    "warning_reasons",
+    "last_report_at",
+    "closed_on",
+    "reopened_count",
+)
+LEDGER_MILESTONE_COLUMNS = ("id", "measure_id", "raw", "due_on", "precision", "reached_on")
+
+
+def ledger_values(measures: QuerySet[Measure]) -> QuerySet[Measure, dict[str, Any]]:
+    """`measure_list` as flat rows, one query per page. The problem's number is a subquery, not a
+    join: a join lets the planner start from the problem table and sort every match before LIMIT,
+    and it stays in the pager's COUNT(*); the subquery runs for the page's rows only."""
+    number = Problem.objects.filter(pk=OuterRef("problem_id")).order_by().values("number")[:1]
+    columns = [c for c in LEDGER_MEASURE_COLUMNS if c != "problem__number"]
+    return measures.select_related(None).annotate(problem__number=Subquery(number)).values(*columns, "problem__number")
+
+
+def ledger_children(measure_ids: list[int]) -> tuple[dict[int, list[dict[str, Any]]], dict[int, list[dict[str, Any]]]]:
+    """The shares (with their unit's name) and milestones of a page of measures, two queries,
+    grouped by measure and in the order the ledger shows them (role then id; seq)."""
+    shares: dict[int, list[dict[str, Any]]] = {pk: [] for pk in measure_ids}
+    milestones: dict[int, list[dict[str, Any]]] = {pk: [] for pk in measure_ids}
+    if not measure_ids:
+        return shares, milestones
+    for row in (
+        Assignment.objects.filter(measure_id__in=measure_ids)
+        .order_by("measure_id", "role", "id")
+        .values(*LEDGER_SHARE_COLUMNS)
+    ):
+        shares[row["measure_id"]].append(row)
+    for row in (
+        Milestone.objects.filter(measure_id__in=measure_ids)
+        .order_by("measure_id", "seq")
+        .values(*LEDGER_MILESTONE_COLUMNS)
+    ):
+        milestones[row["measure_id"]].append(row)
+    return shares, milestones
 
 
 def problem_get(*, viewer: Any, problem_id: int) -> Problem:

@@ -54,6 +54,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     proc = subprocess.Popen(
         [
             gunicorn,
+            "-c",
+            str(ROOT / "config" / "gunicorn.py"),
             "config.wsgi",
             "--bind",
             f"127.0.0.1:{port}",
