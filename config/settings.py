@@ -339,14 +339,27 @@ RECTIFY_CIRCULAR_WEIGHTS = {
 RECTIFY_CIRCULAR_LAGGARDS = int(os.environ.get("RECTIFY_CIRCULAR_LAGGARDS", 3))
 RECTIFY_CIRCULAR_LAGGARD_BELOW = float(os.environ.get("RECTIFY_CIRCULAR_LAGGARD_BELOW", 60))
 RECTIFY_BRIEFING_SERIES = os.environ.get("RECTIFY_BRIEFING_SERIES", "")
-# Daily jobs the scheduler runs after the deadline scan: (callable taking today=, label).
+# Daily jobs run after the deadline scan (supervision.daily, a task the scheduler enqueues):
+# (callable taking today=, returning the items it handled or their number; label).
 RECTIFY_DAILY_JOBS = [
     ("rectify.closeout.services.closeouts_finish", "公示期满销号"),
     ("rectify.documents.handover.handover_due", "交账包"),
     ("rectify.complaints.services.cases_scan", "交办件预警"),
     # Re-hash the audit chain (rectify audit_verify); the count printed is of broken chains.
     ("rectify.audit.services.audit_verify_daily", "审计日志防篡改校验（断链）"),
+    # Finished background-task rows older than RECTIFY_TASK_RESULTS_KEEP_DAYS (django-tasks-db).
+    ("rectify.supervision.daily.task_results_prune", "清理已完成的后台任务记录"),
+    # Fresh planner statistics (ANALYZE / PRAGMA optimize); the count printed is of tables.
+    ("rectify.core.dbstats.analyze_database", "数据库统计信息更新（表）"),
 ]
+# The daily jobs run once per day however many schedulers and workers run (supervision.daily):
+# a failed job is tried again by the scheduler's next tick, up to this many attempts a day; a job
+# still running after RECTIFY_DAILY_JOB_STALE_SECONDS is taken as lost (its worker killed) and
+# claimed again. The scheduler looks every RECTIFY_SCHEDULER_TICK_SECONDS.
+RECTIFY_DAILY_JOB_ATTEMPTS = int(os.environ.get("RECTIFY_DAILY_JOB_ATTEMPTS", 3))
+RECTIFY_DAILY_JOB_STALE_SECONDS = int(os.environ.get("RECTIFY_DAILY_JOB_STALE_SECONDS", 3600))
+RECTIFY_SCHEDULER_TICK_SECONDS = int(os.environ.get("RECTIFY_SCHEDULER_TICK_SECONDS", 300))
+RECTIFY_TASK_RESULTS_KEEP_DAYS = int(os.environ.get("RECTIFY_TASK_RESULTS_KEEP_DAYS", 14))
 # More new warnings than this for one person in one scan arrive as one list (预警汇总).
 RECTIFY_REMINDER_DIGEST_AFTER = int(os.environ.get("RECTIFY_REMINDER_DIGEST_AFTER", 5))
 # When the scheduler (rectify run_scheduler) runs the daily scan, Asia/Shanghai.

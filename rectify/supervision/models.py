@@ -1,6 +1,7 @@
-"""Warnings (预警) raised by the deadline scan and the record of each scan run; supervision
-notices (提醒函 → 督办通知 → 通报 → 专题报告 → 问责移交, and 约谈), 挂牌督办/约谈 flags,
-extension requests (延期申请) and on-site supervision records (现场督办).
+"""Warnings (预警) raised by the deadline scan, the record of each scan run and of each daily
+job's run (the once-a-day lock, supervision.daily); supervision notices (提醒函 → 督办通知 → 通报
+→ 专题报告 → 问责移交, and 约谈), 挂牌督办/约谈 flags, extension requests (延期申请) and on-site
+supervision records (现场督办).
 
 A Warning is one reason a unit's share of a measure is yellow or red (overdue, due soon, behind
 序时进度, a milestone, a long-term item not re-checked). `key` identifies the reason while it
@@ -67,6 +68,42 @@ class ScanRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.today:%Y-%m-%d} 扫描"
+
+
+class DailyRun(models.Model):
+    """One daily job (the deadline scan, or one of settings.RECTIFY_DAILY_JOBS) on one day: the row
+    is the lock that makes it run once however many schedulers and workers there are (see
+    supervision.daily). It is inserted when a worker claims the job, and then says how it went."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "运行中"
+        DONE = "done", "已完成"
+        FAILED = "failed", "失败"
+
+    job = models.CharField("任务", max_length=200)  # the callable's dotted path
+    label = models.CharField("名称", max_length=100)
+    day = models.DateField("日期")
+    status = models.CharField("状态", max_length=10, choices=Status.choices)
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=1)
+    # The current claim: only its holder may record the outcome (a run taken over as lost cannot
+    # overwrite the one that took it over).
+    claim = models.UUIDField()
+    worker = models.CharField("进程", max_length=120)
+    # Real time (the library's timestamps are too): how long a job took is not the instance's date.
+    claimed_at = models.DateTimeField("开始")
+    finished_at = models.DateTimeField("结束", null=True, blank=True)
+    items = models.PositiveIntegerField("处理项数", null=True, blank=True)
+    seconds = models.FloatField("用时（秒）", null=True, blank=True)
+    error = models.TextField("错误", blank=True)
+
+    class Meta:
+        ordering = ["-day", "id"]
+        constraints = [models.UniqueConstraint(fields=["job", "day"], name="daily_run_once_per_day")]
+        verbose_name = "每日任务运行"
+        verbose_name_plural = "每日任务运行"
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.label}：{self.get_status_display()}"
 
 
 # --- supervision notices (督办) -------------------------------------------------------------------
