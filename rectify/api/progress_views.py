@@ -51,6 +51,9 @@ def _report_response(report_id: int, request: Request, code: int = status.HTTP_2
     return Response(s.ReportSerializer(report).data, status=code)
 
 
+PATCHABLE = ("progress_text", "next_plan", "issues", "percent", "milestones_reached")
+
+
 def _input(data: dict[str, Any]) -> services.ReportInput:
     return services.ReportInput(
         progress_text=data["progress_text"],
@@ -102,14 +105,16 @@ class ReportDetail(ScopedView):
         body = s.ReportUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
+        # PATCH: what was not sent keeps the report's value.
+        current = {field: getattr(report, field) for field in PATCHABLE}
         period = periods.period_of(report.kind, report.period_start, services.calendar_rule())
         services.report_save(
             actor=request.user,
             assignment=report.assignment,
             period=period,
-            data=_input(data),
+            data=_input({**current, **{k: v for k, v in data.items() if k in PATCHABLE}}),
             submit=data["submit"],
-            version=data["version"],
+            version=data.get("version"),
         )
         warnings_refresh(measure_ids=[report.measure_id])
         return _report_response(pk, request)

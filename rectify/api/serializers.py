@@ -215,8 +215,21 @@ class ReportCreateSerializer(ReportWriteSerializer):
     period_start = serializers.DateField(help_text="报告期内任一日期（周报按所在周，月度总结按所在月）")
 
 
-class ReportUpdateSerializer(ReportWriteSerializer):
-    version = serializers.IntegerField(help_text="读取报告时的 version，防止覆盖他人的修改")
+class ReportUpdateSerializer(serializers.Serializer):
+    """A partial update: only the fields sent change (the rest keep the report's values)."""
+
+    progress_text = serializers.CharField(allow_blank=True, required=False, max_length=5000)
+    next_plan = serializers.CharField(allow_blank=True, required=False, max_length=3000)
+    issues = serializers.CharField(allow_blank=True, required=False, max_length=2000)
+    percent = serializers.IntegerField(min_value=0, max_value=100, required=False, allow_null=True)
+    milestones_reached = serializers.ListField(child=serializers.IntegerField(), required=False)
+    submit = serializers.BooleanField(default=False, help_text="保存后即提交审核")
+    version = serializers.IntegerField(
+        min_value=0,
+        max_value=2_147_483_647,
+        required=False,
+        help_text="读取报告时的 version（可选）：提供时，报告已被他人修改则拒绝保存（409）",
+    )
 
 
 class ReturnSerializer(serializers.Serializer):
