@@ -114,7 +114,9 @@ class ReportDetail(ScopedView):
             period=period,
             data=_input({**current, **{k: v for k, v in data.items() if k in PATCHABLE}}),
             submit=data["submit"],
-            version=data.get("version"),
+            # The fields not sent were read with this version: a save in between is a 409, not
+            # a silent undo of someone else's change.
+            version=data.get("version", report.version),
         )
         warnings_refresh(measure_ids=[report.measure_id])
         return _report_response(pk, request)

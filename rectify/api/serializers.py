@@ -221,14 +221,14 @@ class ReportUpdateSerializer(serializers.Serializer):
     progress_text = serializers.CharField(allow_blank=True, required=False, max_length=5000)
     next_plan = serializers.CharField(allow_blank=True, required=False, max_length=3000)
     issues = serializers.CharField(allow_blank=True, required=False, max_length=2000)
-    percent = serializers.IntegerField(min_value=0, max_value=100, required=False, allow_null=True)
+    percent = serializers.IntegerField(min_value=0, max_value=100, required=False)
     milestones_reached = serializers.ListField(child=serializers.IntegerField(), required=False)
     submit = serializers.BooleanField(default=False, help_text="保存后即提交审核")
     version = serializers.IntegerField(
         min_value=0,
         max_value=2_147_483_647,
         required=False,
-        help_text="读取报告时的 version（可选）：提供时，报告已被他人修改则拒绝保存（409）",
+        help_text="读取报告时的 version（可选）：其后已被他人修改则拒绝保存（409）；不填时以本次请求读到的为准",
     )
 
 

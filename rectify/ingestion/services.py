@@ -456,5 +456,5 @@ def plan_commit(
     record(actor=actor, action="plan.imported", obj=plan, after=review.counts, note=source_name)
     # A bulk of new rows: refresh the planner's statistics once the import is visible (the first
     # ledger page after an import otherwise plans with none; docs/benchmarks.md).
-    transaction.on_commit(analyze_database)
+    transaction.on_commit(analyze_database, robust=True)
     return plan

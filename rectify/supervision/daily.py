@@ -67,9 +67,11 @@ def _stale_before() -> dt.datetime:
 
 
 def _claimable() -> Q:
-    """A row that may be claimed again: failed with attempts left, or running but lost."""
-    return Q(status=DailyRun.Status.FAILED, attempts__lt=settings.RECTIFY_DAILY_JOB_ATTEMPTS) | Q(
-        status=DailyRun.Status.RUNNING, claimed_at__lt=_stale_before()
+    """A row that may be claimed again, attempts left: failed, or running but lost (a job that
+    kills its worker each time is not taken up again all day)."""
+    attempts_left = Q(attempts__lt=settings.RECTIFY_DAILY_JOB_ATTEMPTS)
+    return attempts_left & (
+        Q(status=DailyRun.Status.FAILED) | Q(status=DailyRun.Status.RUNNING, claimed_at__lt=_stale_before())
     )
 
 
@@ -194,6 +196,9 @@ def day_run(day: dt.date) -> list[Outcome]:
             items, message = _call(job, label, day)
         except Exception as exc:
             logger.exception("daily job %s failed on %s (attempt %s)", job, day, run.attempts)
+            if not connection.in_atomic_block:
+                # The job may have failed because the connection dropped: record it on a fresh one.
+                connection.close_if_unusable_or_obsolete()
             run_finish(run, error=f"{type(exc).__name__}: {exc}")
             outcomes.append(Outcome(job, label, FAILED, message=f"{label}失败：{exc}"))
             continue

@@ -286,3 +286,30 @@ def test_eight_workers_racing_on_one_day_run_each_job_once(monkeypatch: Any) -> 
     assert sorted(result[0]) == [(COUNTED, "done", 1), (FLAKY, "done", 1)]
     assert sum(s.count(daily.RAN) for s in states_seen) == 2
     assert len(states_seen) == 8
+
+
+def test_a_job_that_kills_its_worker_is_not_taken_up_again_once_its_attempts_are_spent(
+    only: Any, settings: Any
+) -> None:
+    only(COUNTED)
+    settings.RECTIFY_DAILY_JOB_ATTEMPTS = 2
+    long_ago = timezone.now() - dt.timedelta(seconds=settings.RECTIFY_DAILY_JOB_STALE_SECONDS + 1)
+    first = daily.run_claim(job=COUNTED, label="counted_job", day=DAY)
+    assert first is not None
+    DailyRun.objects.filter(pk=first.pk).update(claimed_at=long_ago)
+    second = daily.run_claim(job=COUNTED, label="counted_job", day=DAY)  # the worker died: taken over
+    assert second is not None and second.attempts == 2
+    DailyRun.objects.filter(pk=second.pk).update(claimed_at=long_ago)  # and died again
+    assert daily.run_claim(job=COUNTED, label="counted_job", day=DAY) is None
+    assert "counted_job" not in daily.runs_pending(DAY)
+
+
+def test_a_scheduler_started_in_the_night_owes_yesterday_and_waits_for_today() -> None:
+    from rectify.supervision.management.commands.run_scheduler import catch_up_day
+
+    at = dt.time(6, 30)
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    assert catch_up_day(dt.datetime(2022, 10, 8, 2, 0, tzinfo=shanghai), at) == dt.date(2022, 10, 7)
+    assert catch_up_day(dt.datetime(2022, 10, 8, 6, 30, tzinfo=shanghai), at) == dt.date(2022, 10, 8)
+    # 23:00 UTC is 07:00 the next morning in Shanghai.
+    assert catch_up_day(dt.datetime(2022, 10, 7, 23, 0, tzinfo=dt.UTC), at) == dt.date(2022, 10, 8)

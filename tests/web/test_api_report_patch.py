@@ -75,4 +75,6 @@ def test_a_version_that_is_sent_is_checked_and_bad_values_are_refused_in_chinese
     assert _stored(report["id"])[0] == "已排查 12 处"
     bad = clerk.patch(f"/api/v1/reports/{report['id']}/", {"percent": 150}, content_type=JSON)
     assert bad.status_code == 400 and "100" in str(bad.json())
+    # null is not "0 %": refused, the figure kept.
+    assert clerk.patch(f"/api/v1/reports/{report['id']}/", {"percent": None}, content_type=JSON).status_code == 400
     assert _stored(report["id"])[3] == 50

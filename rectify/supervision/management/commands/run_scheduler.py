@@ -35,6 +35,13 @@ def next_run(now: dt.datetime, at: dt.time) -> dt.datetime:
     return candidate
 
 
+def catch_up_day(now: dt.datetime, at: dt.time) -> dt.date:
+    """The day whose run a scheduler starting at `now` owes: today once `at` has passed; before
+    it, yesterday's (started at 02:00, today's jobs wait for `at` rather than run in the night)."""
+    local = now.astimezone(SHANGHAI)
+    return local.date() if local.time() >= at else local.date() - dt.timedelta(days=1)
+
+
 def _refresh_connections() -> None:
     """A long-lived process drops connections the server may have closed overnight; not inside
     a transaction someone else holds open (a test, a caller's atomic block)."""
@@ -53,9 +60,10 @@ class Command(BaseCommand):
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
         at = dt.time.fromisoformat(settings.RECTIFY_SCAN_TIME)
-        self._enqueue(clock.today())
         if options["once"]:
+            self._enqueue(clock.today())
             return
+        self._enqueue(catch_up_day(clock.now(), at))
         announced: dt.datetime | None = None
         while not stop.is_set():
             wake = next_run(clock.now(), at)
