@@ -208,6 +208,7 @@ def test_weekly_report_is_filed_returned_resubmitted_and_accepted(page: Any, coo
 
     # Back on the week's page (all measures, not only those still to file) the row is read-only and accepted.
     page.goto(weekly_url + "?show=all")
+    page.click("button:has-text('全部展开')")  # the row's problem group need not be the first, open one
     row = page.locator(f"#row-{pk}")
     assert row.locator(".card-header a.badge").inner_text().strip() == "已采纳"
     assert row.locator("textarea").count() == 0
