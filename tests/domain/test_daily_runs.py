@@ -20,12 +20,13 @@ from django.core.management import call_command
 from django.db import connection, connections
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from rectify.progress.periods import SHANGHAI
 from rectify.supervision import daily
 from rectify.supervision.models import DailyRun, ScanRun
+
+from ..task_worker import run_queued
 
 pytestmark = pytest.mark.django_db
 
@@ -176,26 +177,6 @@ def test_a_run_whose_worker_died_is_taken_over_and_the_dead_claim_cannot_record(
 
 
 # --- the scheduler only enqueues ---------------------------------------------------------------
-
-
-def run_queued() -> int:
-    """What `rectify db_worker --batch` does, in this process and this test's transaction."""
-    worker = Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    )
-    ran = 0
-    for result in DBTaskResult.objects.ready():
-        result.claim(worker.worker_id)
-        worker.run_task(result)
-        ran += 1
-    return ran
 
 
 def test_schedulers_only_enqueue_and_not_twice_while_one_is_queued(only: Any, settings: Any) -> None:

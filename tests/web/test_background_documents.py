@@ -18,7 +18,6 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 from django_tasks.base import TaskResultStatus
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from rectify.complaints import importing
@@ -30,6 +29,8 @@ from rectify.documents.models import Circular
 from rectify.documents.renderers import official
 from rectify.plans.models import Problem
 from rectify.portal import views as portal_views
+
+from ..task_worker import run_queued
 
 FROZEN = dt.datetime(2022, 10, 8, 2, tzinfo=dt.UTC)
 BUSINESS = ["city_office", "county_office", "county_clerk", "dept_clerk", "acceptance", "leader"]
@@ -44,26 +45,6 @@ def queued(tmp_path: Path, settings: Any) -> Any:
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     with time_machine.travel(FROZEN, tick=True) as traveller:
         yield traveller
-
-
-def run_queued() -> int:
-    """What `rectify db_worker --batch` does, in this process and this test's transaction."""
-    worker = Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    )
-    ran = 0
-    for result in DBTaskResult.objects.ready():
-        result.claim(worker.worker_id)
-        worker.run_task(result)
-        ran += 1
-    return ran
 
 
 def tasks() -> list[DBTaskResult]:
