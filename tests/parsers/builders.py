@@ -186,3 +186,35 @@ def with_fields_as_table(lines: list[str], problem_marker: str) -> list[Block]:
     out.append(rows)
     out.extend(lines[end:])
     return out
+
+
+def export_doc(docx: bytes, workdir: Path) -> bytes:
+    """The .docx as Word 97–2003 (.doc), written by LibreOffice with a profile of its own."""
+    import subprocess
+
+    from rectify.ingestion.parsers.office_convert import find_soffice
+
+    source = workdir / "seed.docx"
+    source.write_bytes(docx)
+    subprocess.run(
+        [
+            find_soffice() or "soffice",
+            "--headless",
+            "--norestore",
+            "--nologo",
+            "--nodefault",
+            "--nolockcheck",
+            f"-env:UserInstallation={(workdir / 'profile').as_uri()}",
+            "--convert-to",
+            "doc:MS Word 97",
+            "--outdir",
+            str(workdir),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    data = (workdir / "seed.doc").read_bytes()
+    assert data.startswith(b"\xd0\xcf\x11\xe0")  # an OLE compound file
+    return data

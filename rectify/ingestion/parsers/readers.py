@@ -1,8 +1,11 @@
 """Plan files as bytes → text, with the limits that keep a bad upload from hurting the server.
 
 Owns `read_plan_bytes` (dispatch by extension, size limit checked first, empty and undecodable
-input, zip-bomb check for .docx/.xlsx), text decoding (UTF-8, UTF-8/16 with BOM, GBK/GB18030)
-and `parse_plan_bytes`, the one call the CLI and the importer make. Every failure is a
+input, zip-bomb check for .docx/.xlsx), text decoding (UTF-8, UTF-8/16 with BOM, GBK/GB18030),
+`parse_plan_bytes`, the one call the CLI and the importer make, and `needs_background`, which
+tells the importer which files are slow to read. Old Word (.doc) and WPS (.wps) files are
+converted to .docx by LibreOffice (office_convert) and then read as .docx; a scan (a PDF without a
+text layer, or a page image) is read by OCR (ocr). Every failure is a
 `PlanReadError` or `ParseError` with a Chinese message.
 """
 
@@ -31,7 +34,10 @@ OFFICE_ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 TEXT_SUFFIXES = (".txt", ".text")
 HTML_SUFFIXES = (".html", ".htm")
 LEDGER_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
-SUPPORTED = ".txt、.docx、.pdf、.html、.htm、.xlsx"
+# read through LibreOffice (an external program, seconds to minutes): see office_convert
+OLD_WORD_SUFFIXES = (".doc", ".wps")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")  # scanned pages (ocr)
+SUPPORTED = ".txt、.docx、.doc、.wps、.pdf、.html、.htm、.xlsx 与扫描图片（.png、.jpg、.tif）"
 
 
 def _suffix(filename: str) -> str:
@@ -120,15 +126,42 @@ def read_plan_bytes(data: bytes, filename: str) -> str:
         from .docx_reader import read_docx
 
         return read_docx(data)
+    if suffix in IMAGE_SUFFIXES or suffix == ".pdf":
+        from .ocr import is_scan, read_scan
+
+        if is_scan(data, filename):
+            return read_scan(data, filename).text
     if suffix == ".pdf":
         from .pdf_reader import read_pdf
 
         return read_pdf(data)
-    if suffix in (".doc", ".wps"):
-        raise PlanReadError(f"不支持旧版 {suffix} 格式，请在 Word/WPS 中另存为 .docx 后再导入。")
+    if suffix in OLD_WORD_SUFFIXES:
+        from .docx_reader import read_docx
+        from .office_convert import convert_to_docx
+
+        return read_docx(convert_to_docx(data, suffix))
     if suffix in LEDGER_SUFFIXES:
         raise PlanReadError("Excel 台账不是文字文件，请用台账导入（parse_plan_bytes）解析。")
     raise PlanReadError(f"不支持的文件类型“{suffix or '无扩展名'}”，支持 {SUPPORTED}。")
+
+
+def needs_background(data: bytes, filename: str) -> bool:
+    """Whether reading this file runs long enough to belong in a background task, not a request.
+
+    True for a .doc/.wps that LibreOffice must convert (a .docx or junk renamed .doc is read or
+    refused at once) and for a scan OCR must read (seconds a page). Each slow kind of file is one
+    more clause here.
+    """
+    suffix = _suffix(filename)
+    if suffix in OLD_WORD_SUFFIXES:
+        from .office_convert import needs_conversion
+
+        return needs_conversion(data)
+    if suffix in IMAGE_SUFFIXES or suffix == ".pdf":
+        from .ocr import is_scan
+
+        return is_scan(data, filename)
+    return False
 
 
 def parse_plan_bytes(data: bytes, filename: str, *, known_units: Collection[str] | None = None) -> ParsedPlan:
