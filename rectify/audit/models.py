@@ -111,6 +111,8 @@ ACTION_LABELS = {
     "evidence.removed": "移除佐证材料",
     "import.discarded": "放弃导入",
     "import.parsed": "解析方案",
+    "import.read_failed": "方案读取失败",
+    "import.uploaded": "上传方案待读取",
     "import.reviewed": "审核导入",
     "membership.changed": "调整岗位",
     "membership.deleted": "删除岗位",

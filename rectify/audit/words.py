@@ -41,6 +41,8 @@ SENTENCES: dict[str, str] = {
     "unit.renamed": "更名了{item}",
     # 方案、问题与措施
     "import.parsed": "解析了{item}",
+    "import.uploaded": "上传了{item}（后台转换或文字识别）",
+    "import.read_failed": "未能读取{item}",
     "import.reviewed": "审核了{item}",
     "import.discarded": "放弃了{item}",
     "plan.imported": "导入了{item}",
@@ -229,6 +231,9 @@ KEY_LABELS = {
     "milestones_reached": "已完成节点",
     "file": "文件",
     "filename": "文件",
+    "pages": "页数",
+    "ocr_pages": "文字识别页数",
+    "error": "原因",
     "files": "文件",
     "sha256": "校验值",
     "size": "大小",

@@ -26,10 +26,14 @@ from rectify.plans.policies import can_import_plan
 from rectify.plans.services import deadline_values
 
 from .models import ImportJob
-from .parsers import PlanReadError, parse_plan_bytes, plan_to_dict, read_plan_bytes
+from .parsers import PlanReadError, parse_plan, parse_plan_bytes, plan_to_dict, read_plan_bytes
 from .parsers.model import DEADLINE_FLAGS, DOUBT_FIELD_LABELS, STATUS_LABELS, deadline_from_dict
+from .parsers.readers import IMAGE_SUFFIXES
 
-SUPPORTED_SUFFIXES = {".txt", ".docx", ".pdf", ".html", ".htm", ".xlsx"}
+SUPPORTED_SUFFIXES = {".txt", ".docx", ".doc", ".wps", ".pdf", ".html", ".htm", ".xlsx"} | set(IMAGE_SUFFIXES)
+UNSUPPORTED_MESSAGE = (
+    "不支持的文件格式：请上传 .docx、.doc、.wps、.pdf、.txt、.html、.xlsx 文件或扫描图片（.png、.jpg、.tif）。"
+)
 _FEEDBACK = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日[^。]{0,12}?反馈")
 
 
@@ -52,16 +56,10 @@ def known_unit_names() -> set[str]:
     return names
 
 
-def parse_upload(data: bytes, filename: str) -> dict[str, Any]:
-    """Bytes of an uploaded file → the parse contract's dict. Bad input → DomainError (Chinese)."""
-    refusal = too_large_message(len(data))
-    if refusal:
-        raise DomainError(refusal)
-    suffix = PurePath(filename).suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise DomainError("不支持的文件格式：请上传 .txt、.docx、.pdf、.html 或 .xlsx 文件。")
+def _parsed(parse: Any) -> dict[str, Any]:
+    """Run a parse; bad input → DomainError (Chinese); a file without problems is refused."""
     try:
-        parsed = parse_plan_bytes(data, filename, known_units=known_unit_names())
+        parsed = parse()
     except PlanReadError as exc:
         raise DomainError(getattr(exc, "message", None) or str(exc)) from exc
     except ValueError as exc:  # ParseError and friends carry a Chinese message
@@ -70,6 +68,25 @@ def parse_upload(data: bytes, filename: str) -> dict[str, Any]:
     if not result.get("problems"):
         raise DomainError("未在文件中找到整改问题清单（如“（一）……整改目标……整改时限”），请确认上传的是整改方案。")
     return result
+
+
+def check_upload(data: bytes, filename: str) -> None:
+    refusal = too_large_message(len(data))
+    if refusal:
+        raise DomainError(refusal)
+    if PurePath(filename).suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise DomainError(UNSUPPORTED_MESSAGE)
+
+
+def parse_upload(data: bytes, filename: str) -> dict[str, Any]:
+    """Bytes of an uploaded file → the parse contract's dict. Bad input → DomainError (Chinese)."""
+    check_upload(data, filename)
+    return _parsed(lambda: parse_plan_bytes(data, filename, known_units=known_unit_names()))
+
+
+def parse_text(text: str) -> dict[str, Any]:
+    """A plan's text read in the background (converted or OCR'd) → the parse contract's dict."""
+    return _parsed(lambda: parse_plan(text, known_units=known_unit_names()))
 
 
 def fingerprint(parsed: dict[str, Any]) -> str:
@@ -130,6 +147,11 @@ class ProblemReview:
     status_label: str | None = None
     completed_on: str | None = None
     progress_text: str = ""
+    # the fields a reviewer checks against the scan when the plan was read by OCR
+    goal: str = ""
+    responsible_person: str = ""
+    measures: list[dict[str, Any]] = field(default_factory=list)
+    ocr_pages: list[int] = field(default_factory=list)  # the scan's pages this problem was read from
 
     def doubted(self, *names: str) -> list[dict[str, str]]:
         return [d for d in self.doubts if d["field"] in names]
@@ -190,9 +212,20 @@ def _roles(problem: dict[str, Any]) -> list[tuple[str, str]]:
     return pairs
 
 
-def build_review(parsed: dict[str, Any], overrides: dict[str, Any] | None = None) -> Review:
-    """What committing would create: units resolved, groups fanned out, anything ambiguous listed."""
+def _page_span(span: list[int] | None) -> list[int]:
+    if not span:
+        return []
+    first, last = span[0], span[-1]
+    return list(range(first, min(last, first + 4) + 1))  # a problem's pages; five at most
+
+
+def build_review(
+    parsed: dict[str, Any], overrides: dict[str, Any] | None = None, ocr: dict[str, Any] | None = None
+) -> Review:
+    """What committing would create: units resolved, groups fanned out, anything ambiguous listed.
+    `ocr`: a scanned plan's pages per problem (ImportJob.ocr), shown beside its fields."""
     overrides = overrides or {}
+    ocr_spans: dict[str, list[int]] = (ocr or {}).get("problems", {})
     unit_overrides: dict[str, list[int]] = overrides.get("units", {})
     deadline_overrides: dict[str, str] = overrides.get("deadlines", {})
     index = UnitIndex()
@@ -249,6 +282,10 @@ def build_review(parsed: dict[str, Any], overrides: dict[str, Any] | None = None
                 status_label=STATUS_LABELS.get(p.get("status") or ""),
                 completed_on=p.get("completed_on"),
                 progress_text=p.get("progress_text") or "",
+                goal=p.get("goal") or "",
+                responsible_person=p.get("responsible_person") or "",
+                measures=[{"number": m.get("number"), "text": m.get("text", "")} for m in p["measures"]],
+                ocr_pages=_page_span(ocr_spans.get(str(p["index"]))),
             )
         )
         doubts += len(problems[-1].doubts)
@@ -288,18 +325,15 @@ def import_prepare(*, actor: Any, data: bytes, filename: str) -> ImportJob:
     if not can_import_plan(actor):
         raise Forbidden("只有整改办可以导入整改方案。")
     parsed = parse_upload(data, filename)
-    fp = fingerprint(parsed)
-    job = ImportJob.objects.create(
+    job = ImportJob(
         created_by=actor,
         filename=PurePath(filename).name[:255],
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
         source_format=PurePath(filename).suffix.lower().lstrip("."),
-        parsed=parsed,
-        start_on=guess_start_on(text_hint(data, filename)),
-        fingerprint=fp,
-        duplicate_of=Plan.objects.filter(fingerprint=fp).first(),
     )
+    job_parsed(job, parsed, text_hint(data, filename))
+    job.save()
     record(
         actor=actor,
         action="import.parsed",
@@ -307,6 +341,15 @@ def import_prepare(*, actor: Any, data: bytes, filename: str) -> ImportJob:
         after={"filename": job.filename, "problems": len(parsed["problems"])},
     )
     return job
+
+
+def job_parsed(job: ImportJob, parsed: dict[str, Any], hint: str | None) -> None:
+    """Fill in what a parse gives a job (not saved): the result, its fingerprint, a duplicate."""
+    fp = fingerprint(parsed)
+    job.parsed = parsed
+    job.start_on = guess_start_on(hint)
+    job.fingerprint = fp
+    job.duplicate_of = Plan.objects.filter(fingerprint=fp).first()
 
 
 def text_hint(data: bytes, filename: str) -> str | None:

@@ -16,7 +16,7 @@ from rectify.orgs.models import OrgUnit
 from rectify.plans.models import DeadlineKind, Plan
 from rectify.plans.policies import can_import_plan
 
-from . import services
+from . import reading, services
 from .models import ImportJob
 
 
@@ -44,7 +44,12 @@ def upload(request: HttpRequest) -> HttpResponse:
             error = services.too_large_message(uploaded.size or 0)
         else:
             try:
-                job = services.import_prepare(actor=request.user, data=uploaded.read(), filename=uploaded.name or "")
+                data, name = uploaded.read(), uploaded.name or ""
+                if reading.reads_in_background(data, name):
+                    # a .doc/.wps to convert or a scan to OCR: read by a worker, progress on the review page
+                    job = reading.import_start(actor=request.user, data=data, filename=name)
+                else:
+                    job = services.import_prepare(actor=request.user, data=data, filename=name)
                 return redirect("ingestion:review", job_id=job.pk)
             except (Forbidden, NotFound):
                 raise
@@ -58,7 +63,9 @@ def upload(request: HttpRequest) -> HttpResponse:
 @business_view
 def review(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job_for(request, job_id)
-    result = services.build_review(job.parsed, job.overrides)
+    if job.status in (ImportJob.Status.READING, ImportJob.Status.FAILED) or not job.parsed:
+        return render(request, "ingestion/reading.html", {"job": job})
+    result = services.build_review(job.parsed, job.overrides, job.ocr)
     context = {
         "job": job,
         "review": result,
@@ -66,6 +73,17 @@ def review(request: HttpRequest, job_id: int) -> HttpResponse:
         "kinds": DeadlineKind,
     }
     return render(request, "ingestion/review.html", context)
+
+
+@login_required
+@business_view
+def page_image(request: HttpRequest, job_id: int, number: int) -> HttpResponse:
+    """A scanned page as read by OCR, shown beside the fields taken from it."""
+    job = _job_for(request, job_id)
+    data = reading.page_image(job, number)
+    if data is None:
+        raise NotFound()
+    return HttpResponse(data, content_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
 
 
 @login_required

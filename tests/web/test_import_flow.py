@@ -117,7 +117,6 @@ def scanned_pdf() -> bytes:
     ("name", "make", "message"),
     [
         ("empty.txt", lambda: b"", "空"),
-        ("scan.pdf", scanned_pdf, "文字层"),
         ("bomb.docx", zip_bomb_docx, ""),
         ("huge.txt", lambda: b"x" * (50 * 1024 * 1024), "文件过大"),
         ("notes.txt", lambda: "这是一份会议纪要，没有整改清单。".encode(), ""),
