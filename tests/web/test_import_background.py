@@ -21,6 +21,8 @@ from rectify.ingestion.parsers.ocr import ocr_available
 from rectify.ingestion.parsers.office_convert import libreoffice_available
 from rectify.plans.models import Plan
 from tests.parsers.builders import build_docx, export_doc
+from tests.parsers.field_accuracy import field_accuracy
+from tests.parsers.numbered_docx import build_numbered_docx, seed_numbered
 from tests.parsers.scan_builder import build_official_pdf, image_pdf, official_font, scan_pages
 from tests.task_worker import run_queued
 
@@ -135,6 +137,42 @@ def test_a_scan_is_read_page_by_page_and_reviewed_beside_its_page_images(
     client.post(reverse("ingestion:commit", args=[job.pk]))
     plan = Plan.objects.get(title=OTHER_TITLE)
     assert plan.problems.count() == 2
+
+
+def test_a_docx_numbered_by_word_imports_through_the_review_page_as_its_text(client_for: Any) -> None:
+    # read at once (no worker): the problems' （一） and the measures' 1. come from Word's numbering
+    client = client_for("city_office")
+    data = build_numbered_docx(seed_numbered(other_plan_text().splitlines()))
+    response = upload(client, "方案（自动编号）.docx", data)
+    assert response.status_code == 302
+    job = ImportJob.objects.latest("created_at")
+    assert job.status == ImportJob.Status.REVIEWING
+    assert job.parsed == plan_to_dict(parse_plan(other_plan_text()))
+    review = client.get(response["Location"]).content.decode()
+    assert 'id="count-problems">34<' in review and 'id="count-measures">92<' in review
+    client.post(reverse("ingestion:commit", args=[job.pk]))
+    assert Plan.objects.get(title=OTHER_TITLE).problems.count() == 34
+
+
+@needs_ocr
+def test_the_seed_plans_scan_imports_through_the_review_page(client_for: Any, tmp_path: Path) -> None:
+    text = other_plan_text()
+    font = official_font(text, tmp_path / "fang.ttf")
+    pages = scan_pages(build_official_pdf(text.splitlines(), font))
+    client = client_for("city_office")
+    response = upload(client, "方案扫描件.pdf", image_pdf(pages))
+    assert response.status_code == 302
+    run_queued()
+    job = ImportJob.objects.latest("created_at")
+    assert job.status == ImportJob.Status.REVIEWING, job.error
+    accuracy = field_accuracy(plan_to_dict(parse_plan(text)), job.parsed)
+    assert accuracy.ratio >= 0.95, "\n".join(accuracy.wrong)
+    review = client.get(response["Location"]).content.decode()
+    assert 'id="count-problems">34<' in review and 'id="count-measures">92<' in review
+    assert review.count("ocr-mark") == 34  # every problem marked as read by OCR, with its pages
+    client.post(reverse("ingestion:commit", args=[job.pk]))
+    plan = Plan.objects.get(title=OTHER_TITLE)
+    assert plan.problems.count() == 34
 
 
 @needs_ocr
