@@ -25,6 +25,7 @@ from django_tasks import task
 from rectify.audit.services import record
 from rectify.core import clock
 from rectify.core.errors import ConcurrentChange, DomainError, Forbidden
+from rectify.core.files import stored_file_bytes
 from rectify.core.filetypes import Rejected, sniff
 from rectify.core.transitions import transition
 from rectify.plans.policies import can_import_plan
@@ -119,8 +120,9 @@ def _keep_page(job_id: int, pages: list[dict[str, Any]]) -> Any:
             copy = copy.resize((PAGE_WIDTH, round(copy.height * PAGE_WIDTH / copy.width)))
         buffer = io.BytesIO()
         copy.save(buffer, "JPEG", quality=70)
-        name = default_storage.save(f"{UPLOADS}/pages/{job_id}/{number}.jpg", ContentFile(buffer.getvalue()))
-        pages.append({"number": number, "image": name})
+        content = buffer.getvalue()
+        name = default_storage.save(f"{UPLOADS}/pages/{job_id}/{number}.jpg", ContentFile(content))
+        pages.append({"number": number, "image": name, "sha256": hashlib.sha256(content).hexdigest()})
 
     return keep
 
@@ -167,9 +169,8 @@ def read_import(*, job_id: int) -> dict[str, Any]:
     if job is None or job.status != ImportJob.Status.READING:
         return {"job": job_id, "skipped": True}
     try:
-        with default_storage.open(job.upload_name, "rb") as f:
-            data = f.read()
-        if hashlib.sha256(data).hexdigest() != job.sha256:
+        data = stored_file_bytes(job.upload_name, job.sha256)  # None when missing or changed
+        if data is None:
             raise DomainError("上传的原件已损坏或被替换，请重新上传。")
         pages: list[dict[str, Any]] = []
         scan: ScanResult | None = None
@@ -234,12 +235,8 @@ def _fail(job: ImportJob, message: str) -> None:
 
 
 def page_image(job: ImportJob, number: int) -> bytes | None:
-    """A scanned page's image kept for the review page, or None."""
+    """A scanned page's image kept for the review page, or None (missing, or changed since)."""
     for page in job.ocr.get("pages", []):
-        if page.get("number") == number:
-            try:
-                with default_storage.open(page["image"], "rb") as f:
-                    return bytes(f.read())
-            except OSError:
-                return None
+        if page.get("number") == number and page.get("sha256"):
+            return stored_file_bytes(page["image"], page["sha256"])  # checked against its SHA-256
     return None
