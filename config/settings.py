@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "rectify.complaints",
     "rectify.documents",
     "rectify.dashboards",
+    # The province's read-only mirror of cities' ledgers (docs/exchange.md).
+    "rectify.mirror",
     "rectify.portal",
     "rectify.api",
     "rectify.demo",

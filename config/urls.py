@@ -18,6 +18,7 @@ urlpatterns = [
     path("public/", include("rectify.portal.urls")),
     path("indicators/", include("rectify.indicators.urls")),
     path("notifications/", include("rectify.notifications.urls")),
+    path("mirror/", include("rectify.mirror.urls")),
     path("api/v1/", include("rectify.api.urls")),
     path("sysadmin/", admin.site.urls),
 ]

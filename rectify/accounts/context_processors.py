@@ -36,6 +36,8 @@ def viewer(request: HttpRequest) -> dict[str, Any]:
         # Tabs that would only answer "无权访问" are not shown (closeout/_nav.html).
         "nav_acceptance": "acceptance" in scope.region_roles,
         "nav_handover": bool(scope.city_roles & {"coordinator", "leader"}),
+        # 各市对账 (the province's mirror of its cities): rectify.mirror.policies.can_view_mirrors
+        "nav_mirror": bool(scope.city_roles & {"coordinator", "leader"}),
     }
 
 

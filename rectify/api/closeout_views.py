@@ -24,6 +24,7 @@ from rectify.indicators.models import Comparator, Indicator
 from rectify.orgs.models import OrgUnit
 from rectify.plans.models import Assignment, Measure
 from rectify.plans.selectors import problem_get
+from rectify.supervision import selectors as supervision_selectors
 
 FILES_BODY = {
     "multipart/form-data": {
@@ -87,7 +88,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
         fields = [
             "id", "assignment", "measure", "problem", "scope", "item", "unit", "unit_name", "status", "status_label",
             "statement", "rounds", "submitted_at", "opinion", "reviewed_at", "published_on", "publish_until",
-            "closed_on", "ongoing", "evidence", "consents", "decisions", "version",
+            "closed_on", "ongoing", "visit", "evidence", "consents", "decisions", "version",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -119,6 +120,11 @@ class DecideSerializer(serializers.Serializer):
     opinion = serializers.CharField(required=False, allow_blank=True, default="")
     seen = serializers.ChoiceField(
         choices=[CloseoutStatus.SUBMITTED, CloseoutStatus.SITE_CHECK], required=False, help_text="页面所见状态"
+    )
+    visit = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="关联现场核查记录（/api/v1/visits/ 的 id，可选）：退回或要求现场核查时记入申请；无权查看的记录为 404",
     )
 
 
@@ -237,8 +243,16 @@ class ApplicationDecide(ScopedView):
         body = DecideSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
+        visit = None
+        if data.get("visit") is not None:
+            visit = supervision_selectors.visit_get(viewer=request.user, pk=data["visit"])
         services.closeout_decide(
-            actor=request.user, app=app, decision=data["decision"], opinion=data["opinion"], seen=data.get("seen")
+            actor=request.user,
+            app=app,
+            decision=data["decision"],
+            opinion=data["opinion"],
+            visit=visit,
+            seen=data.get("seen"),
         )
         return _app_response(request, pk)
 

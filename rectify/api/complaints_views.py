@@ -3,6 +3,7 @@ lead unit's handling update, import (parse → review → commit) and the public
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from typing import Any
 
@@ -75,22 +76,32 @@ class CaseSerializer(serializers.ModelSerializer):
 
 
 class CaseUpdateSerializer(serializers.Serializer):
-    version = serializers.IntegerField()
-    investigation = serializers.CharField(required=False, allow_blank=True, default="")
-    verdict = serializers.ChoiceField(choices=[("", "核查中"), *Verdict.choices], required=False, default="")
-    handling = serializers.CharField(required=False, allow_blank=True, default="")
-    accountability = serializers.CharField(required=False, allow_blank=True, default="")
-    ordered = serializers.IntegerField(min_value=0, required=False, default=0)
-    filed = serializers.IntegerField(min_value=0, required=False, default=0)
-    fine = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=Decimal(0), required=False, default=Decimal(0)
+    """PATCH: every field is optional; a field not sent keeps the case's value."""
+
+    version = serializers.IntegerField(required=False, help_text="读取时的版本号；发送则校验，他人已修改时返回 409")
+    investigation = serializers.CharField(required=False, allow_blank=True, help_text="调查核实情况")
+    verdict = serializers.ChoiceField(
+        choices=[("", "核查中"), *Verdict.choices], required=False, help_text="是否属实（空 = 核查中）"
     )
-    detained = serializers.IntegerField(min_value=0, required=False, default=0)
-    interviewed = serializers.IntegerField(min_value=0, required=False, default=0)
-    held_accountable = serializers.IntegerField(min_value=0, required=False, default=0)
-    status = serializers.ChoiceField(choices=CaseStatus.choices)
-    next_step = serializers.CharField(required=False, allow_blank=True, default="")
-    next_step_due = serializers.DateField(required=False, allow_null=True, default=None)
+    handling = serializers.CharField(required=False, allow_blank=True, help_text="处理和整改情况")
+    accountability = serializers.CharField(required=False, allow_blank=True, help_text="问责情况")
+    ordered = serializers.IntegerField(min_value=0, required=False, help_text="责令整改（家）")
+    filed = serializers.IntegerField(min_value=0, required=False, help_text="立案处罚（起）")
+    fine = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal(0), required=False, help_text="罚款（万元）"
+    )
+    detained = serializers.IntegerField(min_value=0, required=False, help_text="拘留（人）")
+    interviewed = serializers.IntegerField(min_value=0, required=False, help_text="约谈（人）")
+    held_accountable = serializers.IntegerField(min_value=0, required=False, help_text="问责（人）")
+    status = serializers.ChoiceField(choices=CaseStatus.choices, required=False, help_text="办理状态")
+    next_step = serializers.CharField(required=False, allow_blank=True, help_text="下一步工作（阶段性办结时必填）")
+    next_step_due = serializers.DateField(
+        required=False, allow_null=True, help_text="下一步完成时限（阶段性办结时必填）"
+    )
+
+
+# What the handling form edits: the fields of services.CaseInput, read back from the case.
+CASE_PATCHABLE = tuple(f.name for f in dataclasses.fields(services.CaseInput))
 
 
 class ImportSerializer(serializers.ModelSerializer):
@@ -155,15 +166,24 @@ class CaseDetail(ScopedView):
         case = selectors.case_get(viewer=request.user, pk=pk)
         return Response(CaseSerializer(case, context={"request": request}).data)
 
-    @extend_schema(request=CaseUpdateSerializer, responses={200: CaseSerializer})
+    @extend_schema(
+        request=CaseUpdateSerializer,
+        responses={200: CaseSerializer},
+        summary="填报办理情况（只改所发送的字段）",
+    )
     def patch(self, request: Request, pk: int) -> Response:
         case = selectors.case_get(viewer=request.user, pk=pk)
         body = CaseUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        data = dict(body.validated_data)
-        version = data.pop("version")
-        data["fine"] = str(data["fine"])
-        services.case_update(actor=request.user, case=case, version=version, data=services.CaseInput(**data))
+        sent = dict(body.validated_data)
+        # PATCH: what was not sent keeps the case's value; the service checks the merged whole
+        # exactly as it checks the page's form.
+        merged = {**{name: getattr(case, name) for name in CASE_PATCHABLE}, **sent}
+        merged["fine"] = str(merged["fine"])
+        # The fields not sent were read with this version: a save in between is a 409, not a
+        # silent undo of someone else's change.
+        version = merged.pop("version", case.version)
+        services.case_update(actor=request.user, case=case, version=version, data=services.CaseInput(**merged))
         case.refresh_from_db()
         return Response(CaseSerializer(case, context={"request": request}).data)
 

@@ -68,16 +68,29 @@ class NoticeSerializer(serializers.ModelSerializer):
     issuer_name = serializers.CharField(source="issuer.name", read_only=True)
     measures: Any = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
+    copy_to = serializers.ListField(child=serializers.CharField(), read_only=True, help_text="抄送机关（印在版记）")
 
     class Meta:
         model = SupervisionNotice
         fields = [
             "id", "kind", "kind_label", "status", "status_label", "number", "year", "serial", "issuer",
             "issuer_name", "unit", "unit_name", "measures", "title", "body", "response_due", "issued_on",
-            "escalated_from", "skip_reason", "proposal", "reply_text", "replied_at", "return_reason",
+            "copy_to", "escalated_from", "skip_reason", "proposal", "reply_text", "replied_at", "return_reason",
             "close_note", "closed_on", "attachments", "version",
         ]  # fmt: skip
         read_only_fields = fields
+
+
+COPY_TO_HELP = (
+    "抄送机关，与页面相同：每项一个机关名称，或用逗号、顿号、分号、换行分隔的多个名称；"
+    "去重后最多 20 个，印在文书版记“抄送：…。”"
+)
+
+
+def copy_to_field(**kwargs: Any) -> serializers.ListField:
+    # Blank items are skipped by clean_copy_to, like an empty "typed" box on the page.
+    kwargs.setdefault("help_text", COPY_TO_HELP)
+    return serializers.ListField(child=serializers.CharField(allow_blank=True), **kwargs)
 
 
 class NoticeCreateSerializer(serializers.Serializer):
@@ -87,17 +100,22 @@ class NoticeCreateSerializer(serializers.Serializer):
     title = serializers.CharField(required=False, allow_blank=True, default="")
     body = serializers.CharField(required=False, allow_blank=True, default="")
     response_due = serializers.DateField(required=False, allow_null=True, default=None)
+    copy_to = copy_to_field(required=False, default=list)
     issue = serializers.BooleanField(required=False, default=False, help_text="创建后立即印发")
     skip_reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class NoticeUpdateSerializer(serializers.Serializer):
-    version = serializers.IntegerField()
-    title = serializers.CharField()
-    body = serializers.CharField()
-    response_due = serializers.DateField(required=False, allow_null=True, default=None)
+    """PATCH on a draft: every field is optional; a field not sent keeps the draft's value."""
+
+    version = serializers.IntegerField(required=False, help_text="读取时的版本号；发送则校验，他人已修改时返回 409")
+    # Blank is let through so the service refuses it with the page's message.
+    title = serializers.CharField(required=False, allow_blank=True)
+    body = serializers.CharField(required=False, allow_blank=True)
+    response_due = serializers.DateField(required=False, allow_null=True, help_text="回复期限；null 即不设期限")
     measures = serializers.ListField(child=serializers.IntegerField(), required=False)
-    skip_reason = serializers.CharField(required=False, allow_blank=True, default="")
+    copy_to = copy_to_field(required=False, help_text=COPY_TO_HELP + "；发送空列表即取消抄送")
+    skip_reason = serializers.CharField(required=False, allow_blank=True)
 
 
 class TextSerializer(serializers.Serializer):
@@ -269,6 +287,7 @@ class NoticeList(ScopedView):
                 body=data["body"],
                 response_due=data["response_due"],
                 skip_reason=data["skip_reason"],
+                copy_to=data["copy_to"],
             ),
         )
         if data["issue"]:
@@ -292,18 +311,21 @@ class NoticeDetail(ScopedView):
         data = body.validated_data
         ids = data.get("measures")
         measures = _measures(notice.unit, ids) if ids is not None else list(notice.measures.all())
+        # PATCH: what was not sent keeps the draft's value; the fields not sent were read with
+        # this version, so a save in between is a 409, not a silent undo.
         notices.notice_update(
             actor=request.user,
             notice=notice,
-            version=data["version"],
+            version=data.get("version", notice.version),
             data=notices.NoticeInput(
                 kind=notice.kind,
                 unit=notice.unit,
                 measures=measures,
-                title=data["title"],
-                body=data["body"],
-                response_due=data["response_due"],
-                skip_reason=data["skip_reason"],
+                title=data.get("title", notice.title),
+                body=data.get("body", notice.body),
+                response_due=data.get("response_due", notice.response_due),
+                skip_reason=data.get("skip_reason", notice.skip_reason),
+                copy_to=data.get("copy_to", notice.copy_to),
             ),
         )
         return _notice_response(request, pk)

@@ -1,7 +1,7 @@
 from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.urls import path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 
@@ -27,7 +27,7 @@ _docs_access = [AllowAny] if settings.RECTIFY_PUBLIC_API_DOCS else [IsAuthentica
 _docs_view = SpectacularSwaggerSplitView.as_view(
     url_name="api:schema", permission_classes=_docs_access, http_method_names=["get", "head"]
 )
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("openapi.json", SpectacularAPIView.as_view(permission_classes=_docs_access), name="schema"),
     # GET only: an OPTIONS on the HTML page would look for a template it has none of.
     path(
@@ -121,4 +121,12 @@ urlpatterns += [
 urlpatterns += [
     path("problems/<int:pk>/leaders/", ev.ProblemLeaders.as_view(), name="problem_leaders"),
     path("problems/<int:pk>/leaders/<int:leader_id>/", ev.ProblemLeaderDetail.as_view(), name="problem_leader"),
+]
+# Issue 17 (parity with the pages): each file holds the routes of one area.
+urlpatterns += [
+    path("", include("rectify.api.urls_import")),
+    path("", include("rectify.api.urls_directory")),
+    path("", include("rectify.api.urls_complaints_extra")),
+    path("", include("rectify.api.urls_documents_extra")),
+    path("", include("rectify.api.urls_exchange")),
 ]

@@ -170,6 +170,7 @@ ACTION_LABELS = {
     "handover.made": "生成交账包",
     "handover.schedule_changed": "修改交账日程",
     "export.downloaded": "下载导出文件（含个人信息）",
+    "mirror.imported": "导入各市对账文件",
     "file.refused": "拒绝下载（文件缺失或已被改动）",
     "complaints.parsed": "解析交办件",
     "complaints.imported": "导入交办件",

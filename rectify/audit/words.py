@@ -138,6 +138,7 @@ SENTENCES: dict[str, str] = {
     "county_item.released": "把{item}退出了简报",
     # 系统
     "export.downloaded": "下载了{item}（含个人信息）",
+    "mirror.imported": "导入了{item}的对账文件",
     "file.refused": "下载{item}的文件时被拒绝（文件缺失或已被改动）",
     "demo.history_loaded": "载入了演示历史数据",
 }

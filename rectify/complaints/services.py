@@ -245,7 +245,11 @@ def case_update(*, actor: Any, case: ComplaintCase, version: int, data: CaseInpu
         raise Forbidden("已办结的交办件只能由整改办重新打开。")
     before = {"status": case.status, "verdict": case.verdict}
     values["status"] = target
-    values["closed_on"] = clock.today() if target == CaseStatus.CLOSED else None
+    # 办结 is dated the day it happens: a later edit of a closed case keeps that date
+    if target != CaseStatus.CLOSED:
+        values["closed_on"] = None
+    elif case.status != CaseStatus.CLOSED or case.closed_on is None:
+        values["closed_on"] = clock.today()
     versioned_update(case, version=version, values=values, message=EDIT_RACE, status=case.status)
     record(
         actor=actor,

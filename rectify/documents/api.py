@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from rectify.core.api import ScopedView
 
-from . import compose, selectors, services
+from . import briefing_series, compose, selectors, services
 from .models import Briefing, Circular, DocStatus
 from .notice_docs import notice_document, notice_filename
 from .views import CONTENT_TYPES, attachment, render_briefing, render_official
@@ -150,10 +150,14 @@ class CircularGenerateSerializer(serializers.Serializer):
 
 
 class CircularUpdateSerializer(serializers.Serializer):
-    version = serializers.IntegerField(min_value=1)
-    title = serializers.CharField(max_length=200)
-    intro = serializers.CharField(allow_blank=True)
-    closing = serializers.CharField(allow_blank=True)
+    """Only what is sent changes (a partial update)."""
+
+    version = serializers.IntegerField(
+        min_value=1, required=False, help_text="所见的版本；省略时以读取草稿时的版本为准，此后被他人修改则 409"
+    )
+    title = serializers.CharField(max_length=200, required=False)
+    intro = serializers.CharField(allow_blank=True, required=False)
+    closing = serializers.CharField(allow_blank=True, required=False)
 
 
 class IssueSerializer(serializers.Serializer):
@@ -162,9 +166,42 @@ class IssueSerializer(serializers.Serializer):
     )
 
 
+# Patterns, not enums: the names "source" and "kind" carry other choice sets elsewhere in the schema.
+PHOTO_SOURCE = r"^(visit|county)$"
+
+
+class PhotoRefSerializer(serializers.Serializer):
+    source = serializers.RegexField(  # type: ignore[assignment]  # DRF collects it as a field
+        PHOTO_SOURCE, help_text="visit（现场督办的照片）或 county（县区动态稿件的照片）"
+    )
+    id = serializers.IntegerField(min_value=1)
+
+
+class ItemSourceSerializer(serializers.Serializer):
+    kind = serializers.RegexField(PHOTO_SOURCE, help_text="visit（现场督办）或 county（县区动态稿件）")
+    id = serializers.IntegerField(min_value=1)
+
+
 class BriefingItemSerializer(serializers.Serializer):
     title = serializers.CharField(allow_blank=True, max_length=200)
-    paragraphs = serializers.ListField(child=serializers.CharField(allow_blank=True))
+    paragraphs = serializers.ListField(
+        child=serializers.CharField(allow_blank=True),
+        required=False,
+        help_text="正文段落（纯文本）；给出 html 时由 html 生成，不必再给",
+    )
+    html = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        help_text="正文（编辑器的 HTML：段落、加粗、列表、图片）；保存时净化，并以它为准生成段落",
+    )
+    photos = PhotoRefSerializer(
+        many=True,
+        required=False,
+        help_text="稿件附的照片（见 GET /api/v1/briefings/{id}/photo-choices/），每篇最多 6 张；不可用的被略去",
+    )
+    source = ItemSourceSerializer(  # type: ignore[assignment]  # DRF collects it as a field
+        required=False, help_text="稿件来自哪次现场督办或哪篇县区动态稿件"
+    )
 
 
 class BriefingSectionSerializer(serializers.Serializer):
@@ -200,7 +237,12 @@ class BriefingDetailSerializer(BriefingSerializer):
     sections = BriefingSectionSerializer(many=True, read_only=True)
 
     class Meta(BriefingSerializer.Meta):
-        fields = [*BriefingSerializer.Meta.fields, "sections"]
+        fields = [*BriefingSerializer.Meta.fields, "report_to", "copy_to", "send_to", "sections"]
+        extra_kwargs = {
+            "report_to": {"help_text": "版记“报”"},
+            "copy_to": {"help_text": "版记“送”"},
+            "send_to": {"help_text": "版记“发”"},
+        }
 
 
 class BriefingCreateSerializer(serializers.Serializer):
@@ -209,11 +251,18 @@ class BriefingCreateSerializer(serializers.Serializer):
 
 
 class BriefingUpdateSerializer(serializers.Serializer):
-    version = serializers.IntegerField(min_value=1)
-    sections = BriefingSectionSerializer(many=True)
+    """Only what is sent changes (a partial update)."""
+
+    version = serializers.IntegerField(
+        min_value=1, required=False, help_text="所见的版本；省略时以读取草稿时的版本为准，此后被他人修改则 409"
+    )
+    sections = BriefingSectionSerializer(many=True, required=False, help_text="全部栏目（整体替换）")
     series_title = serializers.CharField(max_length=120, required=False)
     date = serializers.DateField(required=False)
     editor = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    report_to = serializers.CharField(max_length=500, required=False, allow_blank=True, help_text="版记“报”")
+    copy_to = serializers.CharField(max_length=500, required=False, allow_blank=True, help_text="版记“送”")
+    send_to = serializers.CharField(max_length=500, required=False, allow_blank=True, help_text="版记“发”")
 
 
 # --- views -----------------------------------------------------------------------------------
@@ -264,7 +313,13 @@ class CircularDetail(ScopedView):
         circular = selectors.circular_get(viewer=request.user, circular_id=pk)
         body = CircularUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        services.circular_update(actor=request.user, circular=circular, **body.validated_data)
+        sent = body.validated_data
+        services.circular_update(
+            actor=request.user,
+            circular=circular,
+            version=sent.get("version", circular.version),
+            **{f: sent.get(f, getattr(circular, f)) for f in ("title", "intro", "closing")},
+        )
         return Response(CircularDetailSerializer(circular).data)
 
 
@@ -320,7 +375,18 @@ class BriefingDetail(ScopedView):
         briefing = selectors.briefing_get(viewer=request.user, briefing_id=pk)
         body = BriefingUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        services.briefing_update(actor=request.user, briefing=briefing, **body.validated_data)
+        sent = body.validated_data
+        lines = {f: sent[f] for f in briefing_series.LINE_FIELDS if f in sent}
+        services.briefing_update(
+            actor=request.user,
+            briefing=briefing,
+            version=sent.get("version", briefing.version),
+            sections=sent.get("sections", briefing.sections),
+            series_title=sent.get("series_title"),
+            date=sent.get("date"),
+            editor=sent.get("editor"),
+            lines=lines or None,
+        )
         return Response(BriefingDetailSerializer(briefing).data)
 
 

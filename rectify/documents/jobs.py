@@ -284,16 +284,43 @@ def content_disposition(filename: str, fallback: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def _serve(request: HttpRequest, src: Source, stored: Stored, obj: models.Model) -> HttpResponse | None:
+def _serve(actor: Any, src: Source, stored: Stored, obj: models.Model) -> HttpResponse | None:
     """The stored file if its bytes still give their SHA-256; None (refusal audited) otherwise."""
     content = stored_file_bytes(stored.storage_name, stored.sha256)
     if content is None:
-        file_refusal(actor=request.user, obj=obj, storage_name=stored.storage_name, sha256=stored.sha256)
+        file_refusal(actor=actor, obj=obj, storage_name=stored.storage_name, sha256=stored.sha256)
         return None
     response = HttpResponse(content, content_type=src.content_type)
     response["Content-Disposition"] = content_disposition(src.filename, src.fallback)
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def document_job(
+    *, actor: Any, source: str, pk: int, fmt: str, obj: models.Model, mode: str = ""
+) -> tuple[Source, JobStatus, HttpResponse | None]:
+    """The source, the state of its job and, when the file is rendered, its download. `mode` is
+    "" (a download: a failed job is started again), "status" (a poll: never serves the file) or
+    "retry" (start again). A job is started when there is none. Shared by the pages
+    (document_response) and the API (rectify.api.documents_extra_views); call it only after
+    checking that `actor` may have `obj`."""
+    src = source_load(source)(pk, fmt)
+    key = job_key(source, pk, fmt, src.fingerprint)
+    stored = result_get(key)
+    if stored is not None and mode != "status":
+        served = _serve(actor, src, stored, obj)
+        if served is not None:
+            return src, JobStatus(DONE), served
+        result_drop(key)  # damaged: render it again
+        stored = None
+    status = JobStatus(DONE) if stored is not None else job_status(key)
+    if status is None or mode == "retry" or (mode == "" and status.state == FAILED):
+        status = job_start(source=source, pk=pk, fmt=fmt, key=key)
+        if status.state == DONE and mode != "status" and (stored := result_get(key)) is not None:
+            served = _serve(actor, src, stored, obj)
+            if served is not None:
+                return src, status, served
+    return src, status, None
 
 
 def document_response(
@@ -309,23 +336,10 @@ def document_response(
     """The download of `source`'s document for `pk`, or a page showing its progress. Call it only
     after the view has checked that the viewer may have `obj`: the same check guards the status
     and the retry, which are this URL with `?job=status` / `?job=retry`."""
-    src = source_load(source)(pk, fmt)
-    key = job_key(source, pk, fmt, src.fingerprint)
     mode = request.GET.get("job", "")
-    stored = result_get(key)
-    if stored is not None and mode != "status":
-        served = _serve(request, src, stored, obj)
-        if served is not None:
-            return served
-        result_drop(key)  # damaged: render it again
-        stored = None
-    status = JobStatus(DONE) if stored is not None else job_status(key)
-    if status is None or mode == "retry" or (mode == "" and status.state == FAILED):
-        status = job_start(source=source, pk=pk, fmt=fmt, key=key)
-        if status.state == DONE and mode != "status" and (stored := result_get(key)) is not None:
-            served = _serve(request, src, stored, obj)
-            if served is not None:
-                return served
+    src, status, served = document_job(actor=request.user, source=source, pk=pk, fmt=fmt, obj=obj, mode=mode)
+    if served is not None:
+        return served
     context = {
         **(page_context or {}),
         "job": status,
