@@ -26,6 +26,7 @@ from rectify.accounts.services import token_issue
 from rectify.audit.models import AuditEvent
 from rectify.dashboards import selectors as dashboard_selectors
 from rectify.mirror.models import MirrorShare, MirrorSource
+from rectify.orgs.models import OrgUnit
 from rectify.plans.models import Assignment, Measure, Plan, Problem
 from rectify.progress import periods
 from rectify.progress import services as progress
@@ -67,14 +68,14 @@ def figures_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def city_rows() -> list[dict[str, Any]]:
-    """Every share of the city's ledger, straight from the tables."""
+def city_rows(today: dt.date = TODAY) -> list[dict[str, Any]]:
+    """Every share of the city's ledger on `today`, straight from the tables."""
     out = []
     for a in Assignment.objects.filter(measure__isnull=False, unit__isnull=False).select_related(
         "unit", "measure__problem__plan"
     ):
         m = a.measure
-        overdue = a.due_on is not None and a.due_on < TODAY and a.status in OPEN and m.deadline_kind not in UNDATED
+        overdue = a.due_on is not None and a.due_on < today and a.status in OPEN and m.deadline_kind not in UNDATED
         out.append(
             {
                 "plan": m.problem.plan.title,
@@ -93,12 +94,12 @@ def city_rows() -> list[dict[str, Any]]:
     return out
 
 
-def city_figures() -> dict[str, Any]:
+def city_figures(today: dt.date = TODAY) -> dict[str, Any]:
     return {
         "plans": Plan.objects.count(),
         "problems": Problem.objects.count(),
         "measures": Measure.objects.count(),
-        **figures_of(city_rows()),
+        **figures_of(city_rows(today)),
     }
 
 
@@ -266,18 +267,30 @@ def test_two_cities_are_listed_each_with_its_own_figures(client_for: Any, worked
 
 @pytest.mark.postgres
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (the CI's PostgreSQL pass)")
-def test_on_postgresql_two_city_files_load_from_the_command_line(client_for: Any, worked: None, tmp_path: Path) -> None:
-    first, second = tmp_path / "city.json", tmp_path / "datong.json"
+def test_on_postgresql_two_city_instances_exports_load_from_the_command_line(
+    client_for: Any, worked: None, tmp_path: Path
+) -> None:
+    """Two real exports, each written by `rectify export_exchange` from an instance's own tables: 朔州
+    on 8 October, then the same tables as another city's instance (大同市) five weeks on, after that
+    day's warning scan; the province loads both files at once and shows each city's own figures."""
+    first, second = tmp_path / "shuozhou.json", tmp_path / "datong.json"
     call_command("export_exchange", str(first), stdout=io.StringIO())
-    city = json.loads(first.read_text(encoding="utf-8"))
-    second.write_bytes(as_file(another_city(city)))
+    shuozhou = city_figures()
+    later = FROZEN + dt.timedelta(days=36)
+    with time_machine.travel(later, tick=False):
+        OrgUnit.objects.filter(depth=0).update(name="大同市", doc_abbr="同整改办")
+        deadlines_scan(today=later.date(), send_mail=False)
+        call_command("export_exchange", str(second), stdout=io.StringIO())
+        datong = city_figures(later.date())
+    assert datong != shuozhou  # five weeks on, more shares are overdue or warned
     out = io.StringIO()
     call_command("import_mirror", str(first), str(second), stdout=out)
     assert out.getvalue().count("已导入") == 2
     rows = listed(client_for("city_office"))
-    assert rows[city["city"]["name"]]["figures"] == city_figures()
-    assert {k: rows["大同市"]["figures"][k] for k in FIGURES} == figures_of(file_rows(another_city(city)))
-    assert MirrorSource.objects.get(city="大同市").exported_at == dt.datetime.fromisoformat(city["exported_at"])
+    assert set(rows) == {"朔州市", "大同市"}
+    assert rows["朔州市"]["figures"] == shuozhou and rows["大同市"]["figures"] == datong
+    assert all(row["matches_file"] for row in rows.values())
+    assert MirrorShare.objects.filter(source__city="大同市").count() == datong["shares"]
 
 
 def test_a_newer_export_replaces_the_city_and_an_older_one_is_refused(client_for: Any, worked: None) -> None:
