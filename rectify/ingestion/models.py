@@ -47,6 +47,7 @@ class ImportJob(TimestampedModel):
     progress_done = models.PositiveIntegerField("已读页数", default=0)
     progress_total = models.PositiveIntegerField("总页数", default=0)
     error = models.TextField("读取失败原因", blank=True)
+    task_id = models.CharField("后台任务", max_length=64, blank=True)
     # a scan: {"pages": [{"number", "image", "seconds"}], "problems": {index: [first page, last page]}}
     ocr = models.JSONField("文字识别", default=dict, blank=True)
 

@@ -11,6 +11,7 @@ installed) is given at once, without a job.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import logging
@@ -20,7 +21,10 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django_tasks import task
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from rectify.audit.services import record
 from rectify.core import clock
@@ -65,8 +69,10 @@ def check_scan_file(data: bytes) -> None:
         raise DomainError("扫描件应为 PDF 或页面图片（JPG、PNG、TIFF），文件内容与扩展名不符。")
 
 
+@transaction.atomic
 def import_start(*, actor: Any, data: bytes, filename: str) -> ImportJob:
-    """Keep the upload and queue its reading; the review page shows the progress."""
+    """Keep the upload and queue its reading; the review page shows the progress. The job, its
+    audit event and the queued task are written in one transaction: none without the others."""
     if not can_import_plan(actor):
         raise Forbidden("只有整改办可以导入整改方案。")
     services.check_upload(data, filename)
@@ -100,15 +106,24 @@ def import_start(*, actor: Any, data: bytes, filename: str) -> ImportJob:
     )
     record(actor=actor, action="import.uploaded", obj=job, after={"filename": job.filename, "pages": total})
     # the database backend queues the task in this transaction: a worker sees it with the job
-    read_import.enqueue(job_id=job.pk)
+    result = read_import.enqueue(job_id=job.pk)
+    ImportJob.objects.filter(pk=job.pk).update(task_id=str(result.id))
+    job.task_id = str(result.id)
     return job
+
+
+class Cancelled(Exception):
+    """The job was discarded while it was read: stop reading its pages."""
 
 
 def _progress(job_id: int) -> Any:
     def update(done: int, total: int) -> None:
-        ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.READING).update(
-            progress_done=done, progress_total=total
+        # also the heartbeat by which a job whose worker died is recognised (expire_if_stale)
+        moved = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.READING).update(
+            progress_done=done, progress_total=total, updated_at=clock.now()
         )
+        if not moved:
+            raise Cancelled
 
     return update
 
@@ -181,6 +196,24 @@ def read_import(*, job_id: int) -> dict[str, Any]:
             text = read_plan_bytes(data, job.filename)
             _progress(job.pk)(1, 1)
         parsed = services.parse_text(text)
+        services.job_parsed(job, parsed, text[:5000])
+        ocr: dict[str, Any] = {}
+        if scan is not None:
+            seconds = {page.number: round(page.seconds, 2) for page in scan.pages}
+            for page in pages:
+                page["seconds"] = seconds.get(page["number"], 0)
+            ocr = {"pages": pages, "problems": problem_pages(parsed, scan)}
+        values = {
+            "parsed": parsed,
+            "start_on": job.start_on,
+            "fingerprint": job.fingerprint,
+            "duplicate_of": job.duplicate_of,
+            "ocr": ocr,
+        }
+        if not _move(job, ImportJob.Status.REVIEWING, values):
+            return {"job": job_id, "skipped": True}  # discarded while it was read
+    except Cancelled:
+        return {"job": job_id, "skipped": True}
     except (DomainError, PlanReadError) as exc:
         _fail(job, exc.message)
         return {"job": job_id, "failed": exc.message}
@@ -188,22 +221,6 @@ def read_import(*, job_id: int) -> dict[str, Any]:
         log.exception("reading import job %s failed", job_id)
         _fail(job, INTERNAL_ERROR)
         raise
-    services.job_parsed(job, parsed, text[:5000])
-    ocr: dict[str, Any] = {}
-    if scan is not None:
-        seconds = {page.number: round(page.seconds, 2) for page in scan.pages}
-        for page in pages:
-            page["seconds"] = seconds.get(page["number"], 0)
-        ocr = {"pages": pages, "problems": problem_pages(parsed, scan)}
-    values = {
-        "parsed": parsed,
-        "start_on": job.start_on,
-        "fingerprint": job.fingerprint,
-        "duplicate_of": job.duplicate_of,
-        "ocr": ocr,
-    }
-    if not _move(job, ImportJob.Status.REVIEWING, values):
-        return {"job": job_id, "skipped": True}  # discarded while it was read
     record(
         actor=job.created_by,
         action="import.parsed",
@@ -232,6 +249,27 @@ def _move(job: ImportJob, target: str, values: dict[str, Any]) -> bool:
 def _fail(job: ImportJob, message: str) -> None:
     if _move(job, ImportJob.Status.FAILED, {"error": message}):
         record(actor=job.created_by, action="import.read_failed", obj=job, after={"error": message})
+
+
+STALE = dt.timedelta(minutes=10)  # no page read for this long: the worker reading it is gone
+STALE_MESSAGE = (
+    "读取中断（后台任务已停止，可能是服务器重启或文件过大），请重新上传；如仍失败，请另存为 .docx 后再导入。"
+)
+
+
+def expire_if_stale(job: ImportJob) -> ImportJob:
+    """A job still 读取中 whose task ended, or whose worker has read nothing for STALE, failed:
+    say so instead of showing progress forever (a job still queued behind others is not stale)."""
+    if job.status != ImportJob.Status.READING:
+        return job
+    result = DBTaskResult.objects.filter(pk=job.task_id).first() if job.task_id else None
+    if result is not None and result.status == TaskResultStatus.READY:
+        return job
+    ended = result is not None and result.status in (TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED)
+    if ended or clock.now() - job.updated_at > STALE:
+        _fail(job, STALE_MESSAGE)
+        job.refresh_from_db()
+    return job
 
 
 def page_image(job: ImportJob, number: int) -> bytes | None:

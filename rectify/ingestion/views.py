@@ -26,7 +26,7 @@ def _job_for(request: HttpRequest, job_id: int) -> ImportJob:
     job = ImportJob.objects.filter(pk=job_id, created_by_id=request.user.pk).first()
     if job is None:
         raise NotFound()
-    return job
+    return reading.expire_if_stale(job)
 
 
 @login_required
@@ -91,6 +91,9 @@ def page_image(request: HttpRequest, job_id: int, number: int) -> HttpResponse:
 @business_view
 def review_update(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job_for(request, job_id)
+    if job.status != ImportJob.Status.REVIEWING:
+        messages.error(request, "该导入任务不在待审核状态，不能修正。")
+        return redirect("ingestion:review", job_id=job.pk)
     unit_overrides: dict[str, list[int]] = {}
     for key in request.POST:
         if key.startswith("map::"):

@@ -287,3 +287,19 @@ def test_the_time_limit_falls_back_to_the_default_on_a_bad_value(monkeypatch: py
     assert office_convert._timeout(None) == 30
     assert office_convert._timeout(5) == 5
     assert os.environ[office_convert.ENV_TIMEOUT] == "30"
+
+
+def test_libreoffice_gets_none_of_the_servers_secrets_and_runs_under_limits(
+    fake_soffice: Callable[[str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an untrusted file is converted without the database URL, the secret key or any credential
+    monkeypatch.setenv("DATABASE_URL", "postgres://user:secret@db/rectify")
+    monkeypatch.setenv("RECTIFY_SECRET_KEY", "not-for-soffice")
+    fake_soffice(f'env > "{tmp_path}/env"; ulimit -v > "{tmp_path}/vmem"; ulimit -t > "{tmp_path}/cpu"')
+    with pytest.raises(PlanReadError, match="转换失败"):
+        convert_to_docx(FAKE_OLE, ".doc", timeout=30)
+    seen = (tmp_path / "env").read_text()
+    assert "secret" not in seen and "RECTIFY_SECRET_KEY" not in seen and "DATABASE_URL" not in seen
+    assert "PATH=" in seen
+    assert int((tmp_path / "vmem").read_text()) == office_convert.MEMORY_LIMIT // 1024  # KiB
+    assert int((tmp_path / "cpu").read_text()) == 40

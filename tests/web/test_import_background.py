@@ -5,6 +5,7 @@ db_worker` runs a queued task."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Any
@@ -261,3 +262,123 @@ def test_without_libreoffice_or_ocr_the_upload_says_what_to_install(
     assert ImportJob.objects.count() == before
     # the rest works: a .txt plan is read at once
     assert upload(client, "plan.txt", other_plan_text().encode()).status_code == 302
+
+
+# --- a worker that dies, a discard while reading, a queue that fails ---------------------------
+
+
+def _ole() -> bytes:
+    return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1024 + "WordDocument".encode("utf-16-le")
+
+
+@needs_libreoffice
+def test_a_job_whose_worker_died_says_so_instead_of_reading_forever(client_for: Any) -> None:
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from rectify.core import clock
+
+    client = client_for("city_office")
+    response = upload(client, "plan.doc", _ole())
+    job = ImportJob.objects.latest("created_at")
+    task = DBTaskResult.objects.get(pk=job.task_id)
+    # queued behind other work for a long time: still waiting, not stale
+    ImportJob.objects.filter(pk=job.pk).update(updated_at=clock.now() - dt.timedelta(hours=1))
+    assert 'id="reading-progress"' in client.get(response["Location"]).content.decode()
+    # a worker took it and was killed: no progress for over ten minutes
+    DBTaskResult.objects.filter(pk=task.pk).update(status=TaskResultStatus.RUNNING)
+    page = client.get(response["Location"]).content.decode()
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and "读取中断" in job.error
+    assert 'id="reading-error"' in page and "读取中断" in page
+    assert AuditEvent.objects.filter(action="import.read_failed", object_id=str(job.pk)).exists()
+
+
+@needs_libreoffice
+def test_a_job_whose_task_ended_without_moving_it_is_failed_at_once(client_for: Any) -> None:
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    client = client_for("city_office")
+    upload(client, "plan.doc", _ole())
+    job = ImportJob.objects.latest("created_at")
+    DBTaskResult.objects.filter(pk=job.task_id).update(status=TaskResultStatus.FAILED)
+    assert reading.expire_if_stale(job).status == ImportJob.Status.FAILED
+
+
+@needs_ocr
+def test_discarding_while_a_scan_is_read_stops_the_reading(
+    client_for: Any, short_scan: tuple[bytes, list[Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rectify.ingestion.parsers import ocr
+
+    calls: list[int] = []
+
+    def engine(image: Any, **kwargs: Any) -> tuple[list[Any], float]:
+        calls.append(1)
+        ImportJob.objects.filter(status=ImportJob.Status.READING).update(status=ImportJob.Status.DISCARDED)
+        return [], 0.0
+
+    monkeypatch.setattr(ocr, "_engine", lambda: engine)
+    client = client_for("city_office")
+    upload(client, "scan.pdf", short_scan[0])
+    run_queued()
+    job = ImportJob.objects.latest("created_at")
+    assert job.status == ImportJob.Status.DISCARDED and len(calls) == 1  # not the other pages
+    assert len(short_scan[1]) > 1 and job.ocr == {}
+
+
+def test_a_queue_that_fails_leaves_no_job_behind(client_for: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("the task queue is down")
+
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(reading, "read_import", SimpleNamespace(enqueue=broken))
+    monkeypatch.setattr(reading, "libreoffice_available", lambda: True)
+    before = ImportJob.objects.count()
+    with pytest.raises(RuntimeError):
+        reading.import_start(actor=_user("city_office"), data=_ole(), filename="plan.doc")
+    assert ImportJob.objects.count() == before
+
+
+@needs_libreoffice
+def test_a_failure_after_reading_fails_the_job_instead_of_leaving_it_reading(
+    client_for: Any, other_doc: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rectify.ingestion import services
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "job_parsed", broken)
+    client = client_for("city_office")
+    upload(client, "plan.doc", other_doc)
+    run_queued()  # the worker logs the error; the job says what happened
+    job = ImportJob.objects.latest("created_at")
+    assert job.status == ImportJob.Status.FAILED and "内部错误" in job.error
+
+
+@needs_libreoffice
+def test_corrections_are_refused_while_the_file_is_read(client_for: Any) -> None:
+    client = client_for("city_office")
+    response = upload(client, "plan.doc", _ole())
+    job = ImportJob.objects.latest("created_at")
+    answer = client.post(reverse("ingestion:review_update", args=[job.pk]), {"version": job.version}, follow=True)
+    assert answer.status_code == 200 and "不在待审核状态" in answer.content.decode()
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_an_eps_named_png_is_refused_without_starting_ghostscript() -> None:
+    from rectify.ingestion.parsers import PlanReadError
+    from rectify.ingestion.parsers.ocr import scan_page_count
+
+    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n"
+    with pytest.raises(PlanReadError, match="图片文件已损坏或格式无法识别"):
+        scan_page_count(eps, "page.png")
+
+
+def _user(username: str) -> Any:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username=username)

@@ -32,6 +32,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name='importjob',
+            name='task_id',
+            field=models.CharField(blank=True, max_length=64, verbose_name='后台任务'),
+        ),
+        migrations.AddField(
+            model_name='importjob',
             name='upload_name',
             field=models.CharField(blank=True, max_length=255, verbose_name='原件存储名'),
         ),

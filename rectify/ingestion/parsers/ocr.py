@@ -97,7 +97,8 @@ def _open_images(data: bytes) -> Any:
 
     too_many = f"图片像素过多（超过 {MAX_PIXELS // 1_000_000:,} 百万像素），请降低扫描分辨率（300 dpi 即可）后再导入。"
     try:
-        image = Image.open(io.BytesIO(data))  # reads the header only
+        # the header only, and only page formats (an EPS would start Ghostscript)
+        image = Image.open(io.BytesIO(data), formats=("PNG", "JPEG", "TIFF", "BMP"))
         if image.width * image.height > MAX_PIXELS:
             raise PlanReadError(too_many)
         image.load()

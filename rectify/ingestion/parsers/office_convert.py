@@ -30,6 +30,7 @@ import subprocess
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from .errors import PlanReadError
 from .readers import MAX_PLAN_BYTES
@@ -122,6 +123,24 @@ def _ole_encrypted(data: bytes) -> bool:
     return False
 
 
+_PASSED_ENV = ("PATH", "LANG", "LC_ALL", "SAL_USE_VCLPLUGIN")
+# A crafted file must not take the machine with it: address space, CPU seconds and file size.
+MEMORY_LIMIT = 4 * 1024 * 1024 * 1024
+FILE_LIMIT = 256 * 1024 * 1024
+
+
+def _limits(seconds: float) -> Any:
+    def apply() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+        cpu = int(seconds) + 10
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT, FILE_LIMIT))
+
+    return apply
+
+
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
     try:
         os.killpg(process.pid, signal.SIGKILL)
@@ -149,11 +168,20 @@ def _run(binary: str, workdir: Path, source: Path, import_filter: str, seconds: 
         str(outdir),
         str(source),
     ]
-    # HOME is the private directory too: a service account's home may not be writable
-    env = {**os.environ, "HOME": str(workdir)}
+    # An untrusted file is converted with none of the server's secrets (database URL, secret key,
+    # mail or storage credentials live in its environment): only what soffice needs. HOME is the
+    # private directory too (a service account's home may not be writable).
+    env = {name: os.environ[name] for name in _PASSED_ENV if name in os.environ}
+    env.update({"HOME": str(workdir), "TMPDIR": str(workdir)})
     quiet = subprocess.DEVNULL
     process = subprocess.Popen(  # noqa: S603 - a fixed argument list, no shell
-        args, stdin=quiet, stdout=quiet, stderr=quiet, env=env, start_new_session=True
+        args,
+        stdin=quiet,
+        stdout=quiet,
+        stderr=quiet,
+        env=env,
+        start_new_session=True,
+        preexec_fn=_limits(seconds),  # only setrlimit before exec (the converting process has one thread)
     )
     try:
         process.wait(timeout=seconds)
