@@ -23,6 +23,7 @@ from rectify.plans.models import Problem
 from rectify.supervision import selectors as supervision_selectors
 
 from .complaints_views import BatchSerializer, CaseSerializer, ImportSerializer
+from .fields import id_field, id_list
 from .supervision_views import NoticeSerializer
 
 # --- serializers ------------------------------------------------------------------------------
@@ -39,10 +40,8 @@ class ComplaintCaseFullSerializer(CaseSerializer):
 
 
 class ComplaintAssignSerializer(serializers.Serializer):
-    lead = serializers.IntegerField(help_text="牵头单位（单位编号）")
-    support = serializers.ListField(
-        child=serializers.IntegerField(), required=False, default=list, help_text="配合单位（单位编号），可多个"
-    )
+    lead = id_field(help_text="牵头单位（单位编号）")
+    support = id_list(required=False, default=list, help_text="配合单位（单位编号），可多个；须为可分派的在用单位")
     due_on = serializers.DateField(required=False, allow_null=True, default=None, help_text="办理时限；不填则不变")
 
 
@@ -53,7 +52,7 @@ class ComplaintRevisitSerializer(serializers.Serializer):
 
 
 class ComplaintBatchAttachSerializer(serializers.Serializer):
-    problem = serializers.IntegerField(allow_null=True, help_text="整改方案中的问题编号；null 为取消关联")
+    problem = id_field(allow_null=True, help_text="整改方案中的问题编号；null 为取消关联")
 
 
 class ComplaintLeftoverSerializer(serializers.Serializer):
@@ -70,7 +69,7 @@ class ComplaintPublishedSerializer(serializers.Serializer):
 class ComplaintCaseCreateSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="受理编号")
     content = serializers.CharField(help_text="举报内容")
-    region = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="行政区域（单位编号）")
+    region = id_field(required=False, allow_null=True, default=None, help_text="行政区域（单位编号）")
     types = serializers.ListField(child=serializers.CharField(), required=False, default=list, help_text="污染类型")
     assigned_on = serializers.DateField(required=False, allow_null=True, default=None, help_text="交办时间，默认今天")
     name = serializers.CharField(required=False, allow_blank=True, default="", write_only=True, help_text="举报人姓名")
@@ -171,7 +170,7 @@ class CaseAssign(ScopedView):
             actor=request.user,
             case=case,
             lead=lead,
-            support=OrgUnit.objects.filter(pk__in=data["support"]),
+            support=data["support"],
             due_on=data["due_on"],
         )
         return _case(request, pk)

@@ -43,6 +43,8 @@ class CaseSerializer(serializers.ModelSerializer):
     investigation = serializers.SerializerMethodField()
     handling = serializers.SerializerMethodField()
     accountability = serializers.SerializerMethodField()
+    next_step = serializers.SerializerMethodField(help_text="下一步工作（已脱敏）")
+    revisit_result = serializers.SerializerMethodField(help_text="回访情况（已脱敏：回访记录常含举报人姓名、电话）")
 
     class Meta:
         model = ComplaintCase
@@ -73,6 +75,12 @@ class CaseSerializer(serializers.ModelSerializer):
 
     def get_accountability(self, obj: ComplaintCase) -> str:
         return str(self._view(obj).accountability)
+
+    def get_next_step(self, obj: ComplaintCase) -> str:
+        return str(self._view(obj).next_step)
+
+    def get_revisit_result(self, obj: ComplaintCase) -> str:
+        return str(self._view(obj).revisit_result)
 
 
 class CaseUpdateSerializer(serializers.Serializer):

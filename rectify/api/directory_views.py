@@ -32,8 +32,9 @@ from rectify.progress.models import ReportingCalendar
 from rectify.progress.policies import can_set_calendar
 
 from . import serializers as s
+from .fields import ID_MAX, id_field, id_list
 
-VERSION_MAX = 2_147_483_647
+VERSION_MAX = ID_MAX
 BAD_TIME = "请填写有效的日期和时间（如 17:00）。"  # progress:calendar's words
 
 
@@ -68,7 +69,7 @@ class UnitRenameSerializer(serializers.Serializer):
 
 
 class UnitMergeSerializer(serializers.Serializer):
-    target = serializers.IntegerField(min_value=1, help_text="并入的目标单位编号：本单位的任务与账号随之转移")
+    target = id_field(help_text="并入的目标单位编号：本单位的任务与账号随之转移")
 
 
 class UnitMergeResultSerializer(serializers.Serializer):
@@ -229,9 +230,7 @@ class PendingAssignments(ScopedView):
 
 
 class AssignmentConfirmSerializer(serializers.Serializer):
-    units = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), help_text="确认为这些单位（可多个，须在本辖区内）"
-    )
+    units = id_list(help_text="确认为这些单位（可多个，须在本辖区内）")
 
 
 class AssignmentConfirmResultSerializer(serializers.Serializer):

@@ -26,13 +26,15 @@ from rectify.audit.services import export_record
 from rectify.closeout.models import HandoverPackage, HandoverSchedule
 from rectify.core import clock
 from rectify.core.api import ScopedView
-from rectify.core.errors import Forbidden, NotFound
+from rectify.core.errors import DomainError, Forbidden, NotFound
 from rectify.core.files import stored_file_bytes, uploaded_files
 from rectify.documents import briefing_county, briefing_photos, briefing_series, policies, selectors, services
 from rectify.documents import handover as handover_services
 from rectify.documents.api import BriefingDetailSerializer, CircularDetailSerializer
 from rectify.documents.models import CountyItem, CountyItemPhoto, CountyItemStatus, DocStatus
 from rectify.supervision.notices import issuer_for
+
+from .fields import id_list
 
 ZIP = "application/zip"
 
@@ -228,8 +230,9 @@ class CountyItemSerializer(serializers.ModelSerializer):
 
 
 class CountyItemSubmitSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200, help_text="标题")
-    body = serializers.CharField(help_text="正文（纯文本，空行分段）")
+    # Blank is let through so the service refuses it with the page's message.
+    title = serializers.CharField(max_length=200, allow_blank=True, help_text="标题（不超过 200 字）")
+    body = serializers.CharField(allow_blank=True, help_text="正文（纯文本，空行分段）")
     photos = serializers.ListField(
         child=serializers.FileField(), required=False, help_text=f"照片（JPG、PNG），最多{briefing_county.MAX_PHOTOS}张"
     )
@@ -260,10 +263,16 @@ class CountyItemList(ScopedView):
         description="县（市、区）整改办向市整改办报送工作简报“县区动态”稿件（标题、正文、照片）。",
     )
     def post(self, request: Request) -> Response:
+        if not isinstance(request.data, dict):  # a JSON list or string; a form is a QueryDict
+            raise DomainError("请求内容应为一个对象（含 title、body）。")
+        # The photos are read from the upload by uploaded_files (its own checks and messages).
+        text = {name: request.data[name] for name in ("title", "body") if name in request.data}
+        body = CountyItemSubmitSerializer(data=text)
+        body.is_valid(raise_exception=True)
         item = briefing_county.county_item_submit(
             actor=request.user,
-            title=str(request.data.get("title") or ""),
-            body=str(request.data.get("body") or ""),
+            title=body.validated_data["title"],
+            body=body.validated_data["body"],
             files=uploaded_files(request.FILES, "photos", "照片"),
         )
         item = briefing_county.item_get(viewer=request.user, pk=item.pk)
@@ -317,8 +326,7 @@ class BriefingOfferedItems(ScopedView):
 
 class PickSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1, help_text="所见的草稿版本；此后已被他人修改时拒绝（409）")
-    items = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+    items = id_list(
         min_length=1,
         help_text="要采用的稿件 id，按在“县区动态”栏目中的顺序",
     )

@@ -34,6 +34,7 @@ from rectify.supervision.policies import can_run_scan
 from rectify.supervision.services import warnings_refresh
 
 from . import serializers as s
+from .fields import id_field, id_list
 from .supervision_views import NoticeSerializer, VisitTaskOutSerializer
 
 
@@ -79,14 +80,10 @@ class WarningScan(ScopedView):
 
 class ProposalConfirmSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=NoticeKind.choices, help_text="建议的文书类型（见 notices/proposals/）")
-    unit = serializers.IntegerField(help_text="主送单位")
-    measures = serializers.ListField(
-        child=serializers.IntegerField(), required=False, default=list, help_text="涉及的措施（本单位未完成的分工）"
-    )
+    unit = id_field(help_text="主送单位")
+    measures = id_list(required=False, default=list, help_text="涉及的措施（本单位未完成的分工）")
     reason = serializers.CharField(required=False, allow_blank=True, default="", help_text="建议理由")
-    notice = serializers.IntegerField(
-        required=False, allow_null=True, default=None, help_text="升级建议所依据的文书：给出时按升级起草"
-    )
+    notice = id_field(required=False, allow_null=True, default=None, help_text="升级建议所依据的文书：给出时按升级起草")
 
 
 def _open_measure_ids(unit: OrgUnit) -> set[int]:
@@ -212,7 +209,7 @@ class UnitPeriodRowSerializer(serializers.Serializer):
 
 
 class UnitPeriodWriteRowSerializer(serializers.Serializer):
-    assignment = serializers.IntegerField(help_text="责任分工（本单位本期应填报的）")
+    assignment = id_field(help_text="责任分工（本单位本期应填报的）")
     version = serializers.IntegerField(
         required=False, allow_null=True, default=None, help_text="读取时报告的 version；尚无报告时填 0 或不填"
     )

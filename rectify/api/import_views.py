@@ -32,6 +32,7 @@ from rectify.plans.policies import can_import_plan
 from rectify.plans.services import parts_as_json
 
 from . import serializers as s
+from .fields import ID_MAX, id_list
 
 FORBIDDEN = "只有整改办可以导入整改方案。"  # the pages' words (ingestion.views)
 NO_FILE = "请选择要上传的方案文件。"
@@ -46,7 +47,7 @@ def job_for(user: Any, pk: int) -> ImportJob:
     job = ImportJob.objects.filter(pk=pk, created_by_id=user.pk).first()
     if job is None:
         raise NotFound()
-    return job
+    return reading.expire_if_stale(job)  # a job whose worker died says so, as on the page
 
 
 # --- serializers ----------------------------------------------------------------------------------
@@ -233,10 +234,10 @@ class ImportReviewUpdateSerializer(serializers.Serializer):
     """Only what is sent changes; corrections sent before are kept (as the review form does)."""
 
     version = serializers.IntegerField(
-        min_value=1, max_value=2_147_483_647, help_text="导入任务的版本号（必填；GET 所得，并发修改检查）"
+        min_value=1, max_value=ID_MAX, help_text="导入任务的版本号（必填；GET 所得，并发修改检查）"
     )
     units = serializers.DictField(
-        child=serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False),
+        child=id_list(allow_empty=False),
         required=False,
         default=dict,
         help_text='称谓 → 单位编号列表，如 {"市直相关部门": [12, 15]}：把未知或待确认的称谓对应到单位目录',

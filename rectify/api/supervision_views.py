@@ -32,6 +32,8 @@ from rectify.supervision.models import (
     SupervisionNotice,
 )
 
+from .fields import id_field, id_list
+
 
 def _business(request: Request) -> None:
     if not viewer_scope(request.user).is_business_user:
@@ -95,8 +97,8 @@ def copy_to_field(**kwargs: Any) -> serializers.ListField:
 
 class NoticeCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=NoticeKind.choices)
-    unit = serializers.IntegerField()
-    measures = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    unit = id_field()
+    measures = id_list(required=False, default=list)
     title = serializers.CharField(required=False, allow_blank=True, default="")
     body = serializers.CharField(required=False, allow_blank=True, default="")
     response_due = serializers.DateField(required=False, allow_null=True, default=None)
@@ -113,7 +115,7 @@ class NoticeUpdateSerializer(serializers.Serializer):
     title = serializers.CharField(required=False, allow_blank=True)
     body = serializers.CharField(required=False, allow_blank=True)
     response_due = serializers.DateField(required=False, allow_null=True, help_text="回复期限；null 即不设期限")
-    measures = serializers.ListField(child=serializers.IntegerField(), required=False)
+    measures = id_list(required=False)
     copy_to = copy_to_field(required=False, help_text=COPY_TO_HELP + "；发送空列表即取消抄送")
     skip_reason = serializers.CharField(required=False, allow_blank=True)
 
@@ -174,8 +176,8 @@ class ExtensionSerializer(serializers.ModelSerializer):
 
 
 class ExtensionCreateSerializer(serializers.Serializer):
-    measure = serializers.IntegerField()
-    unit = serializers.IntegerField()
+    measure = id_field()
+    unit = id_field()
     reason = serializers.CharField()
     requested_due = serializers.DateField()
 
@@ -187,7 +189,7 @@ class ExtensionDecideSerializer(serializers.Serializer):
 
 
 class VisitTaskSerializer(serializers.Serializer):
-    unit = serializers.IntegerField()
+    unit = id_field()
     text = serializers.CharField()
     due_on = serializers.DateField(required=False, allow_null=True, default=None)
 
@@ -218,13 +220,13 @@ class VisitSerializer(serializers.ModelSerializer):
 
 class VisitCreateSerializer(serializers.Serializer):
     visited_on = serializers.DateField()
-    region = serializers.IntegerField()
+    region = id_field()
     title = serializers.CharField()
     leaders = serializers.CharField()
     places = serializers.CharField()
     findings = serializers.CharField()
     cases = serializers.CharField(required=False, allow_blank=True, default="")
-    problems = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    problems = id_list(required=False, default=list)
     tasks = VisitTaskSerializer(many=True, required=False, default=list)
 
 
@@ -239,8 +241,8 @@ class FlagSerializer(serializers.ModelSerializer):
 
 class FlagCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=FlagKind.choices)
-    problem = serializers.IntegerField(required=False, allow_null=True, default=None)
-    unit = serializers.IntegerField(required=False, allow_null=True, default=None)
+    problem = id_field(required=False, allow_null=True, default=None)
+    unit = id_field(required=False, allow_null=True, default=None)
     reason = serializers.CharField()
 
 

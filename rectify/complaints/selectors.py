@@ -101,18 +101,28 @@ class CaseView:
     investigation: str
     handling: str
     accountability: str
+    next_step: str = ""
+    revisit_result: str = ""  # the 回访 note: the office writes down whom it called
 
 
 def case_view(*, viewer: Any, case: ComplaintCase) -> CaseView:
     if policies.can_see_complainant(viewer):
-        return CaseView(case.content, case.investigation, case.handling, case.accountability)
+        return CaseView(
+            case.content,
+            case.investigation,
+            case.handling,
+            case.accountability,
+            case.next_step,
+            case.revisit_result,
+        )
     return masked_view(case)
 
 
 def masked_view(case: ComplaintCase) -> CaseView:
-    from .services import public_fields
+    from .services import NOTE_FIELDS, PUBLIC_FIELDS, public_fields
 
-    return CaseView(**public_fields(case, Complainant.objects.filter(case=case).first()))
+    complainant = Complainant.objects.filter(case=case).first()
+    return CaseView(**public_fields(case, complainant, (*PUBLIC_FIELDS, *NOTE_FIELDS)))
 
 
 def batch_list(*, viewer: Any) -> QuerySet[ComplaintBatch]:

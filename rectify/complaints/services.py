@@ -21,6 +21,7 @@ from rectify.core.errors import DomainError, Forbidden
 from rectify.core.transitions import versioned_update
 from rectify.notifications.services import Message, notify_many
 from rectify.orgs.models import OrgUnit, UnitKind
+from rectify.orgs.scope import viewer_scope
 from rectify.plans.models import Problem, WarningLevel
 from rectify.plans.publishing import public_changed
 from rectify.progress import services as progress
@@ -39,6 +40,10 @@ from .models import (
 RACE = "该交办件已被他人处理，请刷新页面后查看最新状态。"
 EDIT_RACE = "该交办件已被他人修改，请刷新页面后重新填写（您填写的内容已保留在下方）。"
 PUBLIC_FIELDS = ("content", "investigation", "handling", "accountability")
+# Free text only the office's own pages show as typed (回访 notes name the complainant): masked
+# wherever else a case is shown, like PUBLIC_FIELDS, but never published.
+NOTE_FIELDS = ("next_step", "revisit_result")
+ID_MAX = 2_147_483_647  # larger numbers name no unit (and SQLite cannot bind them)
 
 
 # --- regions and units ------------------------------------------------------------------------
@@ -205,20 +210,45 @@ def case_create(
     return case
 
 
+def _may_assign(actor: Any, unit: OrgUnit) -> bool:
+    """A unit the actor may name as lead or support: active, not a region, and (below the city
+    office) inside the actor's own region — the page's list of units."""
+    if not unit.is_active or unit.kind == UnitKind.REGION:
+        return False
+    return policies.can_manage(actor) or viewer_scope(actor).covers_unit(unit.pk)
+
+
 @transaction.atomic
 def case_assign(
     *,
     actor: Any,
     case: ComplaintCase,
     lead: OrgUnit,
-    support: Iterable[OrgUnit] = (),
+    support: Iterable[int] = (),
     due_on: dt.date | None = None,
 ) -> ComplaintCase:
-    if not (policies.can_manage(actor) or policies.can_coordinate(actor, lead.pk)):
-        raise Forbidden("只有整改办可以分派交办件。")
+    """Name the lead unit, the support units (by id) and the due date. Below the city office the
+    region's coordinator must cover the case's current lead (or, with none yet, its region) as
+    well as the new one: seeing a case through a support unit is not the right to take it over."""
+    if not policies.can_manage(actor):
+        current = case.lead_unit_id or case.region_id
+        if not (
+            policies.can_coordinate(actor, lead.pk) and (current is None or policies.can_coordinate(actor, current))
+        ):
+            raise Forbidden("只有整改办可以分派交办件。")
+    if not _may_assign(actor, lead):
+        raise DomainError("请选择牵头单位。")
+    wanted = sorted({int(i) for i in support})
+    found = {
+        u.pk: u for u in OrgUnit.objects.filter(pk__in=[i for i in wanted if 1 <= i <= ID_MAX]) if _may_assign(actor, u)
+    }
+    unknown = [i for i in wanted if i not in found]
+    if unknown:
+        listed = "、".join(str(i) for i in unknown)
+        raise DomainError(f"配合单位不存在、已停用或不在您可分派的范围内：{listed}。")
     before = {"lead": case.lead_unit.name if case.lead_unit else None, "due_on": str(case.due_on)}
     ComplaintCase.objects.filter(pk=case.pk).update(lead_unit=lead, due_on=due_on or case.due_on)
-    case.support_units.set([u for u in support if u.pk != lead.pk])
+    case.support_units.set([u for u in found.values() if u.pk != lead.pk])
     case.refresh_from_db()
     record(
         actor=actor,
@@ -277,7 +307,9 @@ def case_revisit(
         revisit_on=on or clock.today(), revisit_result=result.strip(), satisfaction=satisfaction
     )
     case.refresh_from_db()
-    record(actor=actor, action="complaint.revisited", obj=case, parent=case.batch, note=result.strip())
+    # The case's timeline is shown to every unit that sees the case: the note is the masked text.
+    masked = public_fields(case, Complainant.objects.filter(case=case).first(), ("revisit_result",))
+    record(actor=actor, action="complaint.revisited", obj=case, parent=case.batch, note=masked["revisit_result"])
     return case
 
 
@@ -308,13 +340,15 @@ def problem_counts(problem_ids: Iterable[int | None]) -> None:
 # --- publication ------------------------------------------------------------------------------
 
 
-def public_fields(case: ComplaintCase, complainant: Complainant | None) -> dict[str, str]:
+def public_fields(
+    case: ComplaintCase, complainant: Complainant | None, fields: Sequence[str] = PUBLIC_FIELDS
+) -> dict[str, str]:
     """The case's free text as it may be shown outside the office: the complainant's own
     details removed wherever they appear, then every phone, ID number and named person masked."""
     known = [v for v in ((complainant.name, complainant.phone, complainant.id_number, complainant.address)
              if complainant else ()) if v and len(v) >= 2]  # fmt: skip
     out = {}
-    for name in PUBLIC_FIELDS:
+    for name in fields:
         text = getattr(case, name) or ""
         for value in known:
             text = text.replace(value, "***")

@@ -233,12 +233,11 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             lead = OrgUnit.objects.filter(pk=int_or_zero(request.POST.get("lead")), is_active=True).first()
             if lead is None:
                 raise DomainError("请选择牵头单位。")
-            support = OrgUnit.objects.filter(pk__in=[int_or_zero(v) for v in request.POST.getlist("support")])
             services.case_assign(
                 actor=request.user,
                 case=case,
                 lead=lead,
-                support=support,
+                support=[int_or_zero(v) for v in request.POST.getlist("support")],
                 due_on=date_or_none(request.POST.get("due_on")),
             )
             messages.success(request, "已分派。")

@@ -20,6 +20,7 @@ ROLES = set(Assignment.RoleKind.values)
 STATUSES = set(ShareStatus.values)
 LEVELS = set(WarningLevel.values)
 KINDS = set(DeadlineKind.values)
+YEARS = (2000, 2100)  # a date or time outside these years is a damaged (or crafted) file
 HINT = "请上传由 rectify export_exchange（或 GET /api/v1/exchange/ledger/）导出的对账文件。"
 
 
@@ -73,9 +74,12 @@ class _Walk:
         if value is None:
             return None
         try:
-            return dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except ValueError:
             raise self.fail(key, "不是 YYYY-MM-DD 格式的日期") from None
+        if not YEARS[0] <= day.year <= YEARS[1]:
+            raise self.fail(key, f"的年份 {day.year} 不在 {YEARS[0]} 至 {YEARS[1]} 年之间")
+        return day
 
     def moment(self, obj: dict[str, Any], key: str, *, null: bool = True) -> dt.datetime | None:
         value = self.get(obj, key, str, null=null)
@@ -87,6 +91,9 @@ class _Walk:
             raise self.fail(key, "不是带时区的时间（ISO 8601）") from None
         if moment.tzinfo is None:
             raise self.fail(key, "不是带时区的时间（ISO 8601）")
+        # 0001-01-01T00:00+14:00 parses, but is before the first moment a database can store.
+        if not YEARS[0] <= moment.year <= YEARS[1]:
+            raise self.fail(key, f"的年份 {moment.year} 不在 {YEARS[0]} 至 {YEARS[1]} 年之间")
         return moment
 
     def items(self, obj: dict[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:
@@ -106,6 +113,8 @@ def _decode(content: bytes) -> dict[str, Any]:
         raise DomainError(
             f"对账文件不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列附近有误），文件可能不完整，未导入。{HINT}"
         ) from None
+    except RecursionError:  # [[[[… nested deeper than any export: not ours, and not a crash
+        raise DomainError(f"对账文件的 JSON 嵌套层数过多，不是整改台账对账文件，未导入。{HINT}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise DomainError(f'这不是整改台账对账文件（缺少 "format": "{FORMAT}"），未导入。{HINT}')
     version = data.get("format_version")

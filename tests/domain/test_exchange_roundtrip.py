@@ -350,6 +350,12 @@ def _no_time(doc: dict[str, Any]) -> bytes:
         (_bad_status, "status 取值“finished”无法识别"),
         (_no_time, "exported_at 不是带时区的时间"),
         (lambda doc: "台账".encode("gbk"), "不是 UTF-8 编码"),
+        (lambda doc: b"[" * 200_000, "嵌套层数过多"),
+        (
+            lambda doc: as_file({**doc, "exported_at": "0001-01-01T00:00+14:00"}),
+            "exported_at 的年份 1 不在 2000 至 2100",
+        ),
+        (lambda doc: as_file({**doc, "as_of": "9999-12-31"}), "as_of 的年份 9999 不在 2000 至 2100"),
     ],
 )
 def test_a_bad_file_is_refused_with_a_chinese_message_and_nothing_changes(
