@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from rectify.ingestion.parsers.ocr import ocr_available
-from tests.parsers.scan_builder import build_official_pdf, image_pdf, official_font, scan_pages
+from tests.parsers.scan_builder import build_official_pdf, first_problems, image_pdf, official_font, scan_pages
 
 from .conftest import login, shoot
 
@@ -25,11 +25,9 @@ TITLE = "某县贯彻落实省生态环境保护督察反馈意见整改方案"
 
 def short_scan(folder: Path) -> Path:
     """The seed under another title, cut to its first two problems, printed, sealed and scanned."""
-    lines = SEED.read_text(encoding="utf-8").replace("朔州市贯彻落实省生态环境保护督察 反馈意见整改方案", TITLE)
-    lines_list = lines.splitlines()
-    start = lines_list.index("附件")
-    end = next(i for i, line in enumerate(lines_list) if line.startswith("（三）") and i > start)
-    plan = [next(line for line in lines_list if line.strip()), *lines_list[start:end]]
+    plan = first_problems(
+        SEED.read_text(encoding="utf-8").replace("朔州市贯彻落实省生态环境保护督察 反馈意见整改方案", TITLE)
+    )
     font = official_font("\n".join(plan), folder / "fang.ttf")
     path = folder / "扫描件.pdf"
     path.write_bytes(image_pdf(scan_pages(build_official_pdf(plan, font))))

@@ -167,3 +167,12 @@ def build_seed_scan(lines: Sequence[str], font_dir: Path) -> bytes:
     """The seed plan, printed officially, sealed and scanned, as an image-only PDF."""
     font = official_font("\n".join(lines), font_dir / "official.ttf")
     return image_pdf(scan_pages(build_official_pdf(lines, font)))
+
+
+def first_problems(text: str) -> list[str]:
+    """A plan's title and its list's first two problems (from 附件 to （三）): a short plan to scan."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == "附件")
+    end = next(i for i, line in enumerate(lines) if line.startswith("（三）") and i > start)
+    title = next(line for line in lines if line.strip())
+    return [title, *lines[start:end]]

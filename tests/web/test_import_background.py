@@ -25,7 +25,7 @@ from rectify.plans.models import Plan
 from tests.parsers.builders import build_docx, export_doc
 from tests.parsers.field_accuracy import field_accuracy
 from tests.parsers.numbered_docx import build_numbered_docx, seed_numbered
-from tests.parsers.scan_builder import build_official_pdf, image_pdf, official_font, scan_pages
+from tests.parsers.scan_builder import build_official_pdf, first_problems, image_pdf, official_font, scan_pages
 from tests.task_worker import run_queued
 
 pytestmark = pytest.mark.django_db
@@ -45,11 +45,7 @@ def other_plan_text() -> str:
 
 def short_plan_lines() -> list[str]:
     """The other county's plan cut to its title and the attachment's first two problems."""
-    lines = other_plan_text().splitlines()
-    start = next(i for i, line in enumerate(lines) if line.strip() == "附件")
-    end = next(i for i, line in enumerate(lines) if line.startswith("（三）") and i > start)
-    title = next(line for line in lines if line.strip())
-    return [title, *lines[start:end]]
+    return first_problems(other_plan_text())
 
 
 @pytest.fixture(autouse=True)
