@@ -306,6 +306,12 @@ def handle_cases(p: Player, week: int) -> None:
             handling=case.handling or "已责令相关企业立即整改，并依法立案调查。",
             accountability=case.accountability,
             ordered=case.ordered or (1 if verdict != Verdict.UNSUBSTANTIATED else 0),
+            # The counts the import read from the 问责情况 text stay (the form starts from them).
+            filed=case.filed,
+            fine=str(case.fine),
+            detained=case.detained,
+            interviewed=case.interviewed,
+            held_accountable=case.held_accountable,
             status=CaseStatus.STAGE_CLOSED if stage else CaseStatus.CLOSED,
             next_step="持续跟踪整改，完成后组织验收。" if stage else "",
             next_step_due=p.sim.today + dt.timedelta(days=30) if stage else None,

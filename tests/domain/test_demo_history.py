@@ -221,6 +221,25 @@ def test_the_storylines_ran_through_the_services(played: dict[str, Any]) -> None
     assert AuditEvent.objects.filter(action="briefing.issued").count() == 1
 
 
+def test_a_handled_case_keeps_the_counts_its_accountability_text_states(played: dict[str, Any]) -> None:
+    """The counts a case page prints (立案处罚 N 起, 约谈 N 人, 问责 N 人, 拘留, 罚款) agree with the
+    case's own 问责情况/处理情况 words after the clerks' handling, not reset to 0 by it."""
+    from rectify.complaints.importing import penalties_from_text
+
+    events = AuditEvent.objects.filter(
+        action__in=["complaint.closed", "complaint.updated"], pk__gt=played["before"][AuditEvent]
+    )
+    ids = {int(pk) for pk in events.values_list("object_id", flat=True)}
+    handled = ComplaintCase.objects.filter(pk__in=ids).exclude(accountability="")
+    stated = 0
+    for case in handled:
+        said = penalties_from_text(case.accountability, case.handling)
+        for field in ("filed", "detained", "interviewed", "held_accountable", "fine"):
+            assert getattr(case, field) == said.get(field, 0), (case.code, field, case.accountability)
+        stated += any(said.get(f) for f in ("filed", "interviewed", "held_accountable"))
+    assert stated >= 1
+
+
 def test_every_moment_is_inside_the_history(played: dict[str, Any]) -> None:
     first = dt.datetime.combine(START, dt.time(0, 0), tzinfo=SHANGHAI)
     last = dt.datetime.combine(END, dt.time(6, 30), tzinfo=SHANGHAI)
