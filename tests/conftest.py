@@ -72,3 +72,22 @@ def _tasks_run_in_the_request(settings: Any) -> None:
     answers with its file as before; tests/web/test_background_documents.py queues them in the
     database and runs a real worker."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
+
+
+def pytest_collection_modifyitems(config: Any, items: list[pytest.Item]) -> None:
+    """The PostgreSQL pass (DATABASE_URL=postgres://…, .ci/run) is there for the database: the pure
+    parser tests (tests/parsers/, bytes in, dataclasses out) that touch no database run in the
+    SQLite pass only, where they behave exactly the same."""
+    import os
+
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        return
+    once = pytest.mark.skip(reason="纯解析测试，不访问数据库：只在 SQLite 轮运行")
+    for item in items:
+        in_parsers = "tests/parsers/" in item.nodeid.replace("\\", "/")
+        uses_db = item.get_closest_marker("django_db") or DB_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if in_parsers and not uses_db:
+            item.add_marker(once)
