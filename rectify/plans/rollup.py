@@ -98,6 +98,28 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
         yield ids[i : i + CHUNK]
 
 
+# The fields a roll-up writes on a measure, in the order `measure_values` reads them from `stored`.
+MEASURE_FIELDS = ("progress", "warning_level", "status", "closed_on", "last_report_at")
+
+
+def measure_values(
+    shares: Sequence[tuple[Any, ...]], last_report_at: dt.datetime | None, stored: Sequence[Any]
+) -> dict[str, Any]:
+    """A measure's figures from its shares' (role, progress, level, status, closed_on) and the
+    latest report of any share; a measure without a counted share keeps its stored progress,
+    level and status (`stored` in MEASURE_FIELDS order)."""
+    rows = counted(shares)
+    status = measure_status([r[3] for r in rows]) if rows else stored[2]
+    closed = [r[4] for r in rows if r[4]]
+    return {
+        "progress": mean_progress([share_progress(r[1], r[3]) for r in rows]) if rows else stored[0],
+        "warning_level": worst_level(r[2] for r in rows) if rows else stored[1],
+        "status": status,
+        "closed_on": max(closed) if status in (ItemStatus.CLOSED, ItemStatus.ONGOING) and closed else None,
+        "last_report_at": last_report_at,
+    }
+
+
 def measures_rollup(measure_ids: Iterable[int], *, problems: bool = True) -> None:
     """Recompute the measures' progress, warning, status, 销号 date and last report from their shares."""
     ids = sorted(set(measure_ids))
@@ -125,23 +147,8 @@ def measures_rollup(measure_ids: Iterable[int], *, problems: bool = True) -> Non
     for measure_id in ids:
         if measure_id not in stored:
             continue
-        rows = counted(shares.get(measure_id, []))
-        status = measure_status([r[3] for r in rows]) if rows else stored[measure_id][2]
-        closed = [r[4] for r in rows if r[4]]
-        values = {
-            "progress": mean_progress([share_progress(r[1], r[3]) for r in rows]) if rows else stored[measure_id][0],
-            "warning_level": worst_level(r[2] for r in rows) if rows else stored[measure_id][1],
-            "status": status,
-            "closed_on": max(closed) if status in (ItemStatus.CLOSED, ItemStatus.ONGOING) and closed else None,
-            "last_report_at": last.get(measure_id),
-        }
-        old = dict(
-            zip(
-                ("progress", "warning_level", "status", "closed_on", "last_report_at"),
-                stored[measure_id][:5],
-                strict=True,
-            )
-        )
+        values = measure_values(shares.get(measure_id, []), last.get(measure_id), stored[measure_id])
+        old = dict(zip(MEASURE_FIELDS, stored[measure_id][:5], strict=True))
         if values != old:
             Measure.objects.filter(pk=measure_id).update(updated_at=now, **values)
             changed_problems.add(stored[measure_id][5])
@@ -161,25 +168,33 @@ def problems_rollup(problem_ids: Iterable[int] | None = None) -> None:
             .order_by()
             .values_list("progress", "last_report_at", "warning_level", "status", "closed_on")
         )
-        parts: list[float | int | None] = [m[0] for m in measures]
-        if problem.cases_total:
-            parts.append(100 * problem.cases_closed / problem.cases_total)
-        statuses = [m[3] for m in measures]
-        values: dict[str, object] = {
-            "progress": mean_progress(parts),
-            "last_report_at": max((m[1] for m in measures if m[1]), default=None),
-            "warning_level": worst_level(m[2] for m in measures),
-        }
-        if statuses and all(s in (ItemStatus.CLOSED, ItemStatus.ONGOING) for s in statuses):
-            values["status"] = ItemStatus.ONGOING if ItemStatus.ONGOING in statuses else ItemStatus.CLOSED
-            values["closed_on"] = max((m[4] for m in measures if m[4]), default=None)
-        elif statuses and all(s != ItemStatus.IN_PROGRESS for s in statuses):
-            values["status"] = ItemStatus.COMPLETED
-            values["closed_on"] = None
-        else:
-            values["status"] = ItemStatus.IN_PROGRESS
-            values["closed_on"] = None
-        Problem.objects.filter(pk=problem.pk).update(**values)
+        Problem.objects.filter(pk=problem.pk).update(
+            **problem_values(measures, problem.cases_total, problem.cases_closed)
+        )
+
+
+def problem_values(measures: Sequence[tuple[Any, ...]], cases_total: int, cases_closed: int) -> dict[str, Any]:
+    """A problem's figures from its measures' (progress, last_report_at, warning_level, status,
+    closed_on) and its attached 交办件."""
+    parts: list[float | int | None] = [m[0] for m in measures]
+    if cases_total:
+        parts.append(100 * cases_closed / cases_total)
+    statuses = [m[3] for m in measures]
+    values: dict[str, Any] = {
+        "progress": mean_progress(parts),
+        "last_report_at": max((m[1] for m in measures if m[1]), default=None),
+        "warning_level": worst_level(m[2] for m in measures),
+    }
+    if statuses and all(s in (ItemStatus.CLOSED, ItemStatus.ONGOING) for s in statuses):
+        values["status"] = ItemStatus.ONGOING if ItemStatus.ONGOING in statuses else ItemStatus.CLOSED
+        values["closed_on"] = max((m[4] for m in measures if m[4]), default=None)
+    elif statuses and all(s != ItemStatus.IN_PROGRESS for s in statuses):
+        values["status"] = ItemStatus.COMPLETED
+        values["closed_on"] = None
+    else:
+        values["status"] = ItemStatus.IN_PROGRESS
+        values["closed_on"] = None
+    return values
 
 
 def shares_sync_due(*, measure_ids: Iterable[int] | None = None) -> int:

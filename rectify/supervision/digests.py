@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.urls import reverse
 
 from rectify.core import clock
@@ -23,6 +24,7 @@ from rectify.core.formats import format_cn_date
 from rectify.notifications.digest import Figure, Row, Table
 from rectify.notifications.services import Message
 from rectify.orgs.models import OrgUnit
+from rectify.orgs.scope import viewer_scope
 from rectify.plans.models import Assignment, WarningLevel
 from rectify.plans.selectors import LedgerFilters
 from rectify.progress.periods import Period
@@ -45,6 +47,33 @@ def board_table(viewer: Any) -> Table:
         shares = selectors.share_list(viewer=viewer, filters=LedgerFilters())
     except Forbidden:  # no business scope: nothing to count
         shares = Assignment.objects.none()
+    by_unit = _by_unit(shares)
+    return _table(by_unit, _units(by_unit))
+
+
+def board_tables(viewers: Iterable[Any]) -> dict[int, Table]:
+    """`board_table` of many viewers (by user id) from one count of every unit's red and yellow
+    shares: a viewer's board with no other filter is the shares of the units in its scope
+    (selectors.share_list; a test compares the two)."""
+    viewers = list(viewers)
+    if not viewers:
+        return {}
+    everyone = _by_unit(Assignment.objects.filter(measure__isnull=False, unit__isnull=False))
+    units = _units(everyone)
+    tables = {}
+    for viewer in viewers:
+        scope = viewer_scope(viewer)
+        if not scope.is_business_user:
+            mine: dict[int, dict[str, int]] = {}
+        elif scope.everything:
+            mine = everyone
+        else:
+            mine = {u: counts for u, counts in everyone.items() if u in scope.unit_ids}
+        tables[viewer.pk] = _table(mine, units)
+    return tables
+
+
+def _by_unit(shares: QuerySet[Assignment]) -> dict[int, dict[str, int]]:
     by_unit: dict[int, dict[str, int]] = defaultdict(dict)
     for r in (
         shares.filter(warning_level__in=[level for level, _, _ in LEVELS])
@@ -53,7 +82,14 @@ def board_table(viewer: Any) -> Table:
         .annotate(n=Count("pk"))
     ):
         by_unit[r["unit_id"]][r["warning_level"]] = r["n"]
-    units = {u.pk: u for u in OrgUnit.objects.filter(pk__in=list(by_unit)).only("pk", "name", "path")}
+    return by_unit
+
+
+def _units(by_unit: dict[int, dict[str, int]]) -> dict[int, OrgUnit]:
+    return {u.pk: u for u in OrgUnit.objects.filter(pk__in=list(by_unit)).only("pk", "name", "path")}
+
+
+def _table(by_unit: dict[int, dict[str, int]], units: dict[int, OrgUnit]) -> Table:
     order = sorted(by_unit, key=lambda u: (*(-by_unit[u].get(lv, 0) for lv, _, _ in LEVELS), units[u].path))
     rows = [
         Row(
@@ -80,16 +116,23 @@ def board_table(viewer: Any) -> Table:
 
 
 def warning_digest(
-    items: list[tuple[Assignment, rules.Reason]], *, to_coordinator: bool, viewer: Any = None
+    items: Sequence[tuple[Assignment | int, rules.Reason]],
+    *,
+    to_coordinator: bool,
+    viewer: Any = None,
+    table: Table | None = None,
 ) -> Message:
-    """Many new warnings for one person as one short message: how many were raised, and the
-    reader's board by level and unit (top rows, "等 N 个单位"), each figure a board link."""
+    """Many new warnings (share or share id, reason) for one person as one short message: how
+    many were raised, and the reader's board by level and unit (top rows, "等 N 个单位"), each
+    figure a board link. `table`: the reader's board_table when the caller counted it already."""
     # Counted as the board counts: shares (措施 × 单位), each at the worst of its new warnings.
-    red_shares = {a.pk for a, r in items if r.level == rules.Level.RED}
-    red, yellow = len(red_shares), len({a.pk for a, _ in items} - red_shares)
+    pairs = [(a if isinstance(a, int) else a.pk, r) for a, r in items]
+    red_shares = {pk for pk, r in pairs if r.level == rules.Level.RED}
+    red, yellow = len(red_shares), len({pk for pk, _ in pairs} - red_shares)
     counts = [f"{label}预警 {n} 项" for label, n in (("红色", red), ("黄色", yellow)) if n]
-    keys = "|".join(sorted(f"{a.pk}:{r.key}" for a, r in items))
-    table = board_table(viewer) if viewer is not None else None
+    keys = "|".join(sorted(f"{pk}:{r.key}" for pk, r in pairs))
+    if table is None and viewer is not None:
+        table = board_table(viewer)
     lead = "本次扫描新增" + "、".join(counts) + "。"
     ask = "请在预警看板逐项查看，督促责任单位按时整改。" if to_coordinator else "请及时报送整改进展。"
     url = reverse("supervision:board") if to_coordinator else reverse("progress:todo")

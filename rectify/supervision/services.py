@@ -10,15 +10,13 @@ where the previous run stopped, so a week without scans loses nothing.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Max, Min, QuerySet
+from django.db.models import Min
 from django.urls import reverse
 
 from rectify.audit.services import record
@@ -29,278 +27,36 @@ from rectify.orgs.models import Membership, OrgUnit, Role
 from rectify.orgs.scope import region_of
 from rectify.plans import deadlines, rollup
 from rectify.plans import services as plan_services
-from rectify.plans.models import Assignment, Measure, Milestone, Plan, Problem, ShareStatus
+from rectify.plans.models import Assignment, Measure, Plan
 from rectify.progress import compliance
 from rectify.progress import services as progress
-from rectify.progress.models import COUNTED_STATUSES, ProgressReport
 from rectify.progress.periods import SHANGHAI, Period, periods_due_between
 
 from . import digests, rules
-from .models import ScanRun, Warning
 
-CHUNK = 900  # ids per IN (…): under SQLite's variable limit on every version
+# Assessing lives in .assessing and the bulk writes in .scan; these names are read from here too.
+from .assessing import (  # noqa: F401
+    CHUNK,
+    RULE_STATUS,
+    SHARE_FIELDS,
+    assess_share,
+    assessments,
+    item_input,
+    measure_milestones,
+    plan_horizons,
+    reasons_json,
+    report_days,
+    share_rows,
+    shares_of,
+    thresholds,
+)
+from .models import ScanRun
+from .scan import Outcome, Raised, shares_apply
 
 
-def thresholds() -> rules.Thresholds:
-    return rules.Thresholds(
-        due_soon_days=settings.RECTIFY_WARNING_DUE_SOON_DAYS,
-        lag_tolerance=settings.RECTIFY_WARNING_LAG_TOLERANCE,
-        recheck_days=settings.RECTIFY_WARNING_RECHECK_DAYS,
-    )
-
-
-def _chunks(ids: list[int]) -> Iterator[list[int]]:
+def _chunks(ids: list[int]) -> Iterable[list[int]]:
     for i in range(0, len(ids), CHUNK):
         yield ids[i : i + CHUNK]
-
-
-def _local_date(value: dt.datetime | None) -> dt.date | None:
-    return value.astimezone(SHANGHAI).date() if value else None
-
-
-# --- assessing ---------------------------------------------------------------------------------
-#
-# The unit of assessment is the share: one unit's part of a measure, with its own due date (an
-# extension moves it), progress, last report, status and milestones reached. A measure's level
-# is the roll-up of its shares' (plans.rollup).
-
-SHARE_FIELDS = (
-    "pk",
-    "measure_id",
-    "unit_id",
-    "role",
-    "measure__problem_id",
-    "measure__problem__plan_id",
-    "measure__problem__plan__start_on",
-    "measure__deadline_kind",
-    "measure__recurrence",
-    "measure__start_on",
-    "due_on",
-    "status",
-    "progress",
-    "last_report_at",
-    "warning_level",
-    "warning_reasons",
-    "milestones_reached",
-)
-
-# Share statuses as the rules know them: waiting for acceptance is not the unit's fault.
-RULE_STATUS = {
-    ShareStatus.NOT_STARTED: "in_progress",
-    ShareStatus.IN_PROGRESS: "in_progress",
-    ShareStatus.RELAPSED: "in_progress",
-    ShareStatus.APPLYING: "completed",
-    ShareStatus.COMPLETED: "completed",
-    ShareStatus.CLOSED: "closed",
-    ShareStatus.ONGOING: "ongoing",
-}
-
-
-def shares_of(measures: QuerySet[Measure] | None = None) -> QuerySet[Assignment]:
-    """The shares (a concrete unit on a measure) of `measures`, or of every measure."""
-    qs = Assignment.objects.filter(measure__isnull=False, unit__isnull=False)
-    if measures is not None:
-        qs = qs.filter(measure_id__in=measures.values("pk"))
-    return qs
-
-
-def share_rows(qs: QuerySet[Assignment]) -> Iterator[dict[str, Any]]:
-    """The fields `assessments` reads, streamed. A compound deadline's parts are read only for
-    compound measures: decoding every measure's JSON was most of the scan's read time."""
-    batch: list[dict[str, Any]] = []
-    for row in qs.order_by().values(*SHARE_FIELDS).iterator(chunk_size=5000):
-        batch.append(row)
-        if len(batch) >= 5000:
-            yield from _with_parts(batch)
-            batch = []
-    yield from _with_parts(batch)
-
-
-def _with_parts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    compound = sorted({r["measure_id"] for r in rows if r["measure__deadline_kind"] == "compound"})
-    parts: dict[int, Any] = {}
-    for chunk in _chunks(compound):
-        parts.update(Measure.objects.filter(pk__in=chunk).values_list("pk", "deadline_parts"))
-    for r in rows:
-        r["deadline_parts"] = parts.get(r["measure_id"]) or ()
-    return rows
-
-
-def plan_horizons() -> dict[int, dt.date]:
-    """The latest due date of each plan: what a "按序时进度" item runs up to. A recurring problem's
-    date is only its current period's end, which moves on every period: not a horizon."""
-    return {
-        plan_id: due
-        for plan_id, due in Problem.objects.exclude(deadline_kind="recurring")
-        .values("plan_id")
-        .annotate(h=Max("due_on"))
-        .values_list("plan_id", "h")
-        if due
-    }
-
-
-def measure_milestones(measure_ids: Iterable[int] | None = None) -> dict[int, list[tuple[int, dt.date, str]]]:
-    """Every milestone of the measures (id, due, raw): whether it is reached is the share's own."""
-    qs = Milestone.objects.all()
-    if measure_ids is not None:
-        qs = qs.filter(measure_id__in=list(measure_ids))
-    out: dict[int, list[tuple[int, dt.date, str]]] = defaultdict(list)
-    for pk, measure_id, due, raw in qs.order_by().values_list("pk", "measure_id", "due_on", "raw"):
-        out[measure_id].append((pk, due, raw))
-    return out
-
-
-def item_input(
-    row: dict[str, Any], horizons: dict[int, dt.date], milestones: list[tuple[int, dt.date, str]]
-) -> rules.ItemInput:
-    reached = row.get("milestones_reached") or {}
-    return rules.ItemInput(
-        kind=row["measure__deadline_kind"],
-        due=row["due_on"],
-        start=row["measure__start_on"],
-        status=RULE_STATUS.get(row["status"], "in_progress"),
-        plan_start=row["measure__problem__plan__start_on"],
-        progress=row["progress"],
-        last_report=_local_date(row["last_report_at"]),
-        parts=row.get("deadline_parts") or (),
-        milestones=[rules.MilestoneInput(due=due, raw=raw, reached=str(pk) in reached) for pk, due, raw in milestones],
-        plan_horizon=horizons.get(row["measure__problem__plan_id"]),
-        recurrence=row.get("measure__recurrence") or "",
-        reports=tuple(row.get("report_dates") or ()),
-    )
-
-
-def assess_share(share: Assignment, *, today: dt.date) -> rules.Assessment:
-    """One share's assessment now (pages show reasons fresh, not as stored at the last scan)."""
-    return next(assessments(share_rows(Assignment.objects.filter(pk=share.pk)), today=today))[1]
-
-
-def report_days(share_ids: Iterable[int], *, upto: dt.date) -> dict[int, list[dt.date]]:
-    """The days each share's unit reported on it, up to the end of `upto`: its counted reports
-    (submitted or accepted), each dated by its first submission (a report returned and filed again
-    keeps its first date, as it stays on time), in Asia/Shanghai."""
-    end = dt.datetime.combine(upto, dt.time.max, tzinfo=SHANGHAI)
-    out: dict[int, list[dt.date]] = defaultdict(list)
-    for chunk in _chunks(sorted(set(share_ids))):
-        for share_id, first, submitted in (
-            ProgressReport.objects.filter(assignment_id__in=chunk, status__in=COUNTED_STATUSES)
-            .order_by()
-            .values_list("assignment_id", "first_submitted_at", "submitted_at")
-        ):
-            at = first or submitted
-            if at is not None and at <= end:
-                out[share_id].append(at.astimezone(SHANGHAI).date())
-    return out
-
-
-def _recurs(row: dict[str, Any]) -> bool:
-    if row["measure__deadline_kind"] == "recurring":
-        return True
-    return row["measure__deadline_kind"] == "compound" and any(
-        isinstance(p, dict) and p.get("kind") == "recurring" for p in row.get("deadline_parts") or ()
-    )
-
-
-def _with_recurrence(rows: list[dict[str, Any]], today: dt.date) -> None:
-    """Recurring shares are judged on the days their unit reported: read them (as of `today`, so an
-    export as of a past day sees only what had been filed by then), and the period when the caller
-    built its rows without it."""
-    recurring = [r for r in rows if _recurs(r)]
-    if not recurring:
-        return
-    missing = sorted({r["measure_id"] for r in recurring if "measure__recurrence" not in r})
-    periods: dict[int, str] = {}
-    for chunk in _chunks(missing):
-        periods.update(Measure.objects.filter(pk__in=chunk).values_list("pk", "recurrence"))
-    days = report_days([r["pk"] for r in recurring if "report_dates" not in r], upto=today)
-    for r in recurring:
-        if "measure__recurrence" not in r:
-            r["measure__recurrence"] = periods.get(r["measure_id"], "")
-        r.setdefault("report_dates", days.get(r["pk"], []))
-
-
-def assessments(rows: Iterable[dict[str, Any]], *, today: dt.date) -> Iterator[tuple[dict[str, Any], rules.Assessment]]:
-    rows = list(rows)
-    _with_recurrence(rows, today)
-    horizons = plan_horizons()
-    measure_ids = {r["measure_id"] for r in rows}
-    milestones = measure_milestones(measure_ids) if len(measure_ids) < CHUNK else measure_milestones()
-    th = thresholds()
-    for row in rows:
-        yield row, rules.assess(item_input(row, horizons, milestones.get(row["measure_id"], [])), today, th)
-
-
-def reasons_json(a: rules.Assessment) -> list[dict[str, str]]:
-    return [{"level": str(r.level), "code": r.code, "message": r.message} for r in a.reasons]
-
-
-@dataclass
-class Outcome:
-    measures: int = 0
-    raised: int = 0
-    resolved: int = 0
-    missed: int = 0
-    reminders: int = 0
-
-
-def _apply(
-    rows: QuerySet[Assignment], *, today: dt.date, outcome: Outcome, full: bool = False
-) -> list[tuple[int, rules.Reason]]:
-    """Store each share's level and reasons, raise and resolve its warnings, roll the measures
-    up; returns the newly raised (share id, reason)."""
-    desired: dict[tuple[int, str], rules.Reason] = {}
-    share_ids: list[int] = []
-    meta: dict[int, tuple[int, int]] = {}  # share → (measure, unit)
-    updates: list[Assignment] = []
-    for row, a in assessments(share_rows(rows), today=today):
-        share_ids.append(row["pk"])
-        meta[row["pk"]] = (row["measure_id"], row["unit_id"])
-        reasons = reasons_json(a)
-        if row["warning_level"] != a.level or row["warning_reasons"] != reasons:
-            updates.append(Assignment(pk=row["pk"], warning_level=str(a.level), warning_reasons=reasons))
-        for reason in a.reasons:
-            desired[(row["pk"], reason.key)] = reason
-    measure_ids = sorted({m for m, _ in meta.values()})
-    outcome.measures += len(measure_ids)
-    Assignment.objects.bulk_update(updates, ["warning_level", "warning_reasons"], batch_size=500)
-    known: dict[tuple[int, str], tuple[int, bool]] = {}
-    # A full scan reads every warning in one go; a refresh only those of its shares.
-    scopes = (
-        [Warning.objects.all()] if full else [Warning.objects.filter(assignment_id__in=c) for c in _chunks(share_ids)]
-    )
-    for scope in scopes:
-        for pk, share_id, key, resolved in scope.order_by().values_list("pk", "assignment_id", "key", "resolved_on"):
-            known[(share_id, key)] = (pk, resolved is None)
-    to_resolve = [pk for k, (pk, is_open) in known.items() if is_open and k not in desired]
-    to_reopen = [known[k][0] for k in desired if k in known and not known[k][1]]
-    new = [k for k in desired if k not in known]
-    for chunk in _chunks(to_resolve):
-        Warning.objects.filter(pk__in=chunk, resolved_on__isnull=True).update(resolved_on=today)
-    for chunk in _chunks(to_reopen):
-        # The same reason again (e.g. progress slipped behind 序时进度 once more): the warning
-        # reopens; it was reminded of once already.
-        Warning.objects.filter(pk__in=chunk).update(resolved_on=None, raised_on=today)
-    Warning.objects.bulk_create(
-        [
-            Warning(
-                assignment_id=share_id,
-                measure_id=meta[share_id][0],
-                unit_id=meta[share_id][1],
-                level=str(desired[(share_id, key)].level),
-                code=desired[(share_id, key)].code,
-                key=key,
-                message=desired[(share_id, key)].message[:300],
-                raised_on=today,
-            )
-            for share_id, key in new
-        ],
-        batch_size=500,
-        ignore_conflicts=True,
-    )
-    outcome.raised += len(new)
-    outcome.resolved += len(to_resolve)
-    rollup.measures_rollup(measure_ids)
-    return [(share_id, desired[(share_id, key)]) for share_id, key in new]
 
 
 def warnings_refresh(*, measure_ids: Iterable[int], today: dt.date | None = None) -> Outcome:
@@ -309,7 +65,7 @@ def warnings_refresh(*, measure_ids: Iterable[int], today: dt.date | None = None
     today = today or clock.today()
     outcome = Outcome()
     with transaction.atomic():
-        raised = _apply(shares_of(Measure.objects.filter(pk__in=list(measure_ids))), today=today, outcome=outcome)
+        raised = shares_apply(today=today, outcome=outcome, measure_ids=measure_ids)
         outcome.reminders += _remind_warnings(raised)
     return outcome
 
@@ -336,43 +92,50 @@ def _coordinators() -> list[tuple[User, str]]:
     return out
 
 
-def _remind_warnings(raised: list[tuple[int, rules.Reason]]) -> int:
+def _remind_warnings(raised: list[Raised]) -> int:
     """Each new warning goes to the clerks of the share's own unit (and, when red, to the
     coordinators whose region holds that unit): a unit hears about its own share only."""
     if not raised:
         return 0
-    share_ids = sorted({s for s, _ in raised})
-    shares: dict[int, Assignment] = {}
-    for chunk in _chunks(share_ids):
-        shares.update(
-            (a.pk, a) for a in Assignment.objects.filter(pk__in=chunk).select_related("unit", "measure__problem")
-        )
-    clerks = progress.unit_clerks({a.unit_id for a in shares.values() if a.unit_id})
+    unit_ids = sorted({r.unit_id for r in raised})
+    paths: dict[int, str] = {}
+    for chunk in _chunks(unit_ids):
+        paths.update(OrgUnit.objects.filter(pk__in=chunk).values_list("pk", "path"))
+    clerks = progress.unit_clerks(unit_ids)
     coordinators = _coordinators()
-    watching: dict[int, list[User]] = {}  # unit → the coordinators whose region holds it
-    per_user: dict[int, tuple[User, list[tuple[Assignment, rules.Reason]]]] = {}
-    for share_id, reason in raised:
-        share = shares[share_id]
-        assert share.unit is not None
-        recipients = {u.pk: u for u in clerks.get(share.unit.pk, [])}
-        if reason.level == rules.Level.RED:
-            if share.unit.pk not in watching:
-                watching[share.unit.pk] = [user for user, path in coordinators if share.unit.path.startswith(path)]
-            recipients.update((user.pk, user) for user in watching[share.unit.pk])
-        for user in recipients.values():
-            per_user.setdefault(user.pk, (user, []))[1].append((share, reason))
+    # Per unit, who hears of a yellow warning (its clerks) and of a red one (and the coordinators
+    # whose region holds it), each person once.
+    told: dict[tuple[int, bool], list[tuple[int, User]]] = {}
+    for unit_id in unit_ids:
+        own = {u.pk: u for u in clerks.get(unit_id, [])}
+        told[(unit_id, False)] = list(own.items())
+        own.update((user.pk, user) for user, path in coordinators if paths[unit_id].startswith(path))
+        told[(unit_id, True)] = list(own.items())
+    per_user: dict[int, tuple[User, list[tuple[int, rules.Reason]]]] = {}
+    for r in raised:
+        for user_id, user in told[(r.unit_id, r.reason.level == rules.Level.RED)]:
+            mine = per_user.get(user_id)
+            if mine is None:
+                mine = per_user[user_id] = (user, [])
+            mine[1].append((r.share_id, r.reason))
     # A few new warnings arrive one by one; a flood (the first scan, a deadline passing for many
     # measures at once) as one list per person, so nobody gets hundreds of messages in a morning.
     digest_after = settings.RECTIFY_REMINDER_DIGEST_AFTER
     coordinator_ids = {user.pk for user, _ in coordinators}
+    tables = digests.board_tables([user for user, items in per_user.values() if len(items) > digest_after])
+    one_by_one = sorted({s for _, items in per_user.values() if len(items) <= digest_after for s, _ in items})
+    shares: dict[int, Assignment] = {}
+    for chunk in _chunks(one_by_one):
+        shares.update(
+            (a.pk, a) for a in Assignment.objects.filter(pk__in=chunk).select_related("unit", "measure__problem")
+        )
     batch: list[tuple[list[User], Message]] = []
     for user, items in per_user.values():
         if len(items) <= digest_after:
-            batch.extend(([user], warning_message(a, r)) for a, r in items)
+            batch.extend(([user], warning_message(shares[s], reason)) for s, reason in items)
         else:
-            batch.append(
-                ([user], digests.warning_digest(items, to_coordinator=user.pk in coordinator_ids, viewer=user))
-            )
+            digest = digests.warning_digest(items, to_coordinator=user.pk in coordinator_ids, table=tables[user.pk])
+            batch.append(([user], digest))
     return notify_many(batch)
 
 
@@ -485,7 +248,7 @@ def deadlines_scan(*, today: dt.date | None = None, send_mail: bool = True) -> S
     with transaction.atomic():
         # A recurring measure's period may have ended since the last run: due at the new one's end.
         rollup.recurring_dues_advance(today=today)
-        raised = _apply(shares_of(), today=today, outcome=outcome, full=True)
+        raised = shares_apply(today=today, outcome=outcome)
         outcome.reminders += _remind_warnings(raised)
     previous = ScanRun.objects.filter(checked_until__isnull=False).exclude(pk=run.pk).order_by("-checked_until").first()
     after = previous.checked_until if previous and previous.checked_until else None
