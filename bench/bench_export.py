@@ -12,7 +12,11 @@ the same runs go against a throwaway PostgreSQL database (built here, dropped af
 the whole export built in memory, then written) for one format, for the ratio in the same run.
 Target: each format ≤ 10 s and ≤ 200 MB peak RSS.
 
-    .venv/bin/python bench/bench_export.py [--formats xlsx,csv,json] [--reference csv]
+`--province PATH` uses a ready SQLite province (bench_scan's build, e.g. /tmp/bench/scan100k.sqlite3)
+instead of /tmp/province100k (copied, never written); `--keep DIR` keeps the exported files there
+(to compare two versions' files byte for byte).
+
+    .venv/bin/python bench/bench_export.py [--formats xlsx,csv,json] [--reference csv] [--province PATH] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -74,7 +78,9 @@ def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def bench(name: str, env: dict[str, str], formats: list[str], reference: str | None, out: Path) -> None:
+def bench(
+    name: str, env: dict[str, str], formats: list[str], reference: str | None, out: Path, keep: Path | None = None
+) -> None:
     print(f"== {name}, {SIZE} measures, as of {AS_OF}", flush=True)
     print(f"  {'export':<22} {'wall':>8} {'CPU':>8} {'peak RSS':>10} {'file':>10}", flush=True)
     for fmt in formats:
@@ -83,6 +89,8 @@ def bench(name: str, env: dict[str, str], formats: list[str], reference: str | N
         size = path.stat().st_size / 2**20
         flag = "" if wall <= 10 and rss <= 200 else "  (over target)"
         print(f"  streaming .{fmt:<12} {wall:7.1f}s {cpu:7.1f}s {rss:7.0f} MiB {size:7.1f} MiB{flag}", flush=True)
+        if keep is not None:
+            shutil.copy(path, keep / f"{name.lower()}-ledger.{fmt}")
         if fmt == reference:
             ref = out / f"reference.{fmt}"
             code = REFERENCE.format(root=str(ROOT), as_of=AS_OF, out=str(ref), fmt=fmt)
@@ -99,7 +107,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--formats", default="xlsx,csv,json")
     parser.add_argument("--reference", default=None, help="also run the in-memory export for this format")
+    parser.add_argument("--province", type=Path, default=None, help="a ready SQLite province to copy")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the exported files in this directory")
     args = parser.parse_args()
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
     formats = args.formats.split(",")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)", flush=True)
     base_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
@@ -107,9 +119,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         var = Path(tmp) / "var"
         var.mkdir()
-        shutil.copy(sqlite_province(), var / "rectify.sqlite3")
+        shutil.copy(args.province or sqlite_province(), var / "rectify.sqlite3")
         env = {**base_env, "RECTIFY_VAR_DIR": str(var)}
-        bench("SQLite", env, formats, args.reference, Path(tmp))
+        bench("SQLite", env, formats, args.reference, Path(tmp), args.keep)
         (var / "rectify.sqlite3").unlink()
         pg = os.environ.get("BENCH_POSTGRES_URL")
         if pg:
@@ -129,6 +141,7 @@ def main() -> None:
                     formats,
                     None,
                     Path(tmp),
+                    args.keep,
                 )
             finally:
                 subprocess.run(["psql", pg, "-q", "-c", f"DROP DATABASE IF EXISTS {db}"], check=True)

@@ -4,33 +4,36 @@ Everything is computed as of the export's date: progress from the reports submit
 that day, the warning level and its reasons from the rules on that day (a stored level could be
 from another day's scan).
 
-`export_stream` reads the measures `CHUNK` at a time with flat `values()` rows, and for each chunk
-the shares, reports, milestones and problems in a handful of queries; it yields one problem entry
-at a time, so the writers (ledger_writers) never hold the whole ledger: 100,000 measures export in
-constant memory.
+`export_stream` reads the measures `CHUNK` at a time, and for each chunk the shares, reports,
+milestones and problems in a handful of statements (ledger_read: plain rows, converted only where
+the export shows them); the rules assess each distinct input once (ledger_rules). It yields one
+problem entry at a time, so the writers (ledger_writers) never hold the whole ledger: 100,000
+measures export in constant memory.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
+import gc
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from django.db.models import QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db.models import QuerySet
 
 from rectify.core.formats import format_rate
 from rectify.orgs.models import OrgUnit
 from rectify.plans import rollup
-from rectify.plans.models import Assignment, Chapter, ItemStatus, Measure, Milestone, Plan, Problem, ShareStatus
+from rectify.plans.models import Assignment, Chapter, ItemStatus, Measure, Plan, ShareStatus
 from rectify.progress.models import COUNTED_STATUSES, ProgressReport
 from rectify.progress.periods import SHANGHAI
 from rectify.supervision import rules
-from rectify.supervision.services import assessments
+
+from . import ledger_read as read
+from .ledger_rules import GREEN, LABELS, ShareRules
 
 DONE_STATUSES = {ItemStatus.COMPLETED, ItemStatus.ONGOING, ItemStatus.CLOSED}
 FORMATS = {
@@ -38,81 +41,18 @@ FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-# Measures per chunk: under the 900-id IN lists the rest of the project uses (and under
-# supervision.services.CHUNK, above which measure_milestones reads every milestone).
+# Measures per chunk: each chunk's statements list its ids (or its problems' ids) in an IN (…),
+# under the 999 parameters SQLite allows.
 CHUNK = 800
-SHARE_LABELS = dict(ShareStatus.choices)
-MEASURE_FIELDS = (
-    "id",
-    "problem_id",
-    "number",
-    "text",
-    "status",
-    "closed_on",
-    "reopened_count",
-    "due_on",
-    "deadline_raw",
-    "deadline_kind",
-    "deadline_parts",
-    "start_on",
-    "recurrence",
-)
-PROBLEM_FIELDS = (
-    "id",
-    "number",
-    "index",
-    "chapter_id",
-    "text",
-    "goal",
-    "status",
-    "closed_on",
-    "reopened_count",
-    "deadline_raw",
-    "deadline_kind",
-    "due_on",
-    "deadline_parts",
-    "responsible_person",
-    "acceptance_unit_name",
-)
-SHARE_FIELDS = (
-    "id",
-    "measure_id",
-    "unit_id",
-    "phrase",
-    "role",
-    "status",
-    "due_on",
-    "due_extended",
-    "closed_on",
-    "reopened_count",
-)
+SHARE_LABELS = {str(k): v for k, v in ShareStatus.choices}
+LEAD = str(Assignment.RoleKind.LEAD)
+ACCEPTED = frozenset(str(s) for s in rollup.ACCEPTED_SHARE_STATUSES)
+LEVELS = tuple(str(level) for level in rules.Level)
+# Kinds whose shares read things of their own (ledger_rules): never a shared assessment.
+INDIVIDUAL_KINDS = frozenset({"recurring", "compound"})
 
-
-def _iso(value: dt.date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _local(value: dt.datetime | None) -> str | None:
-    return value.astimezone(SHANGHAI).isoformat(timespec="minutes") if value else None
-
-
-def _deadline(item: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "raw": item["deadline_raw"],
-        "kind": item["deadline_kind"],
-        "due": _iso(item["due_on"]),
-        "parts": item["deadline_parts"],
-    }
-
-
-def _warning(a: rules.Assessment) -> dict[str, Any]:
-    return {
-        "level": str(a.level),
-        "label": rules.LEVEL_LABELS[str(a.level)],
-        "reasons": [r.message for r in a.reasons],
-        "expected": a.expected,
-        "due": _iso(a.due),
-    }
+_iso = read.iso
+_local = read.local_minutes
 
 
 # --- used by notice_docs (one unit's shares, model instances) ------------------------------------
@@ -191,19 +131,21 @@ def export_stream(measures: QuerySet[Measure], *, as_of: dt.date) -> LedgerExpor
     order. The queryset must list each problem's measures together (the ledger orders by problem)."""
     order: dict[int, None] = {}
     count = 0
-    for plan_id in measures.values_list("problem__plan_id", flat=True).iterator(chunk_size=5000):
+    for (plan_id,) in read.queryset_rows(measures, ("problem__plan_id",), chunk_size=5000):
         order.setdefault(plan_id, None)
         count += 1
     plans: dict[int, dict[str, Any]] = {
         p["id"]: dict(p) for p in Plan.objects.filter(pk__in=list(order)).values("id", "title", "start_on")
     }
     heads = [{"title": plans[pk]["title"], "start_on": _iso(plans[pk]["start_on"])} for pk in order]
-    units = dict(OrgUnit.objects.values_list("id", "name"))
     plan_ids = list(order)
+    context: list[_Context] = []
 
     def problems(index: int) -> Iterator[dict[str, Any]]:
+        if not context:  # read once, when the first plan is
+            context.append(_Context(as_of, measures.db))
         plan = plans[plan_ids[index]]
-        return _plan_problems(measures.filter(problem__plan_id=plan["id"]), plan, as_of=as_of, units=units)
+        return _plan_problems(measures.filter(problem__plan_id=plan["id"]), plan, context[0])
 
     return LedgerExport(as_of, heads, count, problems)
 
@@ -215,224 +157,262 @@ def build_export(measures: QuerySet[Measure], *, as_of: dt.date) -> dict[str, An
     return {"as_of": as_of.isoformat(), "plans": plans}
 
 
-def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+class _Context:
+    """What every chunk of one export reads alike: the date, the database, the units' names, the
+    rules (with the plans' horizons) and whether support shares count in a measure's roll-up."""
+
+    def __init__(self, as_of: dt.date, using: str) -> None:
+        self.as_of = as_of
+        self.using = using
+        self.units: dict[int, str] = dict(OrgUnit.objects.using(using).values_list("id", "name"))
+        self.rules = ShareRules(as_of)
+        self.support_counts = rollup.support_counts()
+
+
+def _chunks(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
     it = iter(rows)
     while chunk := list(islice(it, size)):
         yield chunk
 
 
-def _plan_problems(
-    measures: QuerySet[Measure], plan: dict[str, Any], *, as_of: dt.date, units: dict[int, str]
-) -> Iterator[dict[str, Any]]:
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a chunk is built: the chunk makes ~20,000
+    dicts and lists (the entries: trees, never cycles, freed by reference counting), and the
+    collections they set off cost 5–10 % of a streamed export's time (a third when the entries are
+    kept, as build_export keeps them). Never held across a yield."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _plan_problems(measures: QuerySet[Measure], plan: dict[str, Any], context: _Context) -> Iterator[dict[str, Any]]:
     chapters = {
         pk: (number, title)
         for pk, number, title in Chapter.objects.filter(plan_id=plan["id"]).values_list("id", "number", "title")
     }
+    context.rules.new_plan()
     current: dict[str, Any] | None = None
     done: set[int] = set()
-    rows = measures.values(*MEASURE_FIELDS).iterator(chunk_size=2000)
-    for chunk in _chunks(rows, CHUNK):
-        part = _Chunk(chunk, plan, as_of=as_of, units=units, known=current)
-        for m in chunk:
-            if current is None or current["_id"] != m["problem_id"]:
+    for chunk in _chunks(read.queryset_rows(measures, read.MEASURE_FIELDS), CHUNK):
+        with _collector_paused():
+            part = _Chunk(chunk, plan, context, known=current)
+            entries = part.measure_entries()
+        for m, entry in zip(chunk, entries, strict=True):
+            if current is None or current["_id"] != m[1]:
                 if current is not None:
                     done.add(current["_id"])
                     yield _finish(current)
-                if m["problem_id"] in done:
+                if m[1] in done:
                     raise ValueError("导出的措施须按问题排列（同一问题的措施相邻）")
-                current = _problem_entry(part.problems[m["problem_id"]], chapters, part)
-            current["measures"].append(part.measure_entry(m))
+                current = _problem_entry(part.problems[m[1]], chapters, part)
+            current["measures"].append(entry)
     if current is not None:
         yield _finish(current)
 
 
 class _Chunk:
-    """What one chunk of measures needs, read in a few queries: their problems (those not yet
-    started), shares, reports as of the date, milestones, and each share's assessment."""
+    """What one chunk of measures needs, read in a few statements (ledger_read): their problems
+    (those not yet started), shares, reports as of the date and milestones."""
 
     def __init__(
         self,
-        measures: list[dict[str, Any]],
+        measures: list[tuple[Any, ...]],
         plan: dict[str, Any],
+        context: _Context,
         *,
-        as_of: dt.date,
-        units: dict[int, str],
         known: dict[str, Any] | None,
     ) -> None:
-        ids = [m["id"] for m in measures]
+        using = context.using
+        self.measures = measures
+        self.plan = plan
+        self.context = context
+        ids = [m[0] for m in measures]
         wanted = set(ids)
-        problem_ids = sorted({m["problem_id"] for m in measures})
+        problem_ids = sorted({m[1] for m in measures})
         new = [pk for pk in problem_ids if not known or pk != known["_id"]]
-        self.units = units
-        self.problems = {p["id"]: p for p in Problem.objects.filter(pk__in=new).values(*PROBLEM_FIELDS)}
-        # Every row of the chunk's problems in one query by problem (filtering on "measure is null"
-        # makes SQLite walk that index across the whole table): the problem's own units (by id)
-        # and the shares of the chunk's measures (by role, then id, as the ledger page lists them).
-        self.problem_units: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        self.shares: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        # Which milestones a share reached matters only where its measure has some: read as text,
-        # decoded only there (decoding 300,000 "{}" was a tenth of a large export's time).
-        shares = Assignment.objects.filter(problem_id__in=problem_ids).order_by()
-        reached = Cast("milestones_reached", output_field=TextField())
-        for a in shares.values("problem_id", *SHARE_FIELDS, reached=reached):
-            if a["measure_id"] is None:
-                self.problem_units[a["problem_id"]].append(a)
-            elif a["measure_id"] in wanted:
-                self.shares[a["measure_id"]].append(a)
+        self.problems = {p[0]: p for p in read.problems(using, new)}
+        # The problems' own units (measure null; by id) and the shares of the chunk's measures (by
+        # role, then id, as the ledger page lists them).
+        self.problem_units: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+        self.shares: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+        for a in read.shares(using, problem_ids):
+            if a[2] is None:
+                self.problem_units[a[0]].append(a)
+            elif a[2] in wanted:
+                self.shares[a[2]].append(a)
         for group in self.problem_units.values():
-            group.sort(key=lambda a: a["id"])
+            group.sort(key=lambda a: a[1])
         for group in self.shares.values():
-            group.sort(key=lambda a: (a["role"], a["id"]))
+            group.sort(key=lambda a: (a[5], a[1]))
+        # Each measure's milestones as the export lists them (by seq), and as the rules read them
+        # (by id, the order the deadline scan reads them in).
         self.milestones: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for ms in (
-            Milestone.objects.filter(measure_id__in=ids)
-            .order_by("measure_id", "seq")
-            .values("measure_id", "raw", "due_on", "precision")
-        ):
-            self.milestones[ms["measure_id"]].append(
-                {"raw": ms["raw"], "due": _iso(ms["due_on"]), "precision": ms["precision"]}
-            )
-        self.reports = _latest_reports(ProgressReport.objects.filter(measure_id__in=ids), as_of)
-        rows = []
-        for m in measures:
-            for a in self.shares[m["id"]]:
-                if a["unit_id"]:
-                    rows.append(self._share_row(m, a, plan))
-        self.rows = {row["pk"]: row for row in rows}
-        self.assessed = _assessed(rows, self.milestones, as_of)
+        self.rule_milestones: dict[int, list[tuple[int, dt.date, str]]] = defaultdict(list)
+        for pk, measure_id, raw, due, precision in read.milestones(using, ids):
+            self.milestones[measure_id].append({"raw": raw, "due": _iso(due), "precision": precision})
+            self.rule_milestones[measure_id].append((pk, due, raw))
+        for group in self.rule_milestones.values():
+            group.sort()
+        self.reports = read.latest_reports(using, ids, context.as_of)
 
-    def _share_row(self, m: dict[str, Any], a: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
-        report = self.reports.get(a["id"])
+    def measure_entries(self) -> list[dict[str, Any]]:
+        """Each measure's entry: each share's own status, progress, warning, due date and last
+        report; the measure's fields the roll-ups of its shares (plans.rollup). Shares whose rule
+        input was seen before take that warning (ledger_rules); the others are assessed together."""
+        context, reports, shares, milestones = self.context, self.reports, self.shares, self.milestones
+        units, share_rules, plan_id = context.units, context.rules, self.plan["id"]
+        key_of, known = share_rules.key, share_rules.known
+        misses: list[tuple[tuple[Any, ...] | None, dict[str, Any]]] = []
+        waiting: list[dict[str, Any]] = []  # the entries of `misses`, in order
+        built = []
+        for m in self.measures:
+            measure_id, kind, m_due, start = m[0], m[9], m[7], m[11]
+            parts = read.json_value(m[10])
+            individual = bool(parts) or kind in INDIVIDUAL_KINDS or measure_id in milestones
+            m_due_iso = m_due.isoformat() if m_due else None
+            entries: list[dict[str, Any]] = []
+            pending: list[dict[str, Any]] = []
+            last: dt.datetime | None = None
+            for a in shares.get(measure_id, ()):
+                if not a[3]:
+                    pending.append({"unit": a[4], "role": a[5], "status": None, "confirmed": False})
+                    continue
+                share_id, status, closed_on = a[1], a[6], a[9]
+                if a[8]:  # extended: the share's own date
+                    due = a[7]
+                    due_iso = due.isoformat() if due else None
+                else:
+                    due, due_iso = m_due, m_due_iso
+                report = reports.get(share_id)
+                if report is None:
+                    progress = at = None
+                else:
+                    progress, at = report
+                    if last is None or at > last:
+                        last = at
+                key = key_of(status, kind, individual, plan_id, due, start, progress, at)
+                warning = known.get(key)
+                entry = {
+                    "unit": units[a[3]],
+                    "role": a[5],
+                    "status": status,
+                    "status_label": SHARE_LABELS.get(status, status),
+                    "progress": progress,
+                    "warning": warning,
+                    "due": due_iso,
+                    "extended": bool(a[8]),
+                    "last_report": _local(at),
+                    "closed_on": closed_on.isoformat() if closed_on else None,
+                    "reopened": a[10],
+                }
+                entries.append(entry)
+                if warning is None:
+                    waiting.append(entry)
+                    misses.append((key, self._rule_row(m, a, due, parts, report)))
+            built.append((m, parts, entries, pending, last))
+        for entry, warning in zip(waiting, share_rules.assess(misses, self.rule_milestones), strict=True):
+            entry["warning"] = warning
+        support = context.support_counts
+        return [
+            _measure_entry(m, parts, entries, pending, last, milestones.get(m[0], []), support)
+            for m, parts, entries, pending, last in built
+        ]
+
+    def _rule_row(
+        self, m: tuple[Any, ...], a: tuple[Any, ...], due: dt.date | None, parts: Any, report: tuple[int, Any] | None
+    ) -> dict[str, Any]:
+        """The share as supervision.services.share_rows gives it to the rules."""
         return {
-            "pk": a["id"],
-            "measure_id": m["id"],
-            "unit_id": a["unit_id"],
-            "role": a["role"],
-            "measure__problem_id": m["problem_id"],
-            "measure__problem__plan_id": plan["id"],
-            "measure__problem__plan__start_on": plan["start_on"],
-            "measure__deadline_kind": m["deadline_kind"],
-            "measure__start_on": m["start_on"],
-            "measure__recurrence": m["recurrence"],
-            "deadline_parts": m["deadline_parts"],
-            "due_on": a["due_on"] if a["due_extended"] else m["due_on"],
-            "status": a["status"],
+            "pk": a[1],
+            "measure_id": m[0],
+            "unit_id": a[3],
+            "role": a[5],
+            "measure__problem_id": m[1],
+            "measure__problem__plan_id": self.plan["id"],
+            "measure__problem__plan__start_on": self.plan["start_on"],
+            "measure__deadline_kind": m[9],
+            "measure__start_on": m[11],
+            "measure__recurrence": m[12],
+            "deadline_parts": parts,
+            "due_on": due,
+            "status": a[6],
             "progress": report[0] if report else None,
             "last_report_at": report[1] if report else None,
-            "milestones_reached": json.loads(a["reached"]) if m["id"] in self.milestones else {},
-        }
-
-    def _share_entry(self, a: dict[str, Any]) -> dict[str, Any]:
-        row = self.rows[a["id"]]
-        return {
-            "unit": self.units[a["unit_id"]],
-            "role": a["role"],
-            "status": a["status"],
-            "status_label": SHARE_LABELS.get(a["status"], a["status"]),
-            "progress": row["progress"],
-            "warning": _warning(self.assessed[a["id"]]),
-            "due": _iso(row["due_on"]),
-            "extended": a["due_extended"],
-            "last_report": _local(row["last_report_at"]),
-            "closed_on": _iso(a["closed_on"]),
-            "reopened": a["reopened_count"],
-        }
-
-    def measure_entry(self, m: dict[str, Any]) -> dict[str, Any]:
-        """Each share's own status, progress, warning, due date and last report; the measure's
-        fields are the roll-ups of its shares (plans.rollup)."""
-        everyone = self.shares[m["id"]]
-        shares = [a for a in everyone if a["unit_id"]]
-        share_entries = [self._share_entry(a) for a in shares]
-        pending = [
-            {"unit": a["phrase"], "role": a["role"], "status": None, "confirmed": False}
-            for a in everyone
-            if not a["unit_id"]
-        ]
-        rolled = rollup.counted([(e["role"], e) for e in share_entries])
-        last = max((self.rows[a["id"]]["last_report_at"] for a in shares if a["id"] in self.reports), default=None)
-        level = rollup.worst_level(e["warning"]["level"] for _, e in rolled) or str(rules.Level.GREEN)
-        worst = next((e for _, e in rolled if e["warning"]["level"] == level), None)
-        return {
-            "number": m["number"] or None,
-            "text": m["text"],
-            "status": m["status"],
-            "closed_on": _iso(m["closed_on"]),
-            "reopened": m["reopened_count"],
-            "progress": rollup.mean_progress([rollup.share_progress(e["progress"], e["status"]) for _, e in rolled]),
-            "warning": {
-                "level": level,
-                "label": rules.LEVEL_LABELS[level],
-                "reasons": [f"{e['unit']}：{r}" for _, e in rolled for r in e["warning"]["reasons"]],
-                "shares": {lv: sum(1 for e in share_entries if e["warning"]["level"] == lv) for lv in rules.Level},
-                # 序时进度 and the governing date of the worst counted share (they differ only by extensions).
-                "expected": worst["warning"]["expected"] if worst else None,
-                "due": worst["warning"]["due"] if worst else None,
-            },
-            "last_report": _local(last),
-            "due": _iso(m["due_on"]),
-            "deadline": _deadline(m),
-            "milestones": self.milestones.get(m["id"], []),
-            "assignments": share_entries + pending,
+            "milestones_reached": read.json_value(a[11]) if m[0] in self.milestones else {},
         }
 
 
-def _rule_key(row: dict[str, Any], milestones: dict[int, list[dict[str, Any]]]) -> tuple[Any, ...]:
-    """What the warning rules read of a share. Shares alike in all of it (most shares of a measure
-    before anyone reports, or after it closes) get one assessment. A share with milestones, dated
-    parts or a recurring deadline reads more of itself (which nodes it reached, the days it
-    reported): its key is its own."""
-    kind = row["measure__deadline_kind"]
-    if row["deadline_parts"] or kind in ("recurring", "compound") or row["measure_id"] in milestones:
-        return (row["pk"],)
-    last = row["last_report_at"]
-    return (
-        row["measure__problem__plan_id"],
-        kind,
-        row["due_on"],
-        row["measure__start_on"],
-        row["status"],
-        row["progress"],
-        last.astimezone(SHANGHAI).date() if last else None,
-    )
-
-
-def _assessed(
-    rows: list[dict[str, Any]], milestones: dict[int, list[dict[str, Any]]], as_of: dt.date
-) -> dict[int, rules.Assessment]:
-    """Each share's assessment (supervision.services.assessments), once per distinct input."""
-    keys = {row["pk"]: _rule_key(row, milestones) for row in rows}
-    first: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for row in rows:
-        first.setdefault(keys[row["pk"]], row)
-    by_key = {keys[row["pk"]]: a for row, a in assessments(list(first.values()), today=as_of)}
-    return {pk: by_key[key] for pk, key in keys.items()}
-
-
-def _unit_entry(a: dict[str, Any], units: dict[int, str]) -> dict[str, Any]:
-    """A unit named on the problem: confirmed (an org unit) or still only the phrase."""
-    if a["unit_id"] is not None:
-        return {"name": units[a["unit_id"]], "role": a["role"], "phrase": a["phrase"], "confirmed": True}
-    return {"name": a["phrase"], "role": a["role"], "phrase": a["phrase"], "confirmed": False}
-
-
-def _problem_entry(p: dict[str, Any], chapters: dict[int, tuple[str, str]], part: _Chunk) -> dict[str, Any]:
-    number, title = chapters[p["chapter_id"]]
+def _measure_entry(
+    m: tuple[Any, ...],
+    parts: Any,
+    entries: list[dict[str, Any]],
+    pending: list[dict[str, Any]],
+    last: dt.datetime | None,
+    milestones: list[dict[str, Any]],
+    support_counts: bool,
+) -> dict[str, Any]:
+    # The counted shares (rollup.counted): the lead shares, all when there is none or support counts.
+    rolled = entries if support_counts else ([e for e in entries if e["role"] == LEAD] or entries)
+    levels = [e["warning"]["level"] for e in rolled]
+    level = rollup.worst_level(levels) or GREEN
+    worst = rolled[levels.index(level)]["warning"] if level in levels else None
+    counts = dict.fromkeys(LEVELS, 0)
+    for e in entries:
+        counts[e["warning"]["level"]] += 1
+    m_due = m[7].isoformat() if m[7] else None
     return {
-        "_id": p["id"],
-        "number": p["number"],
-        "index": p["index"],
+        "number": m[2] or None,
+        "text": m[3],
+        "status": m[4],
+        "closed_on": _iso(m[5]),
+        "reopened": m[6],
+        "progress": rollup.mean_progress([100 if e["status"] in ACCEPTED else e["progress"] for e in rolled]),
+        "warning": {
+            "level": level,
+            "label": LABELS[level],
+            "reasons": [f"{e['unit']}：{r}" for e in rolled for r in e["warning"]["reasons"]],
+            "shares": counts,
+            # 序时进度 and the governing date of the worst counted share (they differ only by extensions).
+            "expected": worst["expected"] if worst else None,
+            "due": worst["due"] if worst else None,
+        },
+        "last_report": _local(last),
+        "due": m_due,
+        "deadline": {"raw": m[8], "kind": m[9], "due": m_due, "parts": parts},
+        "milestones": milestones,
+        "assignments": entries + pending,
+    }
+
+
+def _unit_entry(a: tuple[Any, ...], units: dict[int, str]) -> dict[str, Any]:
+    """A unit named on the problem: confirmed (an org unit) or still only the phrase."""
+    if a[3] is not None:
+        return {"name": units[a[3]], "role": a[5], "phrase": a[4], "confirmed": True}
+    return {"name": a[4], "role": a[5], "phrase": a[4], "confirmed": False}
+
+
+def _problem_entry(p: tuple[Any, ...], chapters: dict[int, tuple[str, str]], part: _Chunk) -> dict[str, Any]:
+    number, title = chapters[p[3]]
+    return {
+        "_id": p[0],
+        "number": p[1],
+        "index": p[2],
         "chapter": number,
         "chapter_title": title,
-        "text": p["text"],
-        "goal": p["goal"],
-        "status": p["status"],
-        "closed_on": _iso(p["closed_on"]),
-        "reopened": p["reopened_count"],
-        "deadline": _deadline(p),
-        "responsible_person": p["responsible_person"] or None,
-        "acceptance_unit": p["acceptance_unit_name"] or None,
-        "units": [_unit_entry(a, part.units) for a in part.problem_units.get(p["id"], [])],
+        "text": p[4],
+        "goal": p[5],
+        "status": p[6],
+        "closed_on": _iso(p[7]),
+        "reopened": p[8],
+        "deadline": {"raw": p[9], "kind": p[10], "due": _iso(p[11]), "parts": read.json_value(p[12])},
+        "responsible_person": p[13] or None,
+        "acceptance_unit": p[14] or None,
+        "units": [_unit_entry(a, part.context.units) for a in part.problem_units.get(p[0], [])],
         "warning": None,
         "progress": None,
         "completion": None,

@@ -1,5 +1,6 @@
 """The ledger export written as it is read: .json and .csv as a stream of pieces, .xlsx row by row
-to a file. One problem entry at a time is in memory (documents.ledger.export_stream).
+to temporary files put into the workbook when it closes (ledger_xlsx). One problem entry at a time
+is in memory (documents.ledger.export_stream).
 
 The output is the same as writing the whole export at once: the JSON is the export dict (each
 problem on a line of its own), the CSV one row per measure (UTF-8 with BOM; text a spreadsheet would run as a
@@ -22,11 +23,11 @@ from typing import IO, Any
 from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
 
 from rectify.core.formats import format_percent
-from rectify.core.spreadsheets import csv_text
+from rectify.core.spreadsheets import FORMULA_STARTS, csv_text
 from rectify.ingestion.parsers.ledger_xlsx import LEDGER_COLUMNS, ledger_rows
 
 from .ledger import FORMATS, LedgerExport
-from .renderers.xlsx_stream import StreamingWorkbook
+from .ledger_xlsx import FastWorkbook
 
 CSV_HEADERS = [
     "方案",
@@ -93,17 +94,29 @@ def json_pieces(export: LedgerExport) -> Iterator[str]:
 # --- CSV -----------------------------------------------------------------------------------------
 
 
+_PERCENT: dict[float | int, str] = {}
+
+
+def _percent(value: float | int) -> str:
+    """format_percent, remembered: progress takes few values (whole percents, tenths in roll-ups)."""
+    text = _PERCENT.get(value)
+    if text is None:
+        text = _PERCENT[value] = format_percent(value)
+    return text
+
+
 def _share_text(a: dict[str, Any]) -> str:
     """One unit's share in one cell: 朔城区人民政府（牵头）整改中 90% 绿色 2022-06-30."""
     if a.get("status") is None:
         return f"{a['unit']}（待确认）"
     role = "牵头" if a["role"] == "lead" else "配合"
-    progress = format_percent(a["progress"]) if a["progress"] is not None else "未报送"
+    progress = _percent(a["progress"]) if a["progress"] is not None else "未报送"
     return f"{a['unit']}（{role}）{a['status_label']} {progress} {a['warning']['label']} {a['due'] or ''}".rstrip()
 
 
-def csv_row(title: str, p: dict[str, Any], m: dict[str, Any]) -> list[Any]:
-    return [
+def csv_row(title: str, p: dict[str, Any], m: dict[str, Any]) -> list[str]:
+    """One measure's row, each text as csv_text writes it (formula-like text marked as text)."""
+    row = [
         title,
         f"（{p['number']}）",
         p["text"],
@@ -112,17 +125,18 @@ def csv_row(title: str, p: dict[str, Any], m: dict[str, Any]) -> list[Any]:
         "、".join(a["unit"] for a in m["assignments"]),
         p["responsible_person"] or "",
         p["acceptance_unit"] or "",
-        m["deadline"]["raw"],
-        m["deadline"]["kind"],
+        m["deadline"]["raw"] or "",
+        m["deadline"]["kind"] or "",
         m["due"] or "",
-        m["status"],
+        m["status"] or "",
         m["closed_on"] or "",
-        format_percent(m["progress"]) if m["progress"] is not None else "",
+        _percent(m["progress"]) if m["progress"] is not None else "",
         m["warning"]["label"],
         "；".join(m["warning"]["reasons"]),
         m["last_report"] or "",
         "；".join(_share_text(a) for a in m["assignments"]),
     ]
+    return ["'" + v if v.startswith(FORMULA_STARTS) else v for v in row]  # csv_text on each
 
 
 def csv_pieces(export: LedgerExport) -> Iterator[bytes]:
@@ -133,8 +147,7 @@ def csv_pieces(export: LedgerExport) -> Iterator[bytes]:
     writer.writerow([csv_text(h) for h in CSV_HEADERS])
     for i, plan in enumerate(export.plans):
         for p in export.problems(i):
-            for m in p["measures"]:
-                writer.writerow(["" if v is None else csv_text(v) for v in csv_row(plan["title"], p, m)])
+            writer.writerows([csv_row(plan["title"], p, m) for m in p["measures"]])
             if buffer.tell() >= FLUSH_AT:
                 yield buffer.getvalue().encode("utf-8")
                 buffer.seek(0)
@@ -179,7 +192,7 @@ def _tracking_cells(problem: dict[str, Any]) -> list[str]:
         label = f"措施{m['number']}" if m["number"] else "措施"
         reasons += [f"{label}：{r}" for r in m["warning"]["reasons"]]
     return [
-        format_percent(problem["progress"]) if problem["progress"] is not None else "未报送",
+        _percent(problem["progress"]) if problem["progress"] is not None else "未报送",
         problem["completion"]["text"],
         problem["warning"]["label"],
         "\n".join(reasons),
@@ -191,23 +204,27 @@ def _tracking_cells(problem: dict[str, Any]) -> list[str]:
 def write_xlsx(export: LedgerExport, target: str | IO[bytes], *, tmpdir: str | None = None) -> None:
     """One sheet per plan: its title above the office layout (what the importer reads back) and the
     tracking columns after it (a re-import skips them); one row per problem."""
-    with StreamingWorkbook(target, tmpdir=tmpdir) as book:
+    with FastWorkbook(target, tmpdir=tmpdir) as book:
         if not export.plans:
             book.add_sheet("整改台账", "", list(LEDGER_COLUMNS))
         for n, plan in enumerate(export.plans, start=1):
             name = f"台账{n}" if len(export.plans) > 1 else "整改台账"
             sheet = book.add_sheet(name, plan["title"], [*LEDGER_COLUMNS, *TRACKING_COLUMNS])
-            # A chapter's title is the first one seen for its number (as when the plan is read whole).
-            chapters: OrderedDict[str, str] = OrderedDict()
-            for p in export.problems(n - 1):
-                chapters.setdefault(p["chapter"], p["chapter_title"])
-                contract = {
-                    "title": plan["title"],
-                    "chapters": [{"number": k, "title": v} for k, v in chapters.items()],
-                    "problems": [_as_parse_contract(p)],
-                }
-                _, (row,) = ledger_rows(contract)
-                sheet.write_row([*row, *_tracking_cells(p)])
+            sheet.write_rows(_xlsx_rows(plan, export.problems(n - 1)))
+
+
+def _xlsx_rows(plan: dict[str, Any], problems: Iterator[dict[str, Any]]) -> Iterator[list[str]]:
+    # A chapter's title is the first one seen for its number (as when the plan is read whole).
+    chapters: OrderedDict[str, str] = OrderedDict()
+    for p in problems:
+        chapters.setdefault(p["chapter"], p["chapter_title"])
+        contract = {
+            "title": plan["title"],
+            "chapters": [{"number": k, "title": v} for k, v in chapters.items()],
+            "problems": [_as_parse_contract(p)],
+        }
+        _, (row,) = ledger_rows(contract)
+        yield [*row, *_tracking_cells(p)]
 
 
 # --- whole files ---------------------------------------------------------------------------------
