@@ -2,7 +2,8 @@
 not have yet (issue 17, parity): refreshing and cancelling a 月通报 draft, cancelling a 工作简报
 draft, the office's 简报 numbering (上一期为第N期), 县区动态 稿件 (a county office submits them; the
 city office picks or declines them from its draft), the photos a draft may carry, and 交账 (the
-schedule, "make this period's package now", the packages and their downloads).
+schedule, "make this period's package now" as a background task with its state to poll, the
+packages and their downloads, streamed once their SHA-256 is checked).
 
 Each calls the service the page calls, scoped the same way (out of scope: 404), with the same
 Chinese messages (rectify.core.api.ScopedView turns them into 400/403/409)."""
@@ -12,10 +13,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponseBase
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -27,8 +28,8 @@ from rectify.closeout.models import HandoverPackage, HandoverSchedule
 from rectify.core import clock
 from rectify.core.api import ScopedView
 from rectify.core.errors import DomainError, Forbidden, NotFound
-from rectify.core.files import stored_file_bytes, uploaded_files
-from rectify.documents import briefing_county, briefing_photos, briefing_series, policies, selectors, services
+from rectify.core.files import stored_file_open, uploaded_files
+from rectify.documents import briefing_county, briefing_photos, briefing_series, jobs, policies, selectors, services
 from rectify.documents import handover as handover_services
 from rectify.documents.api import BriefingDetailSerializer, CircularDetailSerializer
 from rectify.documents.models import CountyItem, CountyItemPhoto, CountyItemStatus, DocStatus
@@ -41,16 +42,18 @@ ZIP = "application/zip"
 
 def checked_file(
     request: Request, *, obj: Any, filename: str, content_type: str, inline: bool
-) -> HttpResponse | Response:
-    """A stored file whose bytes still give its SHA-256 (read once and checked as they are read,
-    as documents.jobs serves its files); otherwise the refusal, audited (audit.downloads), as JSON."""
-    content = stored_file_bytes(obj.storage_name, obj.sha256)
-    if content is None:
+) -> HttpResponseBase | Response:
+    """A stored file whose bytes still give its SHA-256 (hashed in chunks first, then streamed: a
+    交账 package of hundreds of MB never sits in memory); otherwise the refusal, audited
+    (audit.downloads), as JSON."""
+    opened = stored_file_open(obj.storage_name, obj.sha256)
+    if opened is None:
         damage = file_refusal(actor=request.user, obj=obj, storage_name=obj.storage_name, sha256=obj.sha256)
         if damage is not None:
             return Response({"detail": damage.message}, status=damage.status)
         return Response({"detail": "文件暂时无法读取，请稍后重试。"}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-    response = HttpResponse(content, content_type=content_type)
+    response = FileResponse(opened, content_type=content_type)
+    response.block_size = 1024 * 1024
     disposition = "inline" if inline else "attachment"
     response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(filename, safe='')}"
     response["X-Content-Type-Options"] = "nosniff"
@@ -297,7 +300,7 @@ class CountyItemPhotoFile(ScopedView):
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 409: None, 410: None},
         summary="稿件的照片",
     )
-    def get(self, request: Request, pk: int, photo_id: int) -> HttpResponse | Response:
+    def get(self, request: Request, pk: int, photo_id: int) -> HttpResponseBase | Response:
         item = briefing_county.item_get(viewer=request.user, pk=pk)
         photo = item.photos.filter(pk=photo_id).first()
         if photo is None:
@@ -456,6 +459,48 @@ class PackageSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(url) if request is not None else url
 
 
+class HandoverJobSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=[(k, v) for k, v in jobs.LABELS.items()],
+        help_text="queued 排队中、running 生成中、done 已完成（或没有进行中的任务）、failed 失败",
+    )
+    label = serializers.CharField(help_text="状态的中文名称")  # type: ignore[assignment]  # DRF collects it as a field
+    message = serializers.CharField(help_text="给用户看的说明（失败时含原因）")
+    status_url = serializers.CharField(help_text="查询状态（GET）")
+    package = PackageSerializer(allow_null=True, help_text="已完成时：最新的交账包；否则为 null")
+
+
+def _handover_job_body(request: Request, job: jobs.JobStatus) -> dict[str, Any]:
+    latest = None
+    if job.state == jobs.DONE:
+        latest = HandoverPackage.objects.select_related("created_by").order_by("-period_end", "-pk").first()
+    return {
+        "state": job.state,
+        "label": job.label,
+        "message": job.message if job.state != jobs.DONE else "本期交账包已生成。",
+        "status_url": request.build_absolute_uri(reverse("api:handover_job")),
+        "package": latest,
+    }
+
+
+def _handover_job_data(request: Request, job: jobs.JobStatus) -> Any:
+    return HandoverJobSerializer(_handover_job_body(request, job), context={"request": request}).data
+
+
+class HandoverJob(ScopedView):
+    serializer_class = HandoverJobSerializer
+
+    @extend_schema(
+        responses={200: HandoverJobSerializer},
+        summary="立即生成交账包的任务状态",
+        description="排队中、生成中、已完成（附最新的交账包）或失败（附原因）。",
+    )
+    def get(self, request: Request) -> Response:
+        _handover_viewer(request)
+        job = handover_services.handover_job() or jobs.JobStatus(jobs.DONE)
+        return Response(_handover_job_data(request, job))
+
+
 class HandoverPackages(ScopedView):
     serializer_class = PackageSerializer
 
@@ -472,14 +517,23 @@ class HandoverPackages(ScopedView):
 
     @extend_schema(
         request=None,
-        responses={201: PackageSerializer, 200: PackageSerializer},
+        responses={
+            202: OpenApiResponse(HandoverJobSerializer, description="已在后台开始生成：轮询 status_url"),
+            201: PackageSerializer,
+            200: PackageSerializer,
+        },
         summary="立即生成本期交账包",
-        description="与页面上的“立即生成”相同：从上一个交账包的次日到今天；今天的已生成时返回它（200）。",
+        description="与页面上的“立即生成”相同：从上一个交账包的次日到今天，在后台生成，返回 202 和任务状态"
+        "（轮询 status_url，完成后附交账包）。后台任务在请求内执行的部署直接返回交账包：新生成 201，"
+        "今天的已生成 200。",
     )
     def post(self, request: Request) -> Response:
         _handover_viewer(request)
         before = HandoverPackage.objects.count()
-        package = handover_services.handover_now(actor=request.user)
+        job, package = handover_services.handover_start(actor=request.user)
+        if package is None:
+            body = _handover_job_data(request, job)
+            return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["status_url"]})
         code = status.HTTP_201_CREATED if HandoverPackage.objects.count() > before else status.HTTP_200_OK
         return Response(PackageSerializer(package, context={"request": request}).data, status=code)
 
@@ -492,7 +546,7 @@ class HandoverPackageFile(ScopedView):
         responses={(200, ZIP): OpenApiTypes.BINARY, 409: None, 410: None},
         summary="下载交账包（.zip）",
     )
-    def get(self, request: Request, pk: int) -> HttpResponse | Response:
+    def get(self, request: Request, pk: int) -> HttpResponseBase | Response:
         _handover_viewer(request)
         package = HandoverPackage.objects.filter(pk=pk).first()
         if package is None:

@@ -27,6 +27,7 @@ urlpatterns: list[URLPattern] = [
     path("county-items/<int:pk>/photos/<int:photo_id>/", dx.CountyItemPhotoFile.as_view(), name="county_item_photo"),
     path("handover/schedule/", dx.HandoverScheduleView.as_view(), name="handover_schedule"),
     path("handover/packages/", dx.HandoverPackages.as_view(), name="handover_packages"),
+    path("handover/packages/job/", dx.HandoverJob.as_view(), name="handover_job"),
     path("handover/packages/<int:pk>/file/", dx.HandoverPackageFile.as_view(), name="handover_package_file"),
     path("exports/ledger/", ex.LedgerExport.as_view(), name="export_ledger"),
     path("problems/<int:pk>/dossier/", ex.ProblemDossier.as_view(), name="problem_dossier"),

@@ -160,6 +160,28 @@ def stored_file_bytes(storage_name: str, sha256: str = "") -> bytes | None:
     return data
 
 
+def stored_file_open(storage_name: str, sha256: str = "") -> Any:
+    """A large stored file opened for streaming (a FileResponse reads it in chunks), once a first
+    pass reading it in chunks, never whole, found that its bytes give `sha256` (or the hash its
+    name promises); None when missing or changed. The hash comes first because the headers (the
+    200) go out before the body: a check while streaming could no longer refuse the download."""
+    if stored_file_damage(storage_name, sha256) is not None:
+        return None
+    try:
+        return default_storage.open(storage_name, "rb")
+    except (OSError, SuspiciousOperation):
+        return None
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a local file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class FileReference:
     """A row that names a stored file: model label, primary key, the field, the expected hash."""

@@ -7,20 +7,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import HttpResponseBase
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from rectify.core.api import ScopedView
 
-from . import briefing_series, compose, selectors, services
+from . import briefing_series, compose, job_sources, jobs, selectors, services
 from .models import Briefing, Circular, DocStatus
-from .notice_docs import notice_document, notice_filename
-from .views import CONTENT_TYPES, attachment, render_briefing, render_official
+from .views import CONTENT_TYPES
 
 # --- serializers -----------------------------------------------------------------------------
 
@@ -402,46 +401,104 @@ class BriefingIssue(ScopedView):
         return Response(BriefingDetailSerializer(briefing).data)
 
 
-FILE_RESPONSES = {
+FILE_RESPONSES: dict[Any, Any] = {
     (200, CONTENT_TYPES["docx"]): OpenApiTypes.BINARY,
     (200, CONTENT_TYPES["pdf"]): OpenApiTypes.BINARY,
 }
 
 
+class DocumentJobSerializer(serializers.Serializer):
+    format = serializers.CharField(help_text="docx 或 pdf")
+    filename = serializers.CharField(help_text="下载文件名")
+    state = serializers.ChoiceField(
+        choices=[(k, v) for k, v in jobs.LABELS.items()],
+        help_text="queued 排队中、running 生成中、done 已完成、failed 失败",
+    )
+    label = serializers.CharField(help_text="状态的中文名称")  # type: ignore[assignment]  # DRF collects it as a field
+    message = serializers.CharField(help_text="给用户看的说明（失败时含原因）")
+    status_url = serializers.CharField(help_text="查询状态（GET，不返回文件）")
+    retry_url = serializers.CharField(help_text="失败后重新生成（GET）")
+    download_url = serializers.CharField(help_text="下载地址（GET）：已完成时返回文件，否则返回本状态（202）")
+
+
 class DocumentFile(ScopedView):
-    """A generated .docx or .pdf (the `fmt` of the URL pattern)."""
+    """A generated .docx or .pdf (the `fmt` of the URL pattern), rendered in the background like
+    the pages' (documents.jobs): the file (200) when it was rendered from the same data, otherwise
+    202 with the job's state, which `?job=status` reports (200) and `?job=retry` starts again."""
+
+    source = ""
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         # The body is a file, not JSON: an Accept of application/pdf must not end in 406.
         return super().perform_content_negotiation(request, force=True)
 
+    def answer(self, request: Request, obj: Any, fmt: str) -> HttpResponseBase:
+        mode = str(request.query_params.get("job", ""))
+        mode = mode if mode in ("status", "retry") else ""
+        src, job, served = jobs.document_job(
+            actor=request.user, source=self.source, pk=obj.pk, fmt=fmt, obj=obj, mode=mode
+        )
+        if served is not None:
+            return served
+        url = request.build_absolute_uri(request.path)
+        body = {
+            "format": fmt,
+            "filename": src.filename,
+            "state": job.state,
+            "label": job.label,
+            "message": job.message,
+            "status_url": f"{url}?job=status",
+            "retry_url": f"{url}?job=retry",
+            "download_url": url,
+        }
+        code = status.HTTP_200_OK if mode == "status" else status.HTTP_202_ACCEPTED
+        return Response(DocumentJobSerializer(body).data, status=code)
+
+
+FILE_RESPONSES = {
+    (200, CONTENT_TYPES["docx"]): OpenApiTypes.BINARY,
+    (200, CONTENT_TYPES["pdf"]): OpenApiTypes.BINARY,
+    202: OpenApiResponse(DocumentJobSerializer, description="尚未生成完成（后台生成）：返回任务状态"),
+}
+JOB_PARAMETER = OpenApiParameter(
+    "job", OpenApiTypes.STR, enum=["status", "retry"], description="status：只查询生成状态；retry：失败后重新生成"
+)
+
 
 class NoticeFile(DocumentFile):
-    @extend_schema(responses=FILE_RESPONSES, description="督办文书的 .docx/.pdf（草稿印“草稿”，无文号）。")
-    def get(self, request: Request, pk: int, fmt: str) -> HttpResponse:
-        notice = selectors.notice_get(viewer=request.user, notice_id=pk)
-        content = render_official(notice_document(notice), fmt)
-        return attachment(content, fmt=fmt, filename=notice_filename(notice, fmt), fallback=f"notice-{pk}")
+    source = job_sources.NOTICE
+
+    @extend_schema(
+        parameters=[JOB_PARAMETER],
+        responses=FILE_RESPONSES,
+        description="督办文书的 .docx/.pdf（草稿印“草稿”，无文号）。后台生成：未完成时返回 202 和任务状态。",
+    )
+    def get(self, request: Request, pk: int, fmt: str) -> HttpResponseBase:
+        return self.answer(request, selectors.notice_get(viewer=request.user, notice_id=pk), fmt)
 
 
 class CircularFile(DocumentFile):
-    @extend_schema(responses=FILE_RESPONSES, description="月通报的 .docx/.pdf，附各责任单位排名表。")
-    def get(self, request: Request, pk: int, fmt: str) -> HttpResponse:
-        circular = selectors.circular_get(viewer=request.user, circular_id=pk)
-        content = render_official(compose.circular_document(circular), fmt)
-        return attachment(
-            content, fmt=fmt, filename=compose.circular_filename(circular, fmt), fallback=f"circular-{pk}"
-        )
+    source = job_sources.CIRCULAR
+
+    @extend_schema(
+        parameters=[JOB_PARAMETER],
+        responses=FILE_RESPONSES,
+        description="月通报的 .docx/.pdf，附各责任单位排名表。后台生成：未完成时返回 202 和任务状态。",
+    )
+    def get(self, request: Request, pk: int, fmt: str) -> HttpResponseBase:
+        return self.answer(request, selectors.circular_get(viewer=request.user, circular_id=pk), fmt)
 
 
 class BriefingFile(DocumentFile):
-    @extend_schema(responses=FILE_RESPONSES, description="工作简报的 .docx/.pdf（第N期；草稿印“草稿”）。")
-    def get(self, request: Request, pk: int, fmt: str) -> HttpResponse:
-        briefing = selectors.briefing_get(viewer=request.user, briefing_id=pk)
-        content = render_briefing(compose.briefing_document(briefing), fmt)
-        return attachment(
-            content, fmt=fmt, filename=compose.briefing_filename(briefing, fmt), fallback=f"briefing-{pk}"
-        )
+    source = job_sources.BRIEFING
+
+    @extend_schema(
+        parameters=[JOB_PARAMETER],
+        responses=FILE_RESPONSES,
+        description="工作简报的 .docx/.pdf（第N期；草稿印“草稿”）。后台生成：未完成时返回 202 和任务状态。",
+    )
+    def get(self, request: Request, pk: int, fmt: str) -> HttpResponseBase:
+        return self.answer(request, selectors.briefing_get(viewer=request.user, briefing_id=pk), fmt)
 
 
 # Included by rectify/api/urls.py under /api/v1/ (namespace "api").

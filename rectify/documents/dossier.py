@@ -20,7 +20,8 @@ import datetime as dt
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import SuspiciousOperation
@@ -61,7 +62,11 @@ from .renderers.docx_writer import to_docx
 from .renderers.gbt9704 import Blank, Block, Grid, Meta
 from .renderers.pdf_writer import to_pdf
 
-__all__ = ["INDEX_HEADERS", "MISSING", "build_dossier", "dossier_filename"]
+__all__ = ["INDEX_HEADERS", "MISSING", "build_dossier", "dossier_filename", "write_dossier", "write_zip"]
+
+# An entry's content: bytes made here, a local file written here (a Path: a dossier inside the
+# 交账 package) or None for the stored file named beside it.
+Entry = tuple[str, dt.date, bytes | Path | None, str]
 
 
 def dossier_filename(problem: Problem) -> str:
@@ -132,29 +137,35 @@ def _zip_info(path: str, day: dt.date) -> zipfile.ZipInfo:
     return info
 
 
-def write_zip(entries: Sequence[tuple[str, dt.date, bytes | None, str]]) -> bytes:
-    """(path, date, content, storage_name) in order; stored files are streamed, not held twice.
-    A stored file that vanished since it was checked is left out."""
-    with tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024) as buffer:
-        with zipfile.ZipFile(buffer, "w") as archive:
-            for path, day, content, storage_name in entries:
-                info = _zip_info(path, day)
-                if content is not None:
-                    archive.writestr(info, content)
-                    continue
-                try:
-                    source = default_storage.open(storage_name, "rb")
-                except (OSError, SuspiciousOperation):
-                    continue
-                with source, archive.open(info, "w", force_zip64=True) as target:
-                    shutil.copyfileobj(source, target, 1024 * 1024)
-        buffer.seek(0)
-        return buffer.read()
+def write_zip(entries: Iterable[Entry], target: Path) -> None:
+    """(path, date, content, storage_name) in order, written entry by entry to the file `target`:
+    stored files and local files are copied in chunks, never held whole. A stored file that
+    vanished since it was checked is left out."""
+    with zipfile.ZipFile(target, "w", allowZip64=True) as archive:
+        for path, day, content, storage_name in entries:
+            info = _zip_info(path, day)
+            if isinstance(content, bytes):
+                archive.writestr(info, content)
+                continue
+            try:
+                source = content.open("rb") if content is not None else default_storage.open(storage_name, "rb")
+            except (OSError, SuspiciousOperation):
+                continue
+            with source, archive.open(info, "w", force_zip64=True) as out:
+                shutil.copyfileobj(source, out, 1024 * 1024)
 
 
 def build_dossier(problem: Problem, *, viewer: Any = None) -> bytes:
-    """The problem's 一案一档 as .zip bytes (see the module docstring). The caller checks that the
-    viewer may see the problem (plans.selectors.problem_get)."""
+    """`write_dossier` as bytes, for a small dossier read at once (tests, a single problem)."""
+    with tempfile.TemporaryDirectory(prefix="rectify-dossier-") as folder:
+        path = Path(folder) / "dossier.zip"
+        write_dossier(problem, path, viewer=viewer)
+        return path.read_bytes()
+
+
+def write_dossier(problem: Problem, target: Path, *, viewer: Any = None) -> None:
+    """The problem's 一案一档 written as a .zip to `target` (see the module docstring). The caller
+    checks that the viewer may see the problem (plans.selectors.problem_get)."""
     today = clock.today()
     partial = viewer is not None and not viewer_scope(viewer).everything
     measures = list(
@@ -183,6 +194,7 @@ def build_dossier(problem: Problem, *, viewer: Any = None) -> bytes:
     meta = Meta(title=f"问题（{problem.number}）一案一档", author=AUTHOR, date=today, subject="一案一档")
     cover_docx.content = to_docx(blocks, meta)
     cover_pdf.content = to_pdf(blocks, meta, INDEX_CSS)
-    return write_zip(
-        [(p.path, p.file.day or today, p.file.content, p.file.storage_name) for p in placed if not p.file.missing]
+    write_zip(
+        [(p.path, p.file.day or today, p.file.content, p.file.storage_name) for p in placed if not p.file.missing],
+        target,
     )

@@ -1,14 +1,15 @@
-"""Downloads of 一案一档 (a problem's dossier) and the 交账 page: the packages made, their
-downloads, the schedule form and "make this period's package now" for the city office.
+"""Downloads made in the background for their viewer (the ledger export and 一案一档, through
+documents.export_jobs: the request that asks for one starts the job and sends the browser to its
+progress page, documents:export_job, which serves the file once rendered) and the 交账 page: the
+packages made, their downloads, the schedule form and "make this period's package now" for the
+city office (a background task too; the page shows its progress).
 
 `urlpatterns` is included into the documents app's urls (namespace "documents")."""
 
 from __future__ import annotations
 
 import datetime as dt
-import io
-from urllib.parse import quote
-from zipfile import ZipFile
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -27,31 +28,47 @@ from rectify.core.http import business_view, errors_as_messages, paginate
 from rectify.orgs.scope import viewer_scope
 from rectify.plans.selectors import problem_get
 
+from . import export_jobs, jobs
 from . import handover as handover_services
-from .dossier import build_dossier, dossier_filename
 
 ZIP = "application/zip"
 
 
-def zip_attachment(content: bytes, *, filename: str, fallback: str) -> HttpResponse:
-    """A .zip download with its Chinese name (RFC 6266/5987) and an ASCII name for old clients."""
-    response = HttpResponse(content, content_type=ZIP)
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
+def _require_business(request: HttpRequest) -> None:
+    if not viewer_scope(request.user).is_business_user:
+        raise Forbidden("您的账号没有业务数据的查看权限。")
+
+
+def export_started(request: HttpRequest, req: export_jobs.ExportRequest, obj: Any) -> HttpResponseBase:
+    """Start the job of a new export request and send the browser to its progress page; when it is
+    already rendered (tasks run in the request: the tests, a one-process trial) serve it here."""
+    src, _, served = jobs.document_job(actor=request.user, source=req.source, pk=req.id, fmt=req.fmt, obj=obj)
+    if served is None:
+        return redirect("documents:export_job", req.id)
+    export_jobs.export_audit(actor=request.user, req=req, src=src, obj=obj)
+    return served
+
+
+@login_required
+@business_view
+def export_job(request: HttpRequest, export_id: int) -> HttpResponseBase:
+    """An export's progress page (polled with ?job=status, ?job=retry), then its file; the
+    requester's alone (anyone else: not found)."""
+    _require_business(request)
+    req, obj = export_jobs.request_owned(request.user, export_id)
+    response = jobs.document_response(request, source=req.source, pk=req.id, fmt=req.fmt, obj=obj)
+    if response.status_code == 200:
+        src = jobs.source_load(req.source)(req.id, req.fmt)
+        export_jobs.export_audit(actor=request.user, req=req, src=src, obj=obj)
     return response
 
 
 @login_required
 @business_view
-def dossier_problem(request: HttpRequest, problem_id: int) -> HttpResponse:
-    if not viewer_scope(request.user).is_business_user:
-        raise Forbidden("您的账号没有业务数据的查看权限。")
+def dossier_problem(request: HttpRequest, problem_id: int) -> HttpResponseBase:
+    _require_business(request)
     problem = problem_get(viewer=request.user, problem_id=problem_id)
-    content = build_dossier(problem, viewer=request.user)
-    export_record(actor=request.user, what="一案一档", rows=len(ZipFile(io.BytesIO(content)).namelist()), obj=problem)
-    return zip_attachment(content, filename=dossier_filename(problem), fallback=f"problem-{problem.pk}-dossier.zip")
+    return export_started(request, export_jobs.dossier_request(viewer=request.user, problem=problem), problem)
 
 
 # --- 交账 -------------------------------------------------------------------------------------------
@@ -86,8 +103,19 @@ def handover(request: HttpRequest) -> HttpResponse:
         "can_manage": closeout_policies.can_set_handover(request.user),
         "now_start": (last.period_end + dt.timedelta(days=1)) if last else None,
         "today": today,
+        "job": handover_services.handover_job(),
     }
     return render(request, "documents/handover.html", context)
+
+
+@login_required
+@business_view
+def handover_job(request: HttpRequest) -> HttpResponse:
+    """The "make it now" task's state, polled by the 交账 page while it waits or runs."""
+    _require_handover_viewer(request)
+    job = handover_services.handover_job() or jobs.JobStatus(jobs.DONE)
+    latest = HandoverPackage.objects.order_by("-period_end", "-pk").first() if job.state == jobs.DONE else None
+    return render(request, "documents/_handover_job.html", {"job": job, "latest": latest}, status=200)
 
 
 @login_required
@@ -111,8 +139,10 @@ def handover_make(request: HttpRequest) -> HttpResponseBase:
     _require_handover_viewer(request)
     before = HandoverPackage.objects.count()
     with errors_as_messages(request):
-        package = handover_services.handover_now(actor=request.user)
-        if HandoverPackage.objects.count() > before:
+        _, package = handover_services.handover_start(actor=request.user)
+        if package is None:
+            messages.info(request, "已开始在后台生成本期交账包，完成后出现在下方列表中。")
+        elif HandoverPackage.objects.count() > before:
             messages.success(
                 request,
                 f"已生成 {package.period_start:%Y-%m-%d} 至 {package.period_end:%Y-%m-%d} 的交账包，"
@@ -146,7 +176,9 @@ def handover_download(request: HttpRequest, package_id: int) -> HttpResponseBase
 
 urlpatterns = [
     path("dossiers/problems/<int:problem_id>.zip", dossier_problem, name="dossier_problem"),
+    path("exports/<int:export_id>/", export_job, name="export_job"),
     path("handover/", handover, name="handover"),
+    path("handover/job/", handover_job, name="handover_job"),
     path("handover/schedule/", handover_schedule, name="handover_schedule"),
     path("handover/make/", handover_make, name="handover_make"),
     path("handover/<int:package_id>.zip", handover_download, name="handover_download"),

@@ -7,22 +7,31 @@ package, so a missed run makes the missed packages next time (each for its own p
 second run makes nothing. A package is made once per period end (a unique constraint), whoever
 asks. An item whose close is recorded only after the package of its close-out date was made (a
 late run of the close-out job back-dates 销号日期) goes into the next package, marked 补交.
+
+The package is written entry by entry to a temporary file (each problem's dossier to its own
+temporary file first, copied in and deleted), hashed and stored from that file: never whole in
+memory. "Make this period's package now" is a background task (`handover_start`, one at a time);
+the page and the API poll `handover_job`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import re
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import xlsxwriter
-from django.core.files.base import ContentFile
+from django.contrib.auth import get_user_model
+from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Min
+from django.utils import timezone
+from django_tasks import task
 
 from rectify.audit.services import record
 from rectify.closeout import policies as closeout_policies
@@ -35,12 +44,14 @@ from rectify.closeout.models import (
 )
 from rectify.core import clock
 from rectify.core.errors import DomainError, Forbidden
+from rectify.core.files import file_sha256
 from rectify.core.spreadsheets import WORKBOOK_OPTIONS
 from rectify.orgs.models import Role
 from rectify.orgs.scope import viewer_scope
 from rectify.plans.models import Assignment, Plan, Problem
 
-from .dossier import build_dossier, write_zip
+from . import jobs
+from .dossier import Entry, write_dossier, write_zip
 
 __all__ = [
     "DEFAULT_DAYS",
@@ -48,8 +59,10 @@ __all__ = [
     "build_package",
     "can_view_handover",
     "handover_due",
+    "handover_job",
     "handover_make",
     "handover_now",
+    "handover_start",
     "late_items",
     "package_filename",
     "parse_days",
@@ -263,8 +276,18 @@ def _recipient() -> str:
 def build_package(
     period_start: dt.date, period_end: dt.date, *, late: Iterable[CloseoutApplication] = ()
 ) -> tuple[bytes, int]:
+    """`write_package` as (zip bytes, number of items), for a small package read at once."""
+    with tempfile.TemporaryDirectory(prefix="rectify-handover-") as folder:
+        path = Path(folder) / "package.zip"
+        items = write_package(period_start, period_end, path, late=late)
+        return path.read_bytes(), items
+
+
+def write_package(
+    period_start: dt.date, period_end: dt.date, target: Path, *, late: Iterable[CloseoutApplication] = ()
+) -> int:
     """The package of the items closed from period_start to period_end (both included), plus
-    `late` ones: (zip bytes, number of items)."""
+    `late` ones, written to the file `target`; the number of items."""
     apps = closed_in(period_start, period_end)
     late_ids = {a.pk for a in late} - {a.pk for a in apps}
     apps = [*apps, *(a for a in late if a.pk in late_ids)]
@@ -274,33 +297,42 @@ def build_package(
         f"销号事项：{len(apps)}项　报送：{_recipient()}　生成日期：{clock.today():%Y年%m月%d日}"
     )
     today = clock.today()
-    entries: list[tuple[str, dt.date, bytes | None, str]] = [
-        ("交账汇总表.xlsx", today, summary_xlsx(rows, title=SUMMARY_TITLE, subtitle=subtitle), "")
-    ]
     problems = sorted({_problem(a).pk: _problem(a) for a in apps}.values(), key=lambda p: (p.plan_id, p.index))
-    used: set[str] = set()
-    for problem in problems:
-        name, n = f"问题（{problem.number}）", 2
-        while name in used:
-            name, n = f"问题（{problem.number}）-{n}", n + 1
-        used.add(name)
-        fresh = Problem.objects.select_related("plan", "chapter", "acceptance_unit").get(pk=problem.pk)
-        entries.append((f"一案一档/{name}.zip", today, build_dossier(fresh), ""))
-    return write_zip(entries), len(apps)
+
+    def entries(folder: Path) -> Iterator[Entry]:
+        yield ("交账汇总表.xlsx", today, summary_xlsx(rows, title=SUMMARY_TITLE, subtitle=subtitle), "")
+        used: set[str] = set()
+        for problem in problems:
+            name, n = f"问题（{problem.number}）", 2
+            while name in used:
+                name, n = f"问题（{problem.number}）-{n}", n + 1
+            used.add(name)
+            fresh = Problem.objects.select_related("plan", "chapter", "acceptance_unit").get(pk=problem.pk)
+            # Written to its own file, copied into the package, then deleted: one dossier on disk
+            # at a time, none in memory.
+            path = folder / f"{problem.pk}.zip"
+            write_dossier(fresh, path)
+            yield (f"一案一档/{name}.zip", today, path, "")
+            path.unlink()
+
+    with tempfile.TemporaryDirectory(prefix="rectify-dossiers-") as folder:
+        write_zip(entries(Path(folder)), target)
+    return len(apps)
 
 
 @transaction.atomic
-def _create(*, actor: Any, period_start: dt.date, period_end: dt.date, content: bytes, items: int) -> HandoverPackage:
-    digest = hashlib.sha256(content).hexdigest()
+def _create(*, actor: Any, period_start: dt.date, period_end: dt.date, path: Path, items: int) -> HandoverPackage:
+    digest = file_sha256(path)  # in chunks; then copied into the storage in chunks
     storage_name = f"handover/{period_end:%Y-%m-%d}-{digest[:16]}.zip"
     if not default_storage.exists(storage_name):
-        storage_name = default_storage.save(storage_name, ContentFile(content))
+        with path.open("rb") as f:
+            storage_name = default_storage.save(storage_name, File(f))
     package = HandoverPackage.objects.create(
         period_start=period_start,
         period_end=period_end,
         items=items,
         storage_name=storage_name,
-        size=len(content),
+        size=path.stat().st_size,
         sha256=digest,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
@@ -326,11 +358,13 @@ def handover_make(*, actor: Any, period_start: dt.date, period_end: dt.date) -> 
         return existing
     if period_start > period_end:
         raise DomainError("交账期间的起始日期不能晚于截止日期。")
-    content, items = build_package(period_start, period_end, late=late_items(period_start))
-    try:
-        return _create(actor=actor, period_start=period_start, period_end=period_end, content=content, items=items)
-    except IntegrityError:  # made meanwhile by another run
-        return HandoverPackage.objects.get(period_end=period_end)
+    with tempfile.TemporaryDirectory(prefix="rectify-handover-") as folder:
+        path = Path(folder) / "package.zip"
+        items = write_package(period_start, period_end, path, late=late_items(period_start))
+        try:
+            return _create(actor=actor, period_start=period_start, period_end=period_end, path=path, items=items)
+        except IntegrityError:  # made meanwhile by another run
+            return HandoverPackage.objects.get(period_end=period_end)
 
 
 def _history_start(default: dt.date) -> dt.date:
@@ -384,3 +418,38 @@ def handover_now(*, actor: Any, today: dt.date | None = None) -> HandoverPackage
         return HandoverPackage.objects.get(period_end=last_end)
     start = last_end + dt.timedelta(days=1) if last_end else _history_start(today)
     return handover_make(actor=actor, period_start=start, period_end=today)
+
+
+# --- "make it now" in the background ------------------------------------------------------------
+
+JOB_KEY = "handover-now"  # one package made at a time, whoever asks
+
+
+@task()
+def handover_now_task(*, key: str, actor: int, today: str) -> dict[str, int]:
+    """handover_now for the user who pressed the button, on the day they pressed it."""
+    user = get_user_model().objects.get(pk=actor)
+    package = handover_now(actor=user, today=dt.date.fromisoformat(today))
+    return {"package": package.pk}
+
+
+def handover_job() -> jobs.JobStatus | None:
+    """The state of the newest "make it now" task; None when none waits, runs or failed."""
+    return jobs.job_status(JOB_KEY, handover_now_task)
+
+
+def handover_start(*, actor: Any) -> tuple[jobs.JobStatus, HandoverPackage | None]:
+    """立即生成本期交账包 off the request: enqueue the task (none while one waits or runs). With
+    the immediate backend (tests, a one-process trial) the package is made here: its state is
+    done and the package is returned."""
+    if not closeout_policies.can_set_handover(actor):
+        raise Forbidden("只有市整改办可以生成交账包。")
+    if not jobs.queued_in_database():
+        return jobs.JobStatus(jobs.DONE), handover_now(actor=actor)
+    with transaction.atomic():
+        jobs.key_lock(JOB_KEY)
+        current = handover_job()
+        if current is not None and current.pending:
+            return current, None
+        handover_now_task.enqueue(key=JOB_KEY, actor=actor.pk, today=clock.today().isoformat())
+    return jobs.JobStatus(jobs.QUEUED, timezone.now()), None

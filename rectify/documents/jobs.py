@@ -19,6 +19,12 @@ or an S3-compatible store serves every app machine and worker alike), with a sma
 key; a download re-hashes the bytes against the SHA-256 kept for them, and a damaged or missing
 file is audited (audit.downloads) and rendered again.
 
+Large files never sit whole in memory: a source that may be large (the ledger export, 一案一档,
+the 交账 package) writes to a file path instead of returning bytes; the worker hashes that file in
+chunks and copies it into the storage; a file over IN_MEMORY_MAX is served by a first pass that
+hashes it in chunks, then a FileResponse that streams it. Smaller ones are read once, checked and
+answered as plain responses (which the public site's page cache can keep).
+
 A source is a function `(pk, fmt) -> Source` marked with `@job_source`, named by its dotted path
 so a lower app never imports a higher one (the portal's sources live in the portal)."""
 
@@ -28,6 +34,8 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import tempfile
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,37 +44,52 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import connection, models, transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks import task
-from django_tasks.base import TaskResultStatus
+from django_tasks.base import Task, TaskResultStatus
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 from rectify.audit.downloads import file_refusal
-from rectify.core.files import stored_file_bytes
+from rectify.core.files import file_sha256, stored_file_bytes, stored_file_open
 
 SOURCE_MARK = "_rectify_job_source"
 RESULTS = "rendered"
 EXTENSIONS = {"pdf", "docx", "xlsx", "csv", "json", "zip"}
 CODE = Path(__file__).resolve().parent.parent  # the rectify package
+# Files up to this size are served from one read (checked, then answered whole); larger ones are
+# hashed in chunks first and then streamed, so serving a 500 MB package keeps memory flat.
+IN_MEMORY_MAX = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
 class Source:
     """What a job renders: a fingerprint of the data it is made from (equal fingerprints, equal
-    files), the download's names, and the rendering itself (called in the worker)."""
+    files), the download's names, and the rendering itself (called in the worker): `render`
+    returns the bytes of a small document; `write` writes a large one to the path it is given."""
 
     fingerprint: str
     filename: str  # shown to the user (Chinese)
     fallback: str  # ASCII, for clients that do not read filename*
     content_type: str
-    render: Callable[[], bytes]
+    render: Callable[[], bytes] | None = None
+    write: Callable[[Path], None] | None = None
+
+    def store(self, key: str, ext: str) -> Stored:
+        """Render and keep the file under `key` (in the worker)."""
+        if self.write is None:
+            assert self.render is not None, "a source renders bytes or writes a file"
+            return result_put(key, self.render(), ext)
+        with tempfile.TemporaryDirectory(prefix="rectify-job-") as folder:
+            path = Path(folder) / f"document.{ext}"
+            self.write(path)
+            return result_put_file(key, path, ext)
 
 
 SourceFunction = Callable[[int, str], Source]
@@ -137,18 +160,39 @@ def result_get(key: str) -> Stored | None:
 
 def result_put(key: str, content: bytes, ext: str) -> Stored:
     """Keep `content` content-addressed (never overwritten) and point `key` at it."""
+    return _keep(key, ContentFile(content), hashlib.sha256(content).hexdigest(), len(content), ext)
+
+
+def result_put_file(key: str, path: Path, ext: str) -> Stored:
+    """`result_put` for a file written to `path`: hashed in chunks, then copied in chunks."""
+    digest = file_sha256(path)
+    with path.open("rb") as f:
+        return _keep(key, File(f), digest, path.stat().st_size, ext)
+
+
+def _keep(key: str, content: File, digest: str, size: int, ext: str) -> Stored:
     if ext not in EXTENSIONS:
         raise ValueError(f"unexpected extension: {ext}")
-    digest = hashlib.sha256(content).hexdigest()
     name = f"{RESULTS}/{digest[:2]}/{digest}.{ext}"
     if not default_storage.exists(name):
-        default_storage.save(name, ContentFile(content))
-    stored = Stored(name, digest, len(content))
+        default_storage.save(name, content)
+    stored = Stored(name, digest, size)
     pointer = _pointer(key)
     if not default_storage.exists(pointer):
         # Two workers rendering the same key write the same pointer: the first one stays.
         default_storage.save(pointer, ContentFile(json.dumps(stored.__dict__).encode()))
     return stored
+
+
+def source_result(source: str, pk: int, fmt: str, src: Source) -> Stored | None:
+    """The file rendered for `src` as it is now, or None (to read a served file's details)."""
+    return result_get(job_key(source, pk, fmt, src.fingerprint))
+
+
+def stored_zip_names(stored: Stored) -> list[str]:
+    """The entries of a stored .zip (its central directory only, not the whole file)."""
+    with default_storage.open(stored.storage_name, "rb") as f:
+        return zipfile.ZipFile(f).namelist()
 
 
 def result_drop(key: str) -> None:
@@ -164,7 +208,7 @@ def render_document(*, source: str, pk: int, fmt: str, key: str) -> dict[str, An
     `key` unless the data changed since the request; the next poll then asks for the new one)."""
     src = source_load(source)(pk, fmt)
     actual = job_key(source, pk, fmt, src.fingerprint)
-    stored = result_get(actual) or result_put(actual, src.render(), fmt)
+    stored = result_get(actual) or src.store(actual, fmt)
     return {"key": actual, "requested": key, "sha256": stored.sha256, "size": stored.size}
 
 
@@ -218,17 +262,19 @@ def _failure_reason(exception_class_path: str) -> str:
     return FAILURES.get(exception_class_path, "")
 
 
-def _queued_in_database() -> bool:
+def queued_in_database() -> bool:
     return isinstance(render_document.get_backend(), DatabaseBackend)
 
 
-def job_status(key: str) -> JobStatus | None:
-    """The state of the newest task for `key`; None when there is none (or it was lost: running
-    longer than RECTIFY_JOB_STALE_SECONDS, its worker killed)."""
-    if not _queued_in_database():
+def job_status(key: str, task: Task[Any, Any] | None = None) -> JobStatus | None:
+    """The state of the newest task for `key` (of `task`, a render by default: any task taking a
+    `key` argument); None when there is none (or it was lost: running longer than
+    RECTIFY_JOB_STALE_SECONDS, its worker killed)."""
+    if not queued_in_database():
         return None
+    task_path = (task or render_document).module_path
     row = (
-        DBTaskResult.objects.filter(task_path=render_document.module_path, args_kwargs__kwargs__key=key)
+        DBTaskResult.objects.filter(task_path=task_path, args_kwargs__kwargs__key=key)
         .order_by("-enqueued_at")
         .values("status", "enqueued_at", "started_at", "exception_class_path")
         .first()
@@ -248,25 +294,27 @@ def job_status(key: str) -> JobStatus | None:
     return None  # succeeded: its result is stored under the key the data had then
 
 
-def _lock(key: str) -> None:
+def key_lock(key: str) -> None:
     """Serialise job starts for one key inside the transaction: SQLite's IMMEDIATE transactions
-    already take the write lock at BEGIN; PostgreSQL takes an advisory lock on the key."""
+    already take the write lock at BEGIN; PostgreSQL takes an advisory lock on the key (any
+    string: a render's hex key or a named task's, such as the 交账 package's)."""
     if connection.vendor == "postgresql":
+        number = int(hashlib.sha256(key.encode()).hexdigest()[:15], 16)
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(key[:15], 16)])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [number])
 
 
 def job_start(*, source: str, pk: int, fmt: str, key: str) -> JobStatus:
     """Enqueue the render of `key` unless one is waiting or running; with the immediate backend
     (tests) it runs here and now."""
-    if not _queued_in_database():
+    if not queued_in_database():
         result = render_document.enqueue(source=source, pk=pk, fmt=fmt, key=key)
         if result.status == TaskResultStatus.FAILED:
             path = result.errors[-1].exception_class_path if result.errors else ""
             return JobStatus(FAILED, result.finished_at, _failure_reason(path))
         return JobStatus(DONE, result.finished_at)
     with transaction.atomic():
-        _lock(key)
+        key_lock(key)
         current = job_status(key)
         if current is not None and current.pending:
             return current
@@ -284,13 +332,23 @@ def content_disposition(filename: str, fallback: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def _serve(actor: Any, src: Source, stored: Stored, obj: models.Model) -> HttpResponse | None:
-    """The stored file if its bytes still give their SHA-256; None (refusal audited) otherwise."""
-    content = stored_file_bytes(stored.storage_name, stored.sha256)
-    if content is None:
-        file_refusal(actor=actor, obj=obj, storage_name=stored.storage_name, sha256=stored.sha256)
-        return None
-    response = HttpResponse(content, content_type=src.content_type)
+def _serve(actor: Any, src: Source, stored: Stored, obj: models.Model) -> HttpResponseBase | None:
+    """The stored file if its bytes still give their SHA-256; None (refusal audited) otherwise.
+    A large file is hashed in chunks and then streamed; a small one is read once."""
+    response: HttpResponseBase
+    if stored.size > IN_MEMORY_MAX:
+        opened = stored_file_open(stored.storage_name, stored.sha256)
+        if opened is None:
+            file_refusal(actor=actor, obj=obj, storage_name=stored.storage_name, sha256=stored.sha256)
+            return None
+        response = FileResponse(opened, content_type=src.content_type)
+        response.block_size = 1024 * 1024
+    else:
+        content = stored_file_bytes(stored.storage_name, stored.sha256)
+        if content is None:
+            file_refusal(actor=actor, obj=obj, storage_name=stored.storage_name, sha256=stored.sha256)
+            return None
+        response = HttpResponse(content, content_type=src.content_type)
     response["Content-Disposition"] = content_disposition(src.filename, src.fallback)
     response["X-Content-Type-Options"] = "nosniff"
     return response
@@ -298,11 +356,11 @@ def _serve(actor: Any, src: Source, stored: Stored, obj: models.Model) -> HttpRe
 
 def document_job(
     *, actor: Any, source: str, pk: int, fmt: str, obj: models.Model, mode: str = ""
-) -> tuple[Source, JobStatus, HttpResponse | None]:
+) -> tuple[Source, JobStatus, HttpResponseBase | None]:
     """The source, the state of its job and, when the file is rendered, its download. `mode` is
     "" (a download: a failed job is started again), "status" (a poll: never serves the file) or
     "retry" (start again). A job is started when there is none. Shared by the pages
-    (document_response) and the API (rectify.api.documents_extra_views); call it only after
+    (document_response, dossier_views) and the API (documents.api, api.export_views); call it only after
     checking that `actor` may have `obj`."""
     src = source_load(source)(pk, fmt)
     key = job_key(source, pk, fmt, src.fingerprint)

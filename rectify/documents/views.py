@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,11 +14,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from rectify.audit.selectors import audit_timeline
-from rectify.audit.services import export_record
 from rectify.core import clock
 from rectify.core.errors import ConcurrentChange, DomainError, Forbidden, NotFound
 from rectify.core.http import business_view, errors_as_messages, paginate, post_int
-from rectify.plans.selectors import LedgerFilters, measure_list
 from rectify.supervision.notices import issuer_for
 
 from . import (
@@ -28,6 +25,8 @@ from . import (
     briefing_rich,
     briefing_series,
     compose,
+    dossier_views,
+    export_jobs,
     job_sources,
     jobs,
     policies,
@@ -35,11 +34,9 @@ from . import (
     selectors,
     services,
 )
-from .ledger import FORMATS, export_stream
-from .ledger_writers import export_response
+from .ledger import FORMATS
 from .models import Briefing, Circular, DocStatus
 from .renderers import briefing as briefing_renderer
-from .renderers import official
 from .renderers.gbt9704 import heading_level, lines
 
 CONTENT_TYPES = {
@@ -51,38 +48,16 @@ CONTENT_TYPES = {
 @login_required
 @business_view
 def ledger_export(request: HttpRequest) -> HttpResponseBase:
+    """Rendered in the background (documents.export_jobs): this request records what was asked
+    (the viewer, the filters, today) and sends the browser to the job's progress page."""
     fmt = request.GET.get("format", "xlsx")
     if fmt not in FORMATS:
         fmt = "xlsx"
-    measures = measure_list(viewer=request.user, filters=LedgerFilters.from_query(request.GET))
-    today = clock.today()
-    export = export_stream(measures, as_of=today)
-    detail = request.GET.urlencode()[:500]
-    export_record(actor=request.user, what=f"整改台账 .{fmt}", rows=export.measures, detail=detail)
-    # Streamed: .json and .csv as they are read, .xlsx from a temporary file once written.
-    return export_response(export, fmt, filename=f"ledger-{today:%Y%m%d}.{fmt}")
+    req = export_jobs.ledger_request(viewer=request.user, fmt=fmt, query=request.GET)
+    return dossier_views.export_started(request, req, request.user)
 
 
 # --- downloads -------------------------------------------------------------------------------
-
-
-def attachment(content: bytes, *, fmt: str, filename: str, fallback: str) -> HttpResponse:
-    """A download with its Chinese file name (RFC 6266/5987: filename*=UTF-8''…) and an ASCII
-    name for clients that do not read it."""
-    response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"{fallback}.{fmt}\"; filename*=UTF-8''{quote(filename, safe='')}"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-def render_official(doc: official.OfficialDocument, fmt: str) -> bytes:
-    return official.render_pdf(doc) if fmt == "pdf" else official.render_docx(doc)
-
-
-def render_briefing(doc: briefing_renderer.Briefing, fmt: str) -> bytes:
-    return briefing_renderer.render_pdf(doc) if fmt == "pdf" else briefing_renderer.render_docx(doc)
 
 
 @login_required

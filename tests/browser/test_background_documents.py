@@ -72,3 +72,21 @@ def test_generating_a_circular_shows_progress_then_downloads_word_and_pdf(page: 
     page.goto(circular_url)
     _, word, name = _progress_then_download(page, "a:has-text('下载 Word')", "jobs-circular-docx")
     assert word.startswith(b"PK") and name.endswith(".docx")
+
+
+FIRST_PROBLEM = """
+from rectify.plans.models import Problem
+print(Problem.objects.get(number="十八").pk)
+"""
+
+
+def test_a_problems_dossier_shows_progress_then_downloads_the_zip(page: Any) -> None:
+    """The 一案一档 link starts a job and sends the browser to the export's progress page, which
+    downloads the .zip by itself once the worker wrote it (issue 16)."""
+    problem = rectify_command("shell", "-c", FIRST_PROBLEM).split()[-1]
+    login(page, "city_office")
+    page.goto(f"/problems/{problem}/")
+    server_ms, content, filename = _progress_then_download(page, "a:has-text('一案一档')", "jobs-dossier")
+    assert content.startswith(b"PK") and filename.endswith(".zip")
+    assert "/exports/" in page.url  # the progress page, the requester's own
+    print(f"START_MS {server_ms:.0f}")
