@@ -215,7 +215,8 @@ class WarningList(ScopedView):
         filters = LedgerFilters.from_query(request.query_params)
         if "warning" not in request.query_params:
             filters.warnings = [WarningLevel.RED, WarningLevel.YELLOW]
-        page = self.paginate_queryset(warning_selectors.warning_board(viewer=request.user, filters=filters))
+        board: Any = warning_selectors.warning_board(viewer=request.user, filters=filters)  # a list, not a QuerySet
+        page = self.paginate_queryset(board)
         rows = warning_selectors.annotate_reasons(list(page or []), today=clock.today())
         reasons = {share.pk: [r.message for r in a.reasons] for share, a in rows}
         return self.get_paginated_response(s.WarningSerializer(page, many=True, context={"reasons": reasons}).data)

@@ -387,7 +387,11 @@ class Assignment(TimestampedModel):
             models.Index(fields=["unit", "measure"], name="assignment_unit_measure"),
             # The "待确认" list and its count on every ledger page read only these few rows.
             models.Index(fields=["problem"], condition=Q(needs_confirmation=True), name="assignment_pending"),
-            models.Index(fields=["warning_level", "unit"], name="share_warning_unit"),
+            # The warning board (supervision.selectors): a level's shares in the board's order are a
+            # range of share_board_walk, read with the measure and unit from the index itself; the
+            # counts per unit and level are one pass over share_unit_level (a clerk's: one range).
+            models.Index(fields=["warning_level", "due_on", "problem", "measure", "unit"], name="share_board_walk"),
+            models.Index(fields=["unit", "warning_level", "measure"], name="share_unit_level"),
             models.Index(fields=["status", "due_on"], name="share_status_due"),
             # "Overdue for my units" and "due within a window for my units": a range per unit.
             models.Index(fields=["unit", "due_on"], name="share_unit_due"),

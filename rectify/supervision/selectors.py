@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, When
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from rectify.core import clock
-from rectify.core.errors import NotFound
+from rectify.core.errors import Forbidden, NotFound
 from rectify.orgs.models import OrgUnit, Role
 from rectify.orgs.scope import subtree_ids, viewer_scope
-from rectify.orgs.selectors import counties
 from rectify.plans.models import Assignment, Measure, WarningLevel
 from rectify.plans.selectors import LedgerFilters, measure_list, share_overdue_condition
 
@@ -32,34 +31,49 @@ from .models import (
 )
 from .services import assessments, share_rows
 
-_LEVEL_RANK = Case(
-    When(warning_level=WarningLevel.RED, then=0),
-    When(warning_level=WarningLevel.YELLOW, then=1),
-    When(warning_level=WarningLevel.GREEN, then=2),
-    default=3,
-    output_field=IntegerField(),
-)
+# The board's levels, worst first: it lists them in this order, one index range each.
+BOARD_LEVELS: tuple[str, ...] = (WarningLevel.RED, WarningLevel.YELLOW, WarningLevel.GREEN, "")
+# Within a level: the share's due date, then the ledger's order, then the directory's.
+_BOARD_ORDER = ("due_on", "problem_id", "measure__seq", "unit__path")
+# A level with at least this many matches of a measure filter is read by walking the level's
+# (warning_level, due_on, problem) index and checking each share's measure (a page is found after
+# a few hundred rows); a level with fewer, from the matching measures (BoardShares.level).
+WALK_MIN = 500
 
 
-def share_list(*, viewer: Any, filters: LedgerFilters) -> QuerySet[Assignment]:
-    """Shares (unit × measure) on the measures the ledger's filters select, within the viewer's
-    scope: a unit's clerk sees its own units' shares; unit and county filters pick the shares of
-    those units, not every share of a measure some of whose units match; the level filter is the
-    share's own level."""
+def _measure_filters(filters: LedgerFilters) -> LedgerFilters | None:
+    """The measure-level part of the filters (every field but the share-level ones: level, unit,
+    county, the share's status and overdue), or None when there is none (no subquery then)."""
+    measure_filters = replace(filters, warnings=[], unit=None, county=None, share_statuses=[], share_overdue=False)
+    return None if measure_filters == LedgerFilters() else measure_filters
+
+
+def _shares(
+    viewer: Any, filters: LedgerFilters, *, measures: str = "in", county_units: set[int] | None = None
+) -> QuerySet[Assignment]:
     scope = viewer_scope(viewer)
-    measure_filters = LedgerFilters(**{**filters.__dict__, "warnings": [], "unit": None, "county": None})
-    qs = Assignment.objects.filter(
-        measure__isnull=False,
-        unit__isnull=False,
-        measure_id__in=measure_list(viewer=viewer, filters=measure_filters).values("pk"),
-    )
+    if not scope.is_business_user:
+        raise Forbidden("您的账号没有业务数据的查看权限。")
+    qs = Assignment.objects.filter(measure__isnull=False, unit__isnull=False)
+    measure_filters = _measure_filters(filters)
+    if measure_filters is not None:
+        matching = measure_list(viewer=viewer, filters=measure_filters).order_by()
+        # A scoped viewer's shares are a few units' ranges: check each one's measure (the matching
+        # measures, read first, would be the whole ledger's for a wide filter).
+        if measures == "exists" or not scope.everything:
+            qs = qs.filter(Exists(matching.filter(pk=OuterRef("measure_id"))))
+        else:
+            qs = qs.filter(measure_id__in=matching.values("pk"))
+    # A share of a unit in scope is on a problem in scope: no need for measure_list's condition.
     if not scope.everything:
         qs = qs.filter(unit_id__in=scope.unit_ids)
     if filters.unit:
         qs = qs.filter(unit_id=filters.unit)
     if filters.county:
-        county = OrgUnit.objects.filter(pk=filters.county).first()
-        qs = qs.filter(unit_id__in=subtree_ids(county) if county else set())
+        if county_units is None:
+            county = OrgUnit.objects.filter(pk=filters.county).first()
+            county_units = subtree_ids(county) if county else set()
+        qs = qs.filter(unit_id__in=county_units)
     if filters.warnings:
         qs = qs.filter(warning_level__in=filters.warnings)
     if filters.share_statuses:
@@ -69,53 +83,188 @@ def share_list(*, viewer: Any, filters: LedgerFilters) -> QuerySet[Assignment]:
     return qs
 
 
-def warning_counts(*, viewer: Any, filters: LedgerFilters) -> dict[str, int]:
-    """Shares per level for the board's filters, ignoring the level filter itself."""
-    base = LedgerFilters(**{**filters.__dict__, "warnings": []})
-    rows = share_list(viewer=viewer, filters=base).order_by().values("warning_level").annotate(n=Count("pk"))
-    counts = {level: 0 for level in WarningLevel.values}
-    counts[""] = 0
-    for row in rows:
-        counts[row["warning_level"]] = row["n"]
-    counts["none"] = counts.pop("")
+def share_list(*, viewer: Any, filters: LedgerFilters) -> QuerySet[Assignment]:
+    """Shares (unit × measure) on the measures the ledger's filters select, within the viewer's
+    scope: a unit's clerk sees its own units' shares; unit and county filters pick the shares of
+    those units, not every share of a measure some of whose units match; the level filter is the
+    share's own level. Measures are read (measure_list) only when a measure-level filter is set."""
+    return _shares(viewer, filters)
+
+
+def _level_counts(by_unit: dict[int, dict[str, int]], unit_ids: set[int] | None = None) -> dict[str, int]:
+    """Shares per level, summed over the units (over `unit_ids` only, when given)."""
+    counts = {level: 0 for level in BOARD_LEVELS}
+    for unit_id, levels in by_unit.items():
+        if unit_ids is None or unit_id in unit_ids:
+            for level, n in levels.items():
+                counts[level] = counts.get(level, 0) + n
+    return counts
+
+
+def _by_unit(viewer: Any, filters: LedgerFilters) -> dict[int, dict[str, int]]:
+    """Shares per unit and level for the filters: one GROUP BY over the (unit, level) index."""
+    by_unit: dict[int, dict[str, int]] = defaultdict(dict)
+    rows = share_list(viewer=viewer, filters=filters).order_by().values_list("unit_id", "warning_level")
+    for unit_id, level, n in rows.annotate(n=Count("pk")).values_list("unit_id", "warning_level", "n"):
+        by_unit[unit_id][level] = n
+    return by_unit
+
+
+def _as_counts(levels: dict[str, int]) -> dict[str, int]:
+    counts = {level: levels.get(level, 0) for level in WarningLevel.values}
+    counts["none"] = levels.get("", 0)
     counts["total"] = sum(counts.values())
     return counts
 
 
-def county_counts(*, viewer: Any, filters: LedgerFilters) -> list[dict[str, Any]]:
-    """Shares by county (县（市、区）, everything in its subtree) and level, for the board's filters
-    without the county filter; the units in no county (the city's own departments) are one more row."""
-    base = LedgerFilters(**{**filters.__dict__, "warnings": [], "county": None})
-    by_unit: dict[int, dict[str, int]] = defaultdict(dict)
-    for r in (
-        share_list(viewer=viewer, filters=base).order_by().values("unit_id", "warning_level").annotate(n=Count("pk"))
-    ):
-        by_unit[r["unit_id"]][r["warning_level"] or "none"] = r["n"]
-    paths = dict(OrgUnit.objects.filter(pk__in=list(by_unit)).values_list("pk", "path"))
+def warning_counts(*, viewer: Any, filters: LedgerFilters) -> dict[str, int]:
+    """Shares per level for the board's filters, ignoring the level filter itself."""
+    base = replace(filters, warnings=[])
+    rows = share_list(viewer=viewer, filters=base).order_by().values_list("warning_level").annotate(n=Count("pk"))
+    return _as_counts(dict(rows.values_list("warning_level", "n")))
+
+
+@dataclass
+class Directory:
+    """The units the board needs (paths for the county rows, names for the filters): one query."""
+
+    units: list[dict[str, Any]]
+
+    @classmethod
+    def load(cls) -> Directory:
+        columns = ("pk", "name", "path", "kind", "depth", "is_active")
+        return cls(list(OrgUnit.objects.order_by("path").values(*columns)))
+
+    def counties(self) -> list[dict[str, Any]]:
+        """As orgs.selectors.counties(): the active regions directly under the root."""
+        return [u for u in self.units if u["kind"] == "region" and u["depth"] == 1 and u["is_active"]]
+
+    def subtree(self, pk: int | None) -> set[int]:
+        county = next((u for u in self.units if u["pk"] == pk), None)
+        if county is None:
+            return set()
+        return {u["pk"] for u in self.units if u["path"].startswith(county["path"])}
+
+
+def _county_rows(by_unit: dict[int, dict[str, int]], directory: Directory) -> list[dict[str, Any]]:
+    paths = {u["pk"]: u["path"] for u in directory.units}
     groups: list[tuple[int | None, str, list[int]]] = []
     taken: set[int] = set()
-    for county in counties():
-        inside = [u for u in by_unit if paths[u].startswith(county.path)]
+    for county in directory.counties():
+        inside = [u for u in by_unit if paths[u].startswith(county["path"])]
         taken.update(inside)
-        groups.append((county.pk, county.name, inside))
+        groups.append((county["pk"], county["name"], inside))
     groups.append((None, "市直部门及其他", [u for u in by_unit if u not in taken]))
     out = []
     for pk, name, units in groups:
         row: dict[str, Any] = {"pk": pk, "name": name}
-        for level in ("red", "yellow", "green", "none"):
-            row[level] = sum(by_unit[u].get(level, 0) for u in units)
+        for level, key in (("red", "red"), ("yellow", "yellow"), ("green", "green"), ("", "none")):
+            row[key] = sum(by_unit[u].get(level, 0) for u in units)
         row["total"] = row["red"] + row["yellow"] + row["green"] + row["none"]
         if row["total"]:
             out.append(row)
     return out
 
 
-def warning_board(*, viewer: Any, filters: LedgerFilters) -> QuerySet[Assignment]:
-    """Shares worst first, then by the share's due date and the directory order."""
-    return (
-        share_list(viewer=viewer, filters=filters)
-        .select_related("unit", "measure__problem")
-        .order_by(_LEVEL_RANK, "due_on", "measure__problem_id", "measure__seq", "unit__path")
+def county_counts(*, viewer: Any, filters: LedgerFilters) -> list[dict[str, Any]]:
+    """Shares by county (县（市、区）, everything in its subtree) and level, for the board's filters
+    without the county filter; the units in no county (the city's own departments) are one more row."""
+    base = replace(filters, warnings=[], county=None)
+    return _county_rows(_by_unit(viewer, base), Directory.load())
+
+
+class BoardShares:
+    """The board's shares worst first, as a paginator's list: its length is the sum of the
+    per-level counts (known before), and a page is read level by level, each a range of the
+    (warning_level, due_on, problem) index, so nothing sorts every red and yellow share before
+    LIMIT (as ordering by a CASE on the level did)."""
+
+    def __init__(
+        self, viewer: Any, filters: LedgerFilters, counts: dict[str, int], county_units: set[int] | None = None
+    ) -> None:
+        self.viewer = viewer
+        self.filters = filters
+        self.county_units = county_units
+        levels = filters.warnings or BOARD_LEVELS
+        self.counts = {level: counts.get(level, 0) for level in BOARD_LEVELS if level in levels}
+
+    def count(self) -> int:
+        return sum(self.counts.values())
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[Assignment]:
+        start, stop = index.start or 0, index.stop if index.stop is not None else self.count()
+        out: list[Assignment] = []
+        offset = 0
+        for level, n in self.counts.items():
+            lo, hi = max(start - offset, 0), min(stop - offset, n)
+            if lo < hi:
+                out.extend(self.level(level, dense=n >= WALK_MIN)[lo:hi])
+            offset += n
+            if offset >= stop:
+                break
+        return out
+
+    def level(self, level: str, *, dense: bool) -> QuerySet[Assignment]:
+        filters = replace(self.filters, warnings=[level] if level else [])
+        qs = _shares(self.viewer, filters, measures="exists" if dense else "in", county_units=self.county_units)
+        if not level:
+            qs = qs.filter(warning_level="")
+        return qs.select_related("unit", "measure__problem").only(*BOARD_ROW_FIELDS).order_by(*_BOARD_ORDER)
+
+
+# What a board row shows (the page and WarningSerializer): nothing else is read.
+BOARD_ROW_FIELDS = (
+    "id",
+    "unit_id",
+    "unit__name",
+    "measure_id",
+    "problem_id",
+    "role",
+    "status",
+    "progress",
+    "due_on",
+    "due_extended",
+    "warning_level",
+    "last_report_at",
+    "measure__problem_id",
+    "measure__number",
+    "measure__text",
+    "measure__deadline_raw",
+    "measure__problem__number",
+)
+
+
+def warning_board(*, viewer: Any, filters: LedgerFilters) -> BoardShares:
+    """The API's board list: shares worst first, then by the share's due date and the ledger's and
+    the directory's order; counted per level (the selected levels only) in one GROUP BY."""
+    rows = share_list(viewer=viewer, filters=filters).order_by().values_list("warning_level").annotate(n=Count("pk"))
+    return BoardShares(viewer, filters, dict(rows.values_list("warning_level", "n")))
+
+
+@dataclass
+class BoardSummary:
+    shares: BoardShares
+    counts: dict[str, int]
+    by_county: list[dict[str, Any]]
+    directory: Directory
+
+
+def board_summary(*, viewer: Any, filters: LedgerFilters) -> BoardSummary:
+    """Everything the board page counts, from one GROUP BY (unit, level) without the level and
+    county filters: the level cards (the county filter applied to it here), the county table and
+    the list's length."""
+    directory = Directory.load()
+    by_unit = _by_unit(viewer, replace(filters, warnings=[], county=None))
+    in_county = directory.subtree(filters.county) if filters.county else None
+    levels = _level_counts(by_unit, in_county)
+    return BoardSummary(
+        shares=BoardShares(viewer, filters, levels, in_county),
+        counts=_as_counts(levels),
+        by_county=_county_rows(by_unit, directory),
+        directory=directory,
     )
 
 

@@ -13,9 +13,7 @@ from django.views.decorators.http import require_POST
 from rectify.core import clock
 from rectify.core.errors import Forbidden
 from rectify.core.http import business_view, date_or_none, errors_as_messages, paginate, query_without_page
-from rectify.orgs.models import OrgUnit
 from rectify.orgs.scope import viewer_scope
-from rectify.orgs.selectors import counties
 from rectify.plans.models import ShareStatus, WarningLevel
 from rectify.plans.selectors import LedgerFilters, measure_get, plan_ids
 
@@ -30,22 +28,25 @@ def board(request: HttpRequest) -> HttpResponse:
     if "warning" not in request.GET:
         # The board opens on what needs attention; "全部" shows green too.
         filters.warnings = [WarningLevel.RED, WarningLevel.YELLOW]
-    page = paginate(request, selectors.warning_board(viewer=request.user, filters=filters))
+    summary = selectors.board_summary(viewer=request.user, filters=filters)
+    page = paginate(request, summary.shares)
     scope = viewer_scope(request.user)
-    units = OrgUnit.objects.filter(is_active=True).exclude(kind="region")
-    if not scope.everything:
-        units = units.filter(id__in=scope.unit_ids)
+    units = [
+        (u["pk"], u["name"])
+        for u in summary.directory.units
+        if u["is_active"] and u["kind"] != "region" and scope.covers_unit(u["pk"])
+    ]
     context = {
         "page": page,
         "rows": selectors.annotate_reasons(list(page), today=clock.today()),
         "query": query_without_page(request),
         "filters": filters,
-        "counts": selectors.warning_counts(viewer=request.user, filters=filters),
-        "by_county": selectors.county_counts(viewer=request.user, filters=filters),
+        "counts": summary.counts,
+        "by_county": summary.by_county,
         "levels": WarningLevel.choices,
         "share_status_labels": [ShareStatus(s).label for s in filters.share_statuses],
-        "units": units.order_by("path").values_list("pk", "name"),
-        "counties": counties().values_list("pk", "name"),
+        "units": units,
+        "counties": [(c["pk"], c["name"]) for c in summary.directory.counties()],
         "plans": plan_ids(viewer=request.user).values_list("pk", "title"),
         "last_scan": selectors.last_scan(),
         "today": clock.today(),
