@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Count,
+    F,
+    Field,
+    Func,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 
 from rectify.audit.models import AuditEvent
 from rectify.core import clock
 from rectify.core.errors import Forbidden, NotFound
 from rectify.orgs.models import OrgUnit
-from rectify.orgs.scope import Scope, subtree_ids, viewer_scope
+from rectify.orgs.scope import Scope, viewer_scope
 
+from . import search
 from .models import (
     OPEN_STATUSES,
     SHARE_DONE_STATUSES,
@@ -37,14 +51,48 @@ def _scope_or_forbid(viewer: Any) -> Scope:
     return scope
 
 
+# A scope with at most this many problems, and a unit or county filter with at most this many
+# measures, is given to the database as a list of ids (one query) rather than a subquery.
+ID_LIST_LIMIT = 5000
+
+
+class _IdIn(Func):
+    """`column IN (ids)`; on PostgreSQL `column = ANY(%s)` with the ids as one array parameter: a
+    thousand placeholders took Django and PostgreSQL longer to build and parse than the query ran."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str, ids: list[int]) -> None:
+        super().__init__(F(column))
+        self.ids = ids
+
+    def as_sql(self, compiler: Any, connection: Any, *args: Any, **extra: Any) -> Any:  # type: ignore[override]
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"{sql} IN ({', '.join(['%s'] * len(self.ids))})", (*params, *self.ids)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"{sql} = ANY(%s)", (*params, list(self.ids))
+
+
+def _id_in(column: str, ids: list[int]) -> Q:
+    return Q(_IdIn(column, ids)) if ids else Q(**{f"{column}__in": []})
+
+
 def _visible_problem_condition(scope: Scope, problem_ref: str = "pk") -> Q:
-    """Problems with an assignment in scope. An IN (subquery) over the (unit, problem) index,
-    not a correlated EXISTS per row: at 100k measures that was the difference between a range
-    scan and a scan of the whole table (docs/benchmarks.md)."""
+    """Problems with an assignment in scope: the list of their ids (one query over the
+    (unit, problem) index) when at most ID_LIST_LIMIT, else an IN (subquery); never a correlated
+    EXISTS per row (at 100k measures a scan of the whole table). The list because PostgreSQL
+    planned a county clerk's COUNT(*) over the subquery with another filter as a sequential scan
+    of every measure and a hash join (status filter at 100k: 55-86 ms), where with the ids it
+    reads the problem index (8-12 ms); SQLite plans both alike (docs/benchmarks.md)."""
     if scope.everything:
         return Q()
-    problem_ids = Assignment.objects.filter(unit_id__in=scope.unit_ids).values("problem_id")
-    return Q(**{f"{problem_ref}__in": problem_ids})
+    in_scope = Assignment.objects.filter(unit_id__in=scope.unit_ids).order_by()
+    ids = list(in_scope.values_list("problem_id", flat=True).distinct()[: ID_LIST_LIMIT + 1])
+    if len(ids) > ID_LIST_LIMIT:
+        return Q(**{f"{problem_ref}__in": in_scope.values("problem_id")})
+    return _id_in(problem_ref, ids)
 
 
 def plan_ids(*, viewer: Any) -> QuerySet[Plan]:
@@ -126,45 +174,153 @@ def overdue_condition(today: dt.date, prefix: str = "") -> Q:
     )
 
 
-def measure_list(*, viewer: Any, filters: LedgerFilters | None = None) -> QuerySet[Measure]:
-    """The 台账: measures with their problem, chapter, assignments and milestones, filtered."""
+class _NoIndex(Func):
+    """The column as an expression no index serves: `+col` on SQLite, the bare column elsewhere
+    (PostgreSQL's planner has real statistics and needs no hint)."""
+
+    template = "%(expressions)s"
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="+%(expressions)s", **extra)
+
+
+def _narrow(qs: QuerySet[Measure], name: str, lookup: str, value: Any, walk: bool) -> QuerySet[Measure]:
+    """`qs.filter(name__lookup=value)`; with `walk`, on an alias of the column no index serves."""
+    if walk:
+        alias = f"walk_{name}"
+        column = Measure._meta.get_field(name)
+        assert isinstance(column, Field)
+        qs = qs.alias(**{alias: _NoIndex(F(name), output_field=column)})
+        name = alias
+    return qs.filter(**{f"{name}__{lookup}": value})
+
+
+def measure_list(*, viewer: Any, filters: LedgerFilters | None = None, walk: bool = False) -> QuerySet[Measure]:
+    """The 台账: measures with their problem, chapter, assignments and milestones, filtered.
+
+    `walk`: the status, deadline-kind, level and due-date filters are applied so that SQLite
+    cannot answer them from their indexes and walks the ledger's (problem_id, seq) order instead,
+    stopping after a page. SQLite has no histograms (no STAT4 in CPython's build) and takes a
+    two-sided date range for 1/64 of the table, so for a wide window it read and sorted every match
+    (~16k at 100k measures) before LIMIT; MeasurePager chooses the walk when the count says the
+    matches are many (a page is then found after a few hundred rows)."""
     scope = _scope_or_forbid(viewer)
     f = filters or LedgerFilters()
-    qs = Measure.objects.select_related("problem", "problem__chapter", "problem__plan")
-    if not scope.everything:
-        qs = qs.filter(_visible_problem_condition(scope, "problem_id"))
+    return _measure_list(_visible_problem_condition(scope, "problem_id") & _unit_condition(f), f, walk)
+
+
+def _share_measures(shares: QuerySet[Assignment]) -> Q:
+    """Measures with one of these shares: their ids (one query) when at most
+    ID_LIST_LIMIT, else an IN (subquery). Over the subquery PostgreSQL walked every
+    measure in (problem, seq) order probing the unit's shares for each (the coordinator's unit
+    filter at 100k: 85-225 ms loaded); the list is read from the primary key (5-8 ms)."""
+    shares = shares.filter(measure__isnull=False).order_by()
+    ids = list(shares.values_list("measure_id", flat=True).distinct()[: ID_LIST_LIMIT + 1])
+    if len(ids) > ID_LIST_LIMIT:
+        return Q(pk__in=shares.values("measure_id"))
+    return _id_in("pk", ids)
+
+
+def _unit_condition(f: LedgerFilters) -> Q:
+    """The unit and county filters (measures where the unit, or a unit in the county, has a share)."""
+    condition = Q()
+    if f.unit:
+        condition &= _share_measures(Assignment.objects.filter(unit_id=f.unit))
+    if f.county:
+        county = OrgUnit.objects.filter(pk=f.county).only("path").first()
+        if county is None:
+            return Q(pk__in=[])
+        in_county = OrgUnit.objects.filter(path__startswith=county.path).values("pk")
+        condition &= _share_measures(Assignment.objects.filter(unit_id__in=in_county))
+    return condition
+
+
+def _measure_list(base: Q, f: LedgerFilters, walk: bool) -> QuerySet[Measure]:
+    """`measure_list` from its scope and unit conditions (`base`, evaluated once by the caller)."""
+    qs = Measure.objects.select_related("problem", "problem__chapter", "problem__plan").filter(base)
     if f.plan:
         qs = qs.filter(problem__plan_id=f.plan)
     if f.chapter:
         qs = qs.filter(problem__chapter_id=f.chapter)
     if f.problem:
         qs = qs.filter(problem_id=f.problem)
-    if f.unit:
-        qs = qs.filter(pk__in=Assignment.objects.filter(unit_id=f.unit, measure__isnull=False).values("measure_id"))
-    if f.county:
-        county = OrgUnit.objects.filter(pk=f.county).first()
-        ids = subtree_ids(county) if county else set()
-        qs = qs.filter(pk__in=Assignment.objects.filter(unit_id__in=ids, measure__isnull=False).values("measure_id"))
     if f.kinds:
-        qs = qs.filter(deadline_kind__in=f.kinds)
+        qs = _narrow(qs, "deadline_kind", "in", f.kinds, walk)
     if f.statuses:
-        qs = qs.filter(status__in=f.statuses)
+        qs = _narrow(qs, "status", "in", f.statuses, walk)
     if f.warnings:
-        qs = qs.filter(warning_level__in=f.warnings)
+        qs = _narrow(qs, "warning_level", "in", f.warnings, walk)
     if f.due_before:
-        qs = qs.filter(due_on__lte=f.due_before)
+        qs = _narrow(qs, "due_on", "lte", f.due_before, walk)
     if f.due_after:
-        qs = qs.filter(due_on__gte=f.due_after)
+        qs = _narrow(qs, "due_on", "gte", f.due_after, walk)
     if f.overdue:
         qs = qs.filter(overdue_condition(clock.today()))
     if f.q:
-        # The problem's text once per problem (a subquery), not once per measure through a join;
-        # the join also stayed in the pager's COUNT(*).
-        problems = Problem.objects.filter(text__icontains=f.q).values("pk")
-        qs = qs.filter(Q(text__icontains=f.q) | Q(problem_id__in=problems))
+        # Exactly icontains on the measure's or its problem's text, from the bigram index where
+        # that is faster (plans.search).
+        qs = qs.filter(search.ledger_condition(f))
     # Problems are created in plan order, so (problem_id, seq) is the ledger's order and walks the
     # (problem, seq) unique index: no join and no sort before LIMIT.
     return qs.order_by("problem_id", "seq")
+
+
+class MeasurePager:
+    """`measure_list` for a Paginator (the HTML ledger and the API list): counted with the filters'
+    indexes first, then a page read by whichever walk is cheaper for that count — along the
+    ledger's order (`walk`) when the matches are many and the page is near the front, else by
+    the filters' indexes and a sort of the matches.
+
+    `read(measures, start, stop)`: the page's rows from the chosen queryset (default: model
+    objects). `count_limit`: count no further than that (COUNT(*) over a LIMIT); `exact` then says whether
+    the count is the true number of matches, else `count()` is `count_limit + 1` and the page
+    must say "超过 count_limit 条", never a total. The caller keeps `count_limit` at or above the
+    end of the page it shows, so every row shown and "there is a next page" are true."""
+
+    # Walk when at least this many measures match and the page ends within the first eighth of
+    # them: a page is then found after ~8 × (offset + limit) rows at worst (100k measures:
+    # ~12k rows for the deepest walked page, ~300 for the first).
+    WALK_MIN_COUNT = 2000
+    WALK_SHARE = 8
+
+    def __init__(
+        self,
+        *,
+        viewer: Any,
+        filters: LedgerFilters | None = None,
+        read: Callable[[QuerySet[Measure], int, int], list[Any]] | None = None,
+        count_limit: int | None = None,
+    ) -> None:
+        scope = _scope_or_forbid(viewer)
+        # The scope and the unit and county filters, whose ids are read once for count and page.
+        self.visible_problems = _visible_problem_condition(scope, "problem_id")
+        self._base = self.visible_problems & _unit_condition(filters or LedgerFilters())
+        self._filters = filters or LedgerFilters()
+        self._read = read or (lambda qs, start, stop: list(qs[start:stop]))
+        self._count_limit = count_limit
+        self._count: int | None = None
+        self.exact = True
+        self.walked = False
+
+    def count(self) -> int:
+        if self._count is None:
+            matches = _measure_list(self._base, self._filters, walk=False).order_by()
+            if self._count_limit is None:
+                self._count = matches.count()
+            else:
+                self._count = matches.values("pk")[: self._count_limit + 1].count()
+                self.exact = self._count <= self._count_limit
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[Any]:
+        if not isinstance(index, slice) or index.start is None or index.stop is None:
+            raise TypeError("MeasurePager reads pages: pager[start:stop]")
+        count = self.count()
+        self.walked = count >= self.WALK_MIN_COUNT and index.stop * self.WALK_SHARE <= count
+        return self._read(_measure_list(self._base, self._filters, walk=self.walked), index.start, index.stop)
 
 
 def with_ledger_relations(measures: QuerySet[Measure]) -> QuerySet[Measure]:
@@ -334,14 +490,25 @@ def unit_shares(*, viewer: Any, unit: OrgUnit, limit: int = 300) -> list[Assignm
     )
 
 
-def pending_assignments(*, viewer: Any) -> QuerySet[Assignment]:
-    """Group phrases and unknown names still waiting for a coordinator to confirm."""
+def pending_assignments(*, viewer: Any, visible_problems: Q | None = None) -> QuerySet[Assignment]:
+    """Group phrases and unknown names still waiting for a coordinator to confirm.
+    `visible_problems`: the viewer's scope condition when the caller holds it already (the
+    ledger's MeasurePager.visible_problems), so its ids are not read twice."""
     scope = _scope_or_forbid(viewer)
-    qs = Assignment.objects.filter(needs_confirmation=True, measure__isnull=True).select_related(
-        "problem", "problem__plan"
+    # "No measure" on a column no index serves: the partial index assignment_pending holds the few
+    # pending rows, but when it is empty ANALYZE records nothing for it and SQLite read every
+    # problem-level share (`measure_id IS NULL`: ~100k rows at 100k measures, 80 ms) through the
+    # measure index instead, on every ledger page.
+    qs = (
+        Assignment.objects.filter(needs_confirmation=True)
+        .alias(pending_measure=_NoIndex(F("measure_id"), output_field=IntegerField()))
+        .filter(pending_measure__isnull=True)
+        .select_related("problem", "problem__plan")
     )
     if not scope.everything:
-        qs = qs.filter(_visible_problem_condition(scope, "problem_id"))
+        if visible_problems is None:
+            visible_problems = _visible_problem_condition(scope, "problem_id")
+        qs = qs.filter(visible_problems)
     return qs.order_by("problem__plan_id", "problem__index", "id")
 
 

@@ -29,13 +29,37 @@ def test_the_ledger_shows_fifty_measures_per_page(client_for: Any) -> None:
     assert rows_of(client_for("city_office").get(reverse("plans:ledger") + "?page=2")) == 42
 
 
-@pytest.mark.parametrize("role", ["city_office", "county_clerk"])
-def test_ledger_page_query_budget(client_for: Any, role: str) -> None:
+def test_past_its_count_limit_the_ledger_says_more_than_and_never_a_made_up_total(
+    client_for: Any, monkeypatch: Any
+) -> None:
+    from rectify.plans import views
+    from rectify.plans.models import Measure
+
+    monkeypatch.setattr(views, "LEDGER_COUNT_LIMIT", 10)
+    client = client_for("city_office")
+    total = Measure.objects.count()
+    assert 50 < total < 100
+    first = client.get(reverse("plans:ledger"))
+    page = first.content.decode()
+    # Counted to the end of the page shown (50), which is fewer than there are: "more than 50".
+    assert rows_of(first) == 50 and "第 1 页，超过 50 条" in page and "共 " not in page
+    assert "page=2" in page
+    # The second page's end (100) is past the last measure: the count is exact again.
+    second = client.get(reverse("plans:ledger") + "?page=2")
+    assert rows_of(second) == total - 50 and f"共 {total} 条" in second.content.decode()
+    assert "超过" not in second.content.decode()
+
+
+# Session, user, memberships and scope (2), count, chapters, pending count, permissions (2), the
+# bell, the filters' units and counties (1), the page (measures, problems, shares, milestones);
+# a clerk's scope also reads its problems' ids (once: the list and the pending count share them).
+@pytest.mark.parametrize(("role", "budget"), [("city_office", 15), ("county_clerk", 16)])
+def test_ledger_page_query_budget(client_for: Any, role: str, budget: int) -> None:
     client = client_for(role)
     client.get(reverse("plans:ledger"))  # warm caches (content types, sessions)
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(reverse("plans:ledger") + "?page=2").status_code == 200
-    assert len(ctx.captured_queries) <= 16, [q["sql"][:120] for q in ctx.captured_queries]
+    assert len(ctx.captured_queries) <= budget, [q["sql"][:120] for q in ctx.captured_queries]
 
 
 @pytest.mark.parametrize(
@@ -131,7 +155,8 @@ def test_the_unit_page_lists_what_the_unit_owns(client_for: Any) -> None:
 def test_the_web_export_is_an_xlsx_in_the_office_layout(client_for: Any) -> None:
     response = client_for("county_clerk").get(reverse("documents:ledger_export") + "?format=xlsx")
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    body = b"".join(response.streaming_content)  # the export streams (issue 16)
+    # A background job's file (issue 16): streamed when large, a plain response when small.
+    body = b"".join(response.streaming_content) if response.streaming else response.content
     rows = CalamineWorkbook.from_filelike(io.BytesIO(body)).get_sheet_by_index(0).to_python()
     assert "整改方案" in str(rows[0][0])  # the plan's title above the header row
     header = [str(c) for c in rows[1]]
