@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rectify.core.api import ScopedView
 from rectify.core.errors import Forbidden, NotFound
 from rectify.orgs.models import OrgUnit
-from rectify.plans import editing, leaders, selectors
+from rectify.plans import editing, leaders, milestones, selectors
 from rectify.plans.models import Assignment, Measure, ProblemLeader
 from rectify.plans.policies import can_add_items, can_assign_leaders
 from rectify.supervision.services import warnings_refresh
@@ -34,12 +34,23 @@ from . import views
 
 SOURCE_HELP = "来源：self_check 自查自纠 / extrapolation 举一反三 / lookback 回头看 / public_report 群众举报"
 HAND_SOURCES = editing.HAND_SOURCES
+MAX_MILESTONES = milestones.MAX_MILESTONES
 
 
 class UnitRoleSerializer(serializers.Serializer):
     unit = serializers.IntegerField(help_text="单位编号（/api/v1/units/）")
     role = serializers.ChoiceField(
         choices=Assignment.RoleKind.choices, default=Assignment.RoleKind.LEAD, help_text="lead 牵头 / support 配合"
+    )
+
+
+class MilestoneWriteSerializer(serializers.Serializer):
+    """A 阶段性节点 as the measure's answer shows it (raw, due_on); the date is read from the text
+    when not given."""
+
+    raw = serializers.CharField(max_length=100, help_text="节点内容，如“2023年6月底前完成全面排查”")
+    due_on = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="节点日期；不填则从节点内容中读取"
     )
 
 
@@ -52,6 +63,13 @@ class MeasureWriteSerializer(serializers.Serializer):
     due = serializers.DateField(required=False, allow_null=True, default=None, help_text="到期日（原文无日期时）")
     source = serializers.ChoiceField(  # type: ignore[assignment]  # DRF collects it as a field
         choices=HAND_SOURCES, required=False, allow_blank=True, default="", help_text=SOURCE_HELP + "；留空则同问题"
+    )
+    milestones = MilestoneWriteSerializer(
+        many=True,
+        required=False,
+        default=list,
+        max_length=MAX_MILESTONES,  # type: ignore[call-arg]  # DRF's ListSerializer takes it; the stubs lag
+        help_text=f"阶段性节点（按时间顺序，最多{MAX_MILESTONES}个）",
     )
 
 
@@ -84,6 +102,13 @@ class MeasurePatchSerializer(serializers.Serializer):
     units = UnitRoleSerializer(many=True, required=False, help_text="责任单位的完整名单（替换现有名单）")
     deadline = serializers.CharField(required=False, help_text="对全部责任单位的整改时限原文")
     due = serializers.DateField(required=False, allow_null=True, default=None, help_text="到期日（原文无日期时）")
+    milestones = MilestoneWriteSerializer(
+        many=True,
+        required=False,
+        max_length=MAX_MILESTONES,  # type: ignore[call-arg]  # as above
+        help_text="阶段性节点的完整名单（替换现有名单；内容和日期不变的节点保留其完成记录；[] 清空；"
+        f"最多{MAX_MILESTONES}个）",
+    )
 
 
 class ProblemLeaderSerializer(serializers.ModelSerializer):
@@ -130,8 +155,13 @@ def _unit_roles(rows: list[dict[str, Any]], field: str) -> list[editing.UnitRole
     return [editing.UnitRole(units[row["unit"]], row["role"]) for row in rows]
 
 
+def _nodes(rows: list[dict[str, Any]]) -> list[milestones.MilestoneInput]:
+    return [milestones.MilestoneInput(raw=row["raw"], due=row["due_on"]) for row in rows]
+
+
 def _measure_out(measure: Measure) -> dict[str, Any]:
-    fresh = selectors.with_ledger_relations(Measure.objects.filter(pk=measure.pk)).get()
+    """The measure as GET /measures/<id>/ shows it, read again (a PATCH's re-assessment moved it)."""
+    fresh = selectors.with_ledger_relations(Measure.objects.select_related("problem").filter(pk=measure.pk)).get()
     return dict(s.MeasureSerializer(fresh).data)
 
 
@@ -174,11 +204,12 @@ class ProblemListCreate(EditingErrors, views.ProblemList):
                     deadline=m["deadline"],
                     due=m["due"],
                     source=m["source"],
+                    milestones=_nodes(m["milestones"]),
                 )
                 for i, m in enumerate(v["measures"])
             ],
         )
-        problem = selectors.problem_get(viewer=request.user, problem_id=problem.pk)
+        # Built from what was just written (the service's rows are what a GET reads back).
         return Response(s.ProblemSerializer(problem).data, status=status.HTTP_201_CREATED)
 
 
@@ -187,7 +218,7 @@ class MeasureListCreate(EditingErrors, views.MeasureList):
         request=MeasureCreateSerializer,
         responses={201: s.MeasureSerializer, 400: OpenApiResponse(description="输入有误（中文说明，逐项）")},
         operation_id="measures_create",
-        description="市整改办为问题手工添加整改措施；不填时限则与问题相同。",
+        description="市整改办为问题手工添加整改措施（可带阶段性节点）；不填时限则与问题相同。",
     )
     def post(self, request: Request) -> Response:
         selectors.plan_ids(viewer=request.user)
@@ -204,8 +235,11 @@ class MeasureListCreate(EditingErrors, views.MeasureList):
             deadline=v["deadline"],
             due=v["due"],
             source=v["source"],
+            milestones=_nodes(v["milestones"]),
         )
-        return Response(_measure_out(measure), status=status.HTTP_201_CREATED)
+        # Built from what was just written: the service hands the measure back with its shares
+        # and milestones (plans.editing._fetched), as a GET would read them.
+        return Response(s.MeasureSerializer(measure).data, status=status.HTTP_201_CREATED)
 
 
 class MeasureDetailEdit(EditingErrors, views.MeasureDetail):
@@ -217,7 +251,7 @@ class MeasureDetailEdit(EditingErrors, views.MeasureDetail):
             409: OpenApiResponse(description="措施已被他人修改（version 已变），请重新读取"),
         },
         operation_id="measures_partial_update",
-        description="市整改办修改措施内容、责任单位（完整名单）或整改时限；只改变所发送的字段。"
+        description="市整改办修改措施内容、责任单位（完整名单）、整改时限或阶段性节点（完整名单）；只改变所发送的字段。"
         "有工作记录的单位不能移除（可改为配合）。",
     )
     def patch(self, request: Request, pk: int) -> Response:
@@ -236,8 +270,9 @@ class MeasureDetailEdit(EditingErrors, views.MeasureDetail):
                 units=_unit_roles(v["units"], "units") if "units" in v else None,
                 deadline=v.get("deadline"),
                 due=v.get("due"),
+                milestones=_nodes(v["milestones"]) if "milestones" in v else None,
             )
-            if "责任单位" in changed or "整改时限" in changed:
+            if {"责任单位", "整改时限", "阶段性节点"} & set(changed):  # what the warning rules read
                 warnings_refresh(measure_ids=[measure.pk])
         return Response(_measure_out(measure))
 

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
 
 from rectify.audit.services import record
 from rectify.core import clock
@@ -35,7 +34,9 @@ from rectify.core.formats import int_to_cn
 from rectify.core.transitions import versioned_update
 from rectify.orgs.models import OrgUnit, UnitKind
 
-from . import rollup, services, writer
+from . import rollup, search_index, services, writer
+from .milestones import MilestoneInput, milestones_check, milestones_replace
+from .milestones import labels as milestone_labels
 from .models import (
     Assignment,
     Chapter,
@@ -43,6 +44,7 @@ from .models import (
     ItemSource,
     ItemStatus,
     Measure,
+    Milestone,
     Plan,
     Problem,
     ShareStatus,
@@ -81,6 +83,7 @@ class MeasureInput:
     deadline: str = ""  # blank: the problem's 整改时限, as an imported measure inherits it
     due: dt.date | None = None  # overrides the date read from `deadline`
     source: str = ""  # blank: the problem's source (自查自纠 on an imported problem)
+    milestones: Sequence[MilestoneInput] = ()  # 阶段性节点, in order
 
 
 # --- validation ---------------------------------------------------------------------------------
@@ -137,19 +140,26 @@ def _deadline(raw: str, due: dt.date | None, key: str, errors: dict[str, str]) -
         return None
 
 
+@dataclass
+class _Checked:
+    deadline: dict[str, Any] | None  # None: the problem's
+    milestones: list[writer.MilestoneRow]
+
+
 def _measure_errors(
     actor: Any, m: MeasureInput, prefix: str, errors: dict[str, str], *, default_source: str | None
-) -> dict[str, Any] | None:
-    """Check one measure's input; returns its deadline values (None: the problem's). A measure
+) -> _Checked:
+    """Check one measure's input; returns its deadline values and milestone rows. A measure
     without a source takes `default_source`; None there means the problem's own source is wrong,
     which is said once, for the problem."""
     m.text = _text(m.text, "整改措施", f"{prefix}text", errors)
     _units(actor, m.units, f"{prefix}units", errors)
     if m.source or default_source is not None:
         m.source = _source(m.source or default_source or "", f"{prefix}source", errors)
+    rows = milestones_check(m.milestones, f"{prefix}milestones", errors)
     if (m.deadline or "").strip() or m.due is not None:
-        return _deadline(m.deadline, m.due, f"{prefix}deadline", errors)
-    return None
+        return _Checked(_deadline(m.deadline, m.due, f"{prefix}deadline", errors), rows)
+    return _Checked(None, rows)
 
 
 # --- numbering ------------------------------------------------------------------------------------
@@ -157,8 +167,9 @@ def _measure_errors(
 
 def next_problem_number(plan: Plan) -> tuple[int, str]:
     """The next free （N） of the plan: one after its last problem, e.g. （三十五） after （三十四）."""
-    taken = set(Problem.objects.filter(plan=plan).values_list("number", flat=True))
-    index = (Problem.objects.filter(plan=plan).aggregate(m=Max("index"))["m"] or 0) + 1
+    rows = list(Problem.objects.filter(plan=plan).values_list("number", "index"))  # one read for both
+    taken = {number for number, _ in rows}
+    index = max((i for _, i in rows), default=0) + 1
     while int_to_cn(index) in taken:
         index += 1
     return index, int_to_cn(index)
@@ -167,16 +178,23 @@ def next_problem_number(plan: Plan) -> tuple[int, str]:
 def next_measure_number(problem: Problem) -> str:
     """Numbered like the plan numbers its measures: through the whole plan (the seed's 1.…91.), per
     problem (each problem's from 1.), or not at all."""
-    rows = list(
-        Measure.objects.filter(problem__plan_id=problem.plan_id).exclude(number="").values_list("problem_id", "number")
-    )
-    numbers = [(pid, int(n)) for pid, n in rows if n.isascii() and n.isdigit()]
+    return _next_measure(problem, 1)[0][0]
+
+
+def _next_measure(problem: Problem, count: int) -> tuple[list[str], int]:
+    """The numbers of `count` measures added to the problem (see next_measure_number) and the seq
+    of the first, in one read of the plan's measures."""
+    rows = list(Measure.objects.filter(problem__plan_id=problem.plan_id).values_list("problem_id", "number", "seq"))
+    seq = max((q for pid, _, q in rows if pid == problem.pk), default=0) + 1
+    numbers = [(pid, int(n)) for pid, n, _ in rows if n and n.isascii() and n.isdigit()]
     if not numbers:
-        return ""
+        return [""] * count, seq
     per_problem = len({n for _, n in numbers}) < len(numbers)  # a number used twice: per problem
     if per_problem:
-        return str(max((n for pid, n in numbers if pid == problem.pk), default=0) + 1)
-    return str(max(n for _, n in numbers) + 1)
+        last = max((n for pid, n in numbers if pid == problem.pk), default=0)
+    else:
+        last = max(n for _, n in numbers)
+    return [str(last + k) for k in range(1, count + 1)], seq
 
 
 # --- writes ----------------------------------------------------------------------------------------
@@ -186,9 +204,29 @@ def _phrases(units: Sequence[UnitRole]) -> list[writer.UnitPhrase]:
     return [writer.UnitPhrase(u.unit.name, u.role, [u.unit]) for u in units]
 
 
-def _unit_labels(measure: Measure) -> list[str]:
-    rows = Assignment.objects.filter(measure=measure, unit__isnull=False).select_related("unit").order_by("role", "id")
-    return [f"{a.unit.name}（{a.get_role_display()}）" for a in rows if a.unit is not None]
+def _unit_labels(measure: Measure, shares: Sequence[Assignment] | None = None) -> list[str]:
+    """ "市生态环境局（牵头）" for each share, in the ledger's order (role, then id); `shares` when
+    the caller holds them already (with their units)."""
+    if shares is None:
+        shares = _shares(measure)
+    return [f"{a.unit.name}（{a.get_role_display()}）" for a in shares if a.unit is not None]
+
+
+def _shares(measure: Measure) -> list[Assignment]:
+    return list(
+        Assignment.objects.filter(measure=measure, unit__isnull=False).select_related("unit").order_by("role", "id")
+    )
+
+
+def _fetched(measure: Measure, shares: list[Assignment], rows: list[Any]) -> Measure:
+    """The measure with its saved shares and milestones as selectors.with_ledger_relations would
+    prefetch them (shares by role then id, milestones by seq), so the caller's answer is built
+    from what was just written instead of read again."""
+    measure._prefetched_objects_cache = {  # type: ignore[attr-defined]
+        "assignments": sorted(shares, key=lambda a: (a.role, a.pk)),
+        "milestones": sorted(rows, key=lambda r: r.seq),
+    }
+    return measure
 
 
 def share_record(share: Assignment) -> list[str]:
@@ -225,38 +263,52 @@ def _referenced(row: Assignment) -> bool:
     return any(getattr(row, rel.get_accessor_name() or "").exists() for rel in Assignment._meta.related_objects)
 
 
-def _sync_problem_units(problem: Problem) -> None:
+def _sync_problem_units(problem: Problem, *, units: Collection[OrgUnit] = (), has_measures: bool = False) -> None:
     """A problem's units (its assignments without a measure) are the units holding a share of its
     measures, once each: 牵头 when the unit leads any measure, else 配合. Adds the missing ones,
     turns a unit's row to its role, and drops rows left over (unless something refers to them);
-    phrases still to confirm stay."""
-    if not Measure.objects.filter(problem=problem).exists():
+    phrases still to confirm stay. `units`: unit objects the caller holds (not read again);
+    `has_measures`: the caller knows the problem has a measure."""
+    if not has_measures and not Measure.objects.filter(problem=problem).exists():
         return
     roles: dict[int, str] = {}
-    for unit_id, role in Assignment.objects.filter(
-        problem=problem, measure__isnull=False, unit__isnull=False
-    ).values_list("unit_id", "role"):
-        if role == LEAD or unit_id not in roles:
-            roles[unit_id] = role
     rows: dict[int, list[Assignment]] = defaultdict(list)
-    for row in Assignment.objects.filter(problem=problem, measure__isnull=True, unit__isnull=False).order_by("pk"):
-        rows[row.unit_id or 0].append(row)
-    units = {u.pk: u for u in OrgUnit.objects.filter(pk__in=[u for u in roles if u not in rows])}
+    for row in Assignment.objects.filter(problem=problem, unit__isnull=False).order_by("pk"):  # shares and units
+        unit_id = row.unit_id or 0
+        if row.measure_id is None:
+            rows[unit_id].append(row)
+        elif row.role == LEAD or unit_id not in roles:
+            roles[unit_id] = row.role
+    held = {u.pk: u for u in units}
+    wanted = [u for u in roles if u not in rows and u not in held]
+    held.update((u.pk, u) for u in OrgUnit.objects.filter(pk__in=wanted) if wanted)
+    missing: list[Assignment] = []
     for unit_id, role in roles.items():
         mine = rows.pop(unit_id, [])
         keep = next((r for r in mine if r.role == role), mine[0] if mine else None)
         if keep is None:
-            Assignment.objects.create(problem=problem, unit=units[unit_id], phrase=units[unit_id].name, role=role)
+            missing.append(Assignment(problem=problem, unit=held[unit_id], phrase=held[unit_id].name, role=role))
             continue
         if keep.role != role:
             Assignment.objects.filter(pk=keep.pk).update(role=role, updated_at=clock.now())
         for extra in mine:
             if extra.pk != keep.pk and not _referenced(extra):
                 extra.delete()
+    Assignment.objects.bulk_create(missing)
     for leftover in rows.values():  # units that no longer hold any share of the problem
         for row in leftover:
             if not _referenced(row):
                 row.delete()
+
+
+def _problem_units(problem: Problem, measures: Sequence[MeasureInput]) -> list[Assignment]:
+    """The unit rows of a problem just created: what _sync_problem_units would write for it."""
+    roles: dict[int, tuple[OrgUnit, str]] = {}
+    for m in measures:
+        for u in m.units:
+            if u.role == LEAD or u.unit.pk not in roles:
+                roles[u.unit.pk] = (u.unit, u.role)
+    return [Assignment(problem=problem, unit=unit, phrase=unit.name, role=role) for unit, role in roles.values()]
 
 
 @transaction.atomic
@@ -275,7 +327,11 @@ def problem_create(
     due: dt.date | None = None,
 ) -> Problem:
     """A problem found by the units themselves, with its first measures: numbered next in its plan
-    (（三十五） after （三十四）) and written exactly like an imported problem."""
+    (（三十五） after （三十四）) and written exactly like an imported problem.
+
+    No roll-up runs: a problem whose measures and shares are all new has exactly the figures a
+    roll-up would give (no progress, no warning, 整改中), which the models' defaults are; a test
+    keeps the two the same."""
     if not can_add_items(actor):
         raise Forbidden("只有市整改办可以手工添加整改问题。")
     errors: dict[str, str] = {}
@@ -292,7 +348,7 @@ def problem_create(
         errors["acceptance_unit"] = f"验收单位{acceptance_unit.name}已撤销，请另选。"
     if not measures:
         errors["measures"] = "请至少填写一项整改措施：责任单位按措施报送进展。"
-    measure_values = [
+    checked = [
         _measure_errors(actor, m, f"measures.{i}.", errors, default_source=None if "source" in errors else source)
         for i, m in enumerate(measures)
     ]
@@ -314,12 +370,14 @@ def problem_create(
         deadline=values,
         source=source,
     )
-    created = [
-        _measure_write(problem, m, mv if mv is not None else values, seq=i)
-        for i, (m, mv) in enumerate(zip(measures, measure_values, strict=True), start=1)
+    numbers, _ = _next_measure(problem, len(measures))
+    rows = _problem_units(problem, measures)
+    written = [
+        _measure_write(problem, m, c, c.deadline or values, seq=seq, number=n)
+        for seq, (m, c, n) in enumerate(zip(measures, checked, numbers, strict=True), start=1)
     ]
-    _sync_problem_units(problem)
-    rollup.measures_rollup([m.pk for m in created])
+    Assignment.objects.bulk_create(rows + [share for _, shares, _ in written for share in shares])
+    created = [_fetched(*w) for w in written]
     record(
         actor=actor,
         action="problem.created",
@@ -331,19 +389,26 @@ def problem_create(
             "chapter": str(chapter),
             "text": text[:200],
             "deadline": values["deadline_raw"],
-            "measures": [{"measure": m.label, "units": _unit_labels(m)} for m in created],
+            "measures": [{"measure": m.label, "units": _unit_labels(m, list(m.assignments.all()))} for m in created],
         },
     )
     return problem
 
 
-def _measure_write(problem: Problem, m: MeasureInput, deadline: dict[str, Any], *, seq: int) -> Measure:
-    """One measure and its units' shares, through the import's writer; the shares get its due date."""
-    row = writer.MeasureRow(number=next_measure_number(problem), text=m.text, deadline=deadline, source=m.source)
-    (measure,) = writer.measure_rows(problem, [row], first_seq=seq)
-    Assignment.objects.bulk_create(writer.assignment_rows(problem, [measure], _phrases(m.units), problem_units=False))
-    rollup.shares_sync_due(measure_ids=[measure.pk])
-    return measure
+def _measure_write(
+    problem: Problem, m: MeasureInput, checked: _Checked, deadline: dict[str, Any], *, seq: int, number: str
+) -> tuple[Measure, list[Assignment], list[Milestone]]:
+    """One measure with its milestones, and its units' shares — not yet saved: the caller writes
+    every share in one statement — each with the measure's due date, as rollup.shares_sync_due
+    would give it."""
+    row = writer.MeasureRow(
+        number=number, text=m.text, deadline=deadline, source=m.source, milestones=checked.milestones
+    )
+    measure, created = writer.measure_row(problem, row, seq=seq)
+    shares = writer.assignment_rows(problem, [measure], _phrases(m.units), problem_units=False)
+    for share in shares:
+        share.due_on = measure.due_on
+    return measure, shares, created
 
 
 @transaction.atomic
@@ -356,23 +421,28 @@ def measure_create(
     deadline: str = "",
     due: dt.date | None = None,
     source: str = "",
+    milestones: Sequence[MilestoneInput] = (),
 ) -> Measure:
     """A measure added to a problem (imported or not), numbered next; without a deadline it takes
-    the problem's 整改时限 as an imported measure does."""
+    the problem's 整改时限 as an imported measure does. Comes back with its shares and milestones
+    (see _fetched). Its own figures need no roll-up (all its shares are new: no progress, no
+    warning, 整改中, the models' defaults); the problem's do."""
     if not can_add_items(actor):
         raise Forbidden("只有市整改办可以手工添加整改措施。")
     default = problem.source if problem.source != ItemSource.PLAN else ""
-    m = MeasureInput(text=text, units=units, deadline=deadline, due=due, source=source)
+    m = MeasureInput(text=text, units=units, deadline=deadline, due=due, source=source, milestones=milestones)
     errors: dict[str, str] = {}
-    values = _measure_errors(actor, m, "", errors, default_source=default)
+    checked = _measure_errors(actor, m, "", errors, default_source=default)
     if errors:
         raise Invalid(errors)
     problem = Problem.objects.select_for_update().get(pk=problem.pk)
-    seq = (Measure.objects.filter(problem=problem).aggregate(m=Max("seq"))["m"] or 0) + 1
+    (number,), seq = _next_measure(problem, 1)
     inherited = {name: getattr(problem, name) for name in DEADLINE_FIELDS}
-    measure = _measure_write(problem, m, values if values is not None else inherited, seq=seq)
-    _sync_problem_units(problem)
-    rollup.measures_rollup([measure.pk])
+    measure, shares, rows = _measure_write(problem, m, checked, checked.deadline or inherited, seq=seq, number=number)
+    Assignment.objects.bulk_create(shares)
+    _fetched(measure, shares, rows)
+    _sync_problem_units(problem, units=[u.unit for u in units], has_measures=True)
+    rollup.problems_rollup([problem.pk])
     record(
         actor=actor,
         action="measure.created",
@@ -382,18 +452,18 @@ def measure_create(
             "measure": measure.label,
             "source": measure.get_source_display(),
             "text": measure.text[:200],
-            "units": _unit_labels(measure),
+            "units": _unit_labels(measure, shares),
             "deadline": measure.deadline_raw,
-        },
+        }
+        | ({"milestones": milestone_labels(checked.milestones)} if checked.milestones else {}),
     )
     return measure
 
 
-def _units_apply(measure: Measure, units: Sequence[UnitRole]) -> None:
-    """Make the measure's shares those of `units`: new units get a share, a unit whose role changed
-    keeps its share (and its records) in the new role, a unit left out loses its share only when
-    nothing is on record about it (otherwise the whole edit is refused)."""
-    shares = list(Assignment.objects.filter(measure=measure, unit__isnull=False).select_related("unit"))
+def _units_apply(measure: Measure, units: Sequence[UnitRole], shares: list[Assignment]) -> None:
+    """Make the measure's shares (`shares`, as they are) those of `units`: new units get a share, a
+    unit whose role changed keeps its share (and its records) in the new role, a unit left out loses
+    its share only when nothing is on record about it (otherwise the whole edit is refused)."""
     by_unit: dict[int, list[Assignment]] = defaultdict(list)
     for s in shares:
         by_unit[s.unit_id or 0].append(s)
@@ -420,11 +490,11 @@ def _units_apply(measure: Measure, units: Sequence[UnitRole]) -> None:
             }
         )
     Assignment.objects.filter(pk__in=[s.pk for s in gone]).delete()
-    Assignment.objects.bulk_create(
-        writer.assignment_rows(measure.problem, [measure], _phrases(new), problem_units=False)
-    )
-    rollup.shares_sync_due(measure_ids=[measure.pk])
-    _sync_problem_units(measure.problem)
+    added = writer.assignment_rows(measure.problem, [measure], _phrases(new), problem_units=False)
+    for share in added:  # a new share takes the measure's due date (rollup.shares_sync_due)
+        share.due_on = measure.due_on
+    Assignment.objects.bulk_create(added)
+    _sync_problem_units(measure.problem, units=[u.unit for u in units], has_measures=True)
 
 
 @transaction.atomic
@@ -437,22 +507,26 @@ def measure_update(
     units: Sequence[UnitRole] | None = None,
     deadline: str | None = None,
     due: dt.date | None = None,
+    milestones: Sequence[MilestoneInput] | None = None,
 ) -> list[str]:
     """Change what is given (None: unchanged) of one measure; returns what changed, e.g. ["措施内容",
-    "责任单位", "整改时限"]. The deadline moves for every unit through the same service as the
-    problem page's "调整全部单位的整改时限" (plans.services.measure_update_deadline: audited, an
-    approved later extension kept); warnings follow at the next scan, or at once where the caller
-    re-assesses (the API does)."""
+    "责任单位", "整改时限", "阶段性节点"]. The deadline moves for every unit through the same service
+    as the problem page's "调整全部单位的整改时限" (plans.services.measure_update_deadline: audited,
+    an approved later extension kept); `milestones` is the whole new list (a node kept as it was
+    keeps its row, see plans.milestones). Warnings follow at the next scan, or at once where the
+    caller re-assesses (the API does)."""
     if not can_add_items(actor):
         raise Forbidden("只有市整改办可以修改整改措施。")
     errors: dict[str, str] = {}
     if text is not None:
         text = _text(text, "整改措施", "text", errors)
-    current = set(Assignment.objects.filter(measure=measure, unit__isnull=False).values_list("unit_id", "role"))
+    shares = _shares(measure) if units is not None else []  # read only when the units may change
+    current = {(s.unit_id or 0, s.role) for s in shares}
     if units is not None:
         _units(actor, units, "units", errors, current={unit_id for unit_id, _ in current})
     if deadline is not None:
         _deadline(deadline, due, "deadline", errors)
+    rows = milestones_check(milestones, "milestones", errors) if milestones is not None else None
     if errors:
         raise Invalid(errors)
     text_changed = text is not None and text != measure.text
@@ -460,27 +534,53 @@ def measure_update(
     deadline_changed = deadline is not None and (
         deadline.strip() != measure.deadline_raw or (due is not None and due != measure.due_on)
     )
+    old_nodes = list(Milestone.objects.filter(measure=measure).order_by("seq")) if rows is not None else []
+    nodes_changed = rows is not None and [(m.raw, m.due_on) for m in old_nodes] != [(r.raw, r.due_on) for r in rows]
     changed = [
         label
-        for label, flag in (("措施内容", text_changed), ("责任单位", units_changed), ("整改时限", deadline_changed))
+        for label, flag in (
+            ("措施内容", text_changed),
+            ("责任单位", units_changed),
+            ("整改时限", deadline_changed),
+            ("阶段性节点", nodes_changed),
+        )
         if flag
     ]
     if not changed:
         return []
-    if (units_changed or deadline_changed) and measure.status in (ItemStatus.CLOSED, ItemStatus.ONGOING):
+    if (units_changed or deadline_changed or nodes_changed) and measure.status in (
+        ItemStatus.CLOSED,
+        ItemStatus.ONGOING,
+    ):
+        key = "units" if units_changed else "deadline" if deadline_changed else "milestones"
         raise Invalid(
-            {
-                "units" if units_changed else "deadline": f"{measure.label}已销号，不能再调整责任单位或整改时限；"
-                "如整改反弹，请先在验收销号中反弹重开。"
-            }
+            {key: f"{measure.label}已销号，不能再调整责任单位或整改时限；如整改反弹，请先在验收销号中反弹重开。"}
         )
-    if text_changed or units_changed:
-        before = {"measure": measure.label, "text": measure.text, "units": _unit_labels(measure)}
+    if text_changed or units_changed or nodes_changed:
+        labels = _unit_labels(measure, shares)  # [] when not sent: unchanged, left out of the record
+        before = {
+            "measure": measure.label,
+            "text": measure.text,
+            "units": labels,
+            "milestones": milestone_labels(old_nodes),
+        }
         versioned_update(measure, version=version, values={"text": text} if text_changed else {}, message=STALE)
+        search_index.index_measures([measure] if text_changed else [])  # the ledger's text search
         version = measure.version
         if units is not None and units_changed:
-            _units_apply(measure, units)
-        after = {"measure": measure.label, "text": measure.text, "units": _unit_labels(measure)}
+            _units_apply(measure, units, shares)
+            labels = _unit_labels(measure)
+        if rows is not None and nodes_changed:
+            try:
+                milestones_replace(measure, rows)
+            except ValueError as exc:
+                raise Invalid({"milestones": f"{exc}。"}) from exc
+        after = {
+            "measure": measure.label,
+            "text": measure.text,
+            "units": labels,
+            "milestones": milestone_labels(rows) if rows is not None else before["milestones"],
+        }
         record(
             actor=actor,
             action="measure.updated",
@@ -491,5 +591,6 @@ def measure_update(
         )
     if deadline is not None and deadline_changed:
         services.measure_update_deadline(actor=actor, measure=measure, raw=deadline, version=version, due=due)
-    rollup.measures_rollup([measure.pk])
+    if units_changed:  # the roll-up reads the shares' roles and figures: nothing else here moves it
+        rollup.measures_rollup([measure.pk])
     return changed

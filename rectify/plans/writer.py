@@ -16,6 +16,7 @@ from typing import Any
 
 from rectify.orgs.models import OrgUnit
 
+from . import search_index
 from .models import Assignment, Chapter, ItemSource, Measure, Milestone, Plan, Problem
 from .rollup import shares_sync_due
 
@@ -64,7 +65,7 @@ def problem_row(
     deadline: dict[str, Any],
     source: str = ItemSource.PLAN,
 ) -> Problem:
-    return Problem.objects.create(
+    problem = Problem.objects.create(
         plan=plan,
         chapter=chapter,
         number=number,
@@ -77,23 +78,28 @@ def problem_row(
         source=source,
         **deadline,
     )
+    search_index.index_problems([problem])  # the ledger's text search (plans.search)
+    return problem
 
 
 def measure_rows(problem: Problem, rows: Iterable[MeasureRow], *, first_seq: int = 1) -> list[Measure]:
     """The measures (numbered in order from `first_seq`) with their milestones."""
-    measures: list[Measure] = []
-    for seq, row in enumerate(rows, start=first_seq):
-        measure = Measure.objects.create(
-            problem=problem, number=row.number, seq=seq, text=row.text, source=row.source, **row.deadline
-        )
-        Milestone.objects.bulk_create(
-            [
-                Milestone(measure=measure, seq=ms.seq, raw=ms.raw, due_on=ms.due_on, precision=ms.precision)
-                for ms in row.milestones
-            ]
-        )
-        measures.append(measure)
-    return measures
+    return [measure_row(problem, row, seq=seq)[0] for seq, row in enumerate(rows, start=first_seq)]
+
+
+def measure_row(problem: Problem, row: MeasureRow, *, seq: int) -> tuple[Measure, list[Milestone]]:
+    """One measure and its milestones (returned with their ids)."""
+    measure = Measure.objects.create(
+        problem=problem, number=row.number, seq=seq, text=row.text, source=row.source, **row.deadline
+    )
+    search_index.index_measures([measure])  # the ledger's text search (plans.search)
+    created = Milestone.objects.bulk_create(
+        [
+            Milestone(measure=measure, seq=ms.seq, raw=ms.raw, due_on=ms.due_on, precision=ms.precision)
+            for ms in row.milestones
+        ]
+    )
+    return measure, created
 
 
 def assignment_rows(
