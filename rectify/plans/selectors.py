@@ -255,7 +255,15 @@ def _measure_list(base: Q, f: LedgerFilters, walk: bool) -> QuerySet[Measure]:
     if f.due_after:
         qs = _narrow(qs, "due_on", "gte", f.due_after, walk)
     if f.overdue:
-        qs = qs.filter(overdue_condition(clock.today()))
+        if walk:
+            qs = _narrow(qs, "due_on", "lt", clock.today(), walk)
+            qs = _narrow(qs, "status", "in", OPEN_STATUSES, walk)
+            column = Measure._meta.get_field("deadline_kind")
+            assert isinstance(column, Field)
+            qs = qs.alias(walk_deadline_kind=_NoIndex(F("deadline_kind"), output_field=column))
+            qs = qs.exclude(walk_deadline_kind__in=list(UNDATED_KINDS))
+        else:
+            qs = qs.filter(overdue_condition(clock.today()))
     if f.q:
         # Exactly icontains on the measure's or its problem's text, from the bigram index where
         # that is faster (plans.search).
@@ -295,6 +303,11 @@ class MeasurePager:
         # The scope and the unit and county filters, whose ids are read once for count and page.
         self.visible_problems = _visible_problem_condition(scope, "problem_id")
         self._base = self.visible_problems & _unit_condition(filters or LedgerFilters())
+        # A viewer whose problems are a short list of ids (a unit's clerk, a county office) has at
+        # most a few thousand measures: walking them along (problem_id IN …, seq) is bounded by
+        # that, where a date or status index would range over the whole province's matches and
+        # probe each one's problem (a clerk's due window at 100k: ~16k probes for ~500 rows).
+        self._listed = any(isinstance(c, _IdIn) for c in self.visible_problems.children)
         self._filters = filters or LedgerFilters()
         self._read = read or (lambda qs, start, stop: list(qs[start:stop]))
         self._count_limit = count_limit
@@ -304,7 +317,7 @@ class MeasurePager:
 
     def count(self) -> int:
         if self._count is None:
-            matches = _measure_list(self._base, self._filters, walk=False).order_by()
+            matches = _measure_list(self._base, self._filters, walk=self._listed).order_by()
             if self._count_limit is None:
                 self._count = matches.count()
             else:
@@ -319,7 +332,7 @@ class MeasurePager:
         if not isinstance(index, slice) or index.start is None or index.stop is None:
             raise TypeError("MeasurePager reads pages: pager[start:stop]")
         count = self.count()
-        self.walked = count >= self.WALK_MIN_COUNT and index.stop * self.WALK_SHARE <= count
+        self.walked = self._listed or (count >= self.WALK_MIN_COUNT and index.stop * self.WALK_SHARE <= count)
         return self._read(_measure_list(self._base, self._filters, walk=self.walked), index.start, index.stop)
 
 

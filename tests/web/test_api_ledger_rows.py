@@ -151,6 +151,23 @@ def test_a_walked_page_lists_what_the_indexed_page_lists(
     assert pager[0 : len(expected) + 1] == expected
 
 
+@pytest.mark.parametrize(
+    "query", [{"overdue": "1"}, {"kind": "date", "due_after": "2022-06-01", "due_before": "2022-12-31"}]
+)
+def test_a_clerks_short_list_of_problems_is_walked_for_count_and_page(users: Any, query: dict[str, str]) -> None:
+    """A viewer whose problems are an id list walks them (bounded by its own measures) whatever the
+    count, and counts and lists exactly what the indexed query does; the whole-province viewer
+    does not walk a small match set."""
+    filters = selectors.LedgerFilters.from_query(query)
+    for username, walks in (("county_clerk", True), ("city_office", False)):
+        expected = list(selectors.measure_list(viewer=users[username], filters=filters).values_list("pk", flat=True))
+        pager = selectors.MeasurePager(
+            viewer=users[username], filters=filters, read=lambda qs, a, b: [m.pk for m in qs[a:b]]
+        )
+        assert pager.count() == len(expected) and expected
+        assert pager[0:20] == expected[:20] and pager.walked is walks
+
+
 def test_the_walk_hides_the_filters_from_sqlites_indexes(users: Any) -> None:
     filters = selectors.LedgerFilters.from_query({"kind": "date", "due_after": "2022-06-01", "status": "in_progress"})
     sql = str(selectors.measure_list(viewer=users["city_office"], filters=filters, walk=True).query)
