@@ -14,9 +14,12 @@ Target: each format ≤ 10 s and ≤ 200 MB peak RSS.
 
 `--province PATH` uses a ready SQLite province (bench_scan's build, e.g. /tmp/bench/scan100k.sqlite3)
 instead of /tmp/province100k (copied, never written); `--keep DIR` keeps the exported files there
-(to compare two versions' files byte for byte).
+(to compare two versions' files byte for byte). `--before TREE` also runs, before each of this
+tree's runs, the export of another copy of the code (e.g. `git archive HEAD rectify config | tar -x
+-C TREE`), for before and after in one run under the same load.
 
     .venv/bin/python bench/bench_export.py [--formats xlsx,csv,json] [--reference csv] [--province PATH] [--keep DIR]
+        [--before TREE]
 """
 
 from __future__ import annotations
@@ -78,19 +81,39 @@ def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
+def _command(tree: Path | None) -> list[str]:
+    """`rectify` from this tree, or from another copy of the code (its rectify and config first on the path)."""
+    if tree is None:
+        return [RECTIFY]
+    code = f"import sys; sys.path.insert(0, {str(tree)!r}); from rectify.manage import main; main()"
+    return [sys.executable, "-c", code]
+
+
 def bench(
-    name: str, env: dict[str, str], formats: list[str], reference: str | None, out: Path, keep: Path | None = None
+    name: str,
+    env: dict[str, str],
+    formats: list[str],
+    reference: str | None,
+    out: Path,
+    keep: Path | None = None,
+    before: Path | None = None,
 ) -> None:
     print(f"== {name}, {SIZE} measures, as of {AS_OF}", flush=True)
     print(f"  {'export':<22} {'wall':>8} {'CPU':>8} {'peak RSS':>10} {'file':>10}", flush=True)
     for fmt in formats:
-        path = out / f"ledger.{fmt}"
-        wall, cpu, rss = run([RECTIFY, "export_ledger", str(path), "--as-of", AS_OF], env)
-        size = path.stat().st_size / 2**20
-        flag = "" if wall <= 10 and rss <= 200 else "  (over target)"
-        print(f"  streaming .{fmt:<12} {wall:7.1f}s {cpu:7.1f}s {rss:7.0f} MiB {size:7.1f} MiB{flag}", flush=True)
-        if keep is not None:
-            shutil.copy(path, keep / f"{name.lower()}-ledger.{fmt}")
+        for tree, label in [(before, "before"), (None, "streaming")] if before else [(None, "streaming")]:
+            path = out / f"ledger.{fmt}"
+            wall, cpu, rss = run([*_command(tree), "export_ledger", str(path), "--as-of", AS_OF], env)
+            size = path.stat().st_size / 2**20
+            flag = "" if wall <= 10 and rss <= 200 else "  (over target)"
+            print(
+                f"  {label} .{fmt:<{21 - len(label)}} {wall:7.1f}s {cpu:7.1f}s {rss:7.0f} MiB {size:7.1f} MiB{flag}"
+                f"   (load {os.getloadavg()[0]:.2f})",
+                flush=True,
+            )
+            if keep is not None:
+                prefix = f"{name.lower()}-before" if tree else name.lower()
+                shutil.copy(path, keep / f"{prefix}-ledger.{fmt}")
         if fmt == reference:
             ref = out / f"reference.{fmt}"
             code = REFERENCE.format(root=str(ROOT), as_of=AS_OF, out=str(ref), fmt=fmt)
@@ -109,6 +132,7 @@ def main() -> None:
     parser.add_argument("--reference", default=None, help="also run the in-memory export for this format")
     parser.add_argument("--province", type=Path, default=None, help="a ready SQLite province to copy")
     parser.add_argument("--keep", type=Path, default=None, help="keep the exported files in this directory")
+    parser.add_argument("--before", type=Path, default=None, help="also run this copy of the code, before each run")
     args = parser.parse_args()
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
@@ -121,7 +145,7 @@ def main() -> None:
         var.mkdir()
         shutil.copy(args.province or sqlite_province(), var / "rectify.sqlite3")
         env = {**base_env, "RECTIFY_VAR_DIR": str(var)}
-        bench("SQLite", env, formats, args.reference, Path(tmp), args.keep)
+        bench("SQLite", env, formats, args.reference, Path(tmp), args.keep, args.before)
         (var / "rectify.sqlite3").unlink()
         pg = os.environ.get("BENCH_POSTGRES_URL")
         if pg:

@@ -48,11 +48,11 @@ SHARE_LABELS = {str(k): v for k, v in ShareStatus.choices}
 LEAD = str(Assignment.RoleKind.LEAD)
 ACCEPTED = frozenset(str(s) for s in rollup.ACCEPTED_SHARE_STATUSES)
 LEVELS = tuple(str(level) for level in rules.Level)
+LEVEL_ORDER = {str(level): order for level, order in rules.LEVEL_ORDER.items()}
 # Kinds whose shares read things of their own (ledger_rules): never a shared assessment.
 INDIVIDUAL_KINDS = frozenset({"recurring", "compound"})
 
 _iso = read.iso
-_local = read.local_minutes
 
 
 # --- used by notice_docs (one unit's shares, model instances) ------------------------------------
@@ -264,49 +264,50 @@ class _Chunk:
         """Each measure's entry: each share's own status, progress, warning, due date and last
         report; the measure's fields the roll-ups of its shares (plans.rollup). Shares whose rule
         input was seen before take that warning (ledger_rules); the others are assessed together."""
-        context, reports, shares, milestones = self.context, self.reports, self.shares, self.milestones
+        context, shares, milestones = self.context, self.shares, self.milestones
         units, share_rules, plan_id = context.units, context.rules, self.plan["id"]
-        key_of, known = share_rules.key, share_rules.known
+        key_of, known_get, report_of = share_rules.key, share_rules.known.get, self.reports.get
+        label_of, json_value = SHARE_LABELS.get, read.json_value
         misses: list[tuple[tuple[Any, ...] | None, dict[str, Any]]] = []
         waiting: list[dict[str, Any]] = []  # the entries of `misses`, in order
         built = []
         for m in self.measures:
             measure_id, kind, m_due, start = m[0], m[9], m[7], m[11]
-            parts = read.json_value(m[10])
+            parts = json_value(m[10])
             individual = bool(parts) or kind in INDIVIDUAL_KINDS or measure_id in milestones
             m_due_iso = m_due.isoformat() if m_due else None
             entries: list[dict[str, Any]] = []
             pending: list[dict[str, Any]] = []
-            last: dt.datetime | None = None
+            last: tuple[int, dt.datetime, str] | None = None  # the latest report of the measure's shares
             for a in shares.get(measure_id, ()):
                 if not a[3]:
                     pending.append({"unit": a[4], "role": a[5], "status": None, "confirmed": False})
                     continue
-                share_id, status, closed_on = a[1], a[6], a[9]
+                status, closed_on = a[6], a[9]
                 if a[8]:  # extended: the share's own date
                     due = a[7]
                     due_iso = due.isoformat() if due else None
                 else:
                     due, due_iso = m_due, m_due_iso
-                report = reports.get(share_id)
+                report = report_of(a[1])
                 if report is None:
-                    progress = at = None
+                    progress = at = minutes = None
                 else:
-                    progress, at = report
-                    if last is None or at > last:
-                        last = at
+                    progress, at, minutes = report
+                    if last is None or at > last[1]:
+                        last = report
                 key = key_of(status, kind, individual, plan_id, due, start, progress, at)
-                warning = known.get(key)
+                warning = known_get(key)
                 entry = {
                     "unit": units[a[3]],
                     "role": a[5],
                     "status": status,
-                    "status_label": SHARE_LABELS.get(status, status),
+                    "status_label": label_of(status, status),
                     "progress": progress,
                     "warning": warning,
                     "due": due_iso,
                     "extended": bool(a[8]),
-                    "last_report": _local(at),
+                    "last_report": minutes,
                     "closed_on": closed_on.isoformat() if closed_on else None,
                     "reopened": a[10],
                 }
@@ -314,7 +315,7 @@ class _Chunk:
                 if warning is None:
                     waiting.append(entry)
                     misses.append((key, self._rule_row(m, a, due, parts, report)))
-            built.append((m, parts, entries, pending, last))
+            built.append((m, parts, entries, pending, last[2] if last else None))
         for entry, warning in zip(waiting, share_rules.assess(misses, self.rule_milestones), strict=True):
             entry["warning"] = warning
         support = context.support_counts
@@ -324,7 +325,12 @@ class _Chunk:
         ]
 
     def _rule_row(
-        self, m: tuple[Any, ...], a: tuple[Any, ...], due: dt.date | None, parts: Any, report: tuple[int, Any] | None
+        self,
+        m: tuple[Any, ...],
+        a: tuple[Any, ...],
+        due: dt.date | None,
+        parts: Any,
+        report: tuple[int, dt.datetime, str] | None,
     ) -> dict[str, Any]:
         """The share as supervision.services.share_rows gives it to the rules."""
         return {
@@ -352,7 +358,7 @@ def _measure_entry(
     parts: Any,
     entries: list[dict[str, Any]],
     pending: list[dict[str, Any]],
-    last: dt.datetime | None,
+    last: str | None,
     milestones: list[dict[str, Any]],
     support_counts: bool,
 ) -> dict[str, Any]:
@@ -381,7 +387,7 @@ def _measure_entry(
             "expected": worst["expected"] if worst else None,
             "due": worst["due"] if worst else None,
         },
-        "last_report": _local(last),
+        "last_report": last,
         "due": m_due,
         "deadline": {"raw": m[8], "kind": m[9], "due": m_due, "parts": parts},
         "milestones": milestones,
@@ -426,8 +432,12 @@ def _finish(entry: dict[str, Any]) -> dict[str, Any]:
     del entry["_id"]
     ms = entry["measures"]
     entry["progress"] = rollup.mean_progress([x["progress"] for x in ms])
-    level = str(rules.worst(x["warning"]["level"] for x in ms))
-    entry["warning"] = {"level": level, "label": rules.LEVEL_LABELS[level]}
+    level = GREEN  # rules.worst, on the levels as text
+    for x in ms:
+        other = x["warning"]["level"]
+        if LEVEL_ORDER[other] > LEVEL_ORDER[level]:
+            level = other
+    entry["warning"] = {"level": level, "label": LABELS[level]}
     done = sum(1 for x in ms if x["status"] in DONE_STATUSES or (x["progress"] or 0) >= 100)
     entry["completion"] = {"done": done, "total": len(ms), "text": format_rate(done, len(ms))}
     entry["last_report"] = max((x["last_report"] for x in ms if x["last_report"]), default=None)

@@ -151,9 +151,11 @@ def milestones(using: str, measure_ids: Sequence[int]) -> list[tuple[Any, ...]]:
     return _fetch(using, Milestone, MILESTONE_FIELDS, "measure_id", measure_ids, tail)
 
 
-def latest_reports(using: str, measure_ids: Sequence[int], as_of: dt.date) -> dict[int, tuple[int, dt.datetime]]:
+def latest_reports(using: str, measure_ids: Sequence[int], as_of: dt.date) -> dict[int, tuple[int, dt.datetime, str]]:
     """Each share's latest counted report submitted by the end of `as_of` (the last one by period,
-    then by submission): {share id: (percent, submitted_at)}, submitted_at aware."""
+    then by submission): {share id: (percent, submitted_at, its local_minutes text)}, submitted_at
+    aware in Shanghai time (the zone every reader turns it into: converted once here,
+    `astimezone(SHANGHAI)` then returns it as it is)."""
     connection = connections[using]
     quote = connection.ops.quote_name
     cutoff = dt.datetime.combine(as_of, dt.time.max, tzinfo=SHANGHAI)
@@ -176,7 +178,12 @@ def latest_reports(using: str, measure_ids: Sequence[int], as_of: dt.date) -> di
     for share_id, percent, submitted_at in rows:
         if submitted_at is not None:
             latest[share_id] = (percent, submitted_at)  # ordered: the last one stays
-    return {k: (percent, _aware(at, connection.timezone)) for k, (percent, at) in latest.items()}
+    utc = connection.timezone
+    out = {}
+    for share_id, (percent, at) in latest.items():
+        local = _aware(at, utc).astimezone(SHANGHAI)
+        out[share_id] = (percent, local, local.isoformat(timespec="minutes"))
+    return out
 
 
 def _aware(value: dt.datetime | str, utc: dt.tzinfo | None) -> dt.datetime:

@@ -114,29 +114,51 @@ def _share_text(a: dict[str, Any]) -> str:
     return f"{a['unit']}（{role}）{a['status_label']} {progress} {a['warning']['label']} {a['due'] or ''}".rstrip()
 
 
-def csv_row(title: str, p: dict[str, Any], m: dict[str, Any]) -> list[str]:
-    """One measure's row, each text as csv_text writes it (formula-like text marked as text)."""
-    row = [
-        title,
-        f"（{p['number']}）",
-        p["text"],
-        m["number"] or "",
-        m["text"],
-        "、".join(a["unit"] for a in m["assignments"]),
-        p["responsible_person"] or "",
-        p["acceptance_unit"] or "",
-        m["deadline"]["raw"] or "",
-        m["deadline"]["kind"] or "",
-        m["due"] or "",
-        m["status"] or "",
-        m["closed_on"] or "",
-        _percent(m["progress"]) if m["progress"] is not None else "",
-        m["warning"]["label"],
-        "；".join(m["warning"]["reasons"]),
-        m["last_report"] or "",
-        "；".join(_share_text(a) for a in m["assignments"]),
-    ]
-    return ["'" + v if v.startswith(FORMULA_STARTS) else v for v in row]  # csv_text on each
+def _text(value: str) -> str:
+    """csv_text on a str: text a spreadsheet would run as a formula, marked as text."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+_CSV_PERCENT: dict[float | int, str] = {}
+
+
+def _csv_percent(value: float | int) -> str:
+    text = _CSV_PERCENT.get(value)
+    if text is None:
+        text = _CSV_PERCENT[value] = _text(_percent(value))
+    return text
+
+
+def csv_rows(title: str, p: dict[str, Any]) -> list[list[str]]:
+    """A problem's rows, one per measure, each text as csv_text writes it (formula-like text marked
+    as text). Only the cells that can hold such text are checked: the problem number is written in
+    （）, the dates are ISO (digits), the labels are the rules' own (see test_ledger_stream)."""
+    head = [_text(title), f"（{p['number']}）", _text(p["text"])]
+    person, acceptance = _text(p["responsible_person"] or ""), _text(p["acceptance_unit"] or "")
+    rows = []
+    for m in p["measures"]:
+        shares, warning, deadline, progress = m["assignments"], m["warning"], m["deadline"], m["progress"]
+        rows.append(
+            [
+                *head,
+                _text(m["number"] or ""),
+                _text(m["text"]),
+                _text("、".join([a["unit"] for a in shares])),
+                person,
+                acceptance,
+                _text(deadline["raw"] or ""),
+                _text(deadline["kind"] or ""),
+                m["due"] or "",
+                _text(m["status"] or ""),
+                m["closed_on"] or "",
+                _csv_percent(progress) if progress is not None else "",
+                warning["label"],
+                _text("；".join(warning["reasons"])),
+                m["last_report"] or "",
+                _text("；".join([_share_text(a) for a in shares])),
+            ]
+        )
+    return rows
 
 
 def csv_pieces(export: LedgerExport) -> Iterator[bytes]:
@@ -146,8 +168,9 @@ def csv_pieces(export: LedgerExport) -> Iterator[bytes]:
     buffer.write("\ufeff")
     writer.writerow([csv_text(h) for h in CSV_HEADERS])
     for i, plan in enumerate(export.plans):
+        title = plan["title"]
         for p in export.problems(i):
-            writer.writerows([csv_row(plan["title"], p, m) for m in p["measures"]])
+            writer.writerows(csv_rows(title, p))
             if buffer.tell() >= FLUSH_AT:
                 yield buffer.getvalue().encode("utf-8")
                 buffer.seek(0)

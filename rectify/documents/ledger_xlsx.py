@@ -31,6 +31,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
 _ESCAPED_ESCAPE = re.compile("(_x[0-9a-fA-F]{4}_)")
 _CONTROL_CHAR = re.compile(r"([\x00-\x08\x0b-\x1f])")
 _MARKUP = re.compile("[&<>]")
+# Any of the above, or what makes a cell keep its whitespace (XlsxWriter's RE_LEADING_WHITESPACE
+# and RE_TRAILING_WHITESPACE): most cells have none, and one search tells.
+_ANY = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff&<>]|_x[0-9a-fA-F]{4}_|^\s|\s$")
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
 STRMAX = 32767  # UTF-16 units in a cell
 
@@ -41,6 +44,8 @@ def _cell_text(value: str) -> tuple[str, bool]:
         from xlsxwriter.utility import _utf16_truncate  # rare: cells that long
 
         value = _utf16_truncate(value, STRMAX)
+    if not _ANY.search(value):
+        return value, False
     if _CONTROL.search(value):
         value = _ESCAPED_ESCAPE.sub(r"_x005F\1", value)
         value = _CONTROL_CHAR.sub(lambda m: f"_x{ord(m.group(1)):04X}_", value)
