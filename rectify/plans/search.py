@@ -11,10 +11,16 @@ stays the answer where the index cannot help:
 - a common query: more than `MAX_CANDIDATES` measures or problems hold it. The page then walks the
   ledger's order and stops at the first matches, and the pager's count has to read most of the
   table either way; materialising thousands of ids would cost more than it saves.
+
+On PostgreSQL a query without case (Chinese, digits, punctuation: `caseless`) is that LIKE
+without `UPPER()` on both sides: the same rows (no character changes case into or out of such a
+query, see `caseless`), and upper-casing every text of a scan was half of it (the count of 巡查,
+in every measure, at 100k: ~62 ms with UPPER, ~36 ms without, docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django.db import connection
@@ -27,10 +33,29 @@ from .models import Measure, Problem
 MAX_CANDIDATES = 2000
 
 
+# Characters without case: letters of no case (Chinese), decimal digits, punctuation and spaces
+# that are their own upper and lower case. No character's upper, lower, title or fold case is one
+# of them (tests/domain/test_text_search.py checks that over all of Unicode), so upper-casing a
+# text changes no such character and makes none: `UPPER(text) LIKE UPPER(q)` ⇔ `text LIKE q`.
+_CASELESS_CATEGORIES = frozenset({"Lo", "Nd", "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Zs"})
+
+
+def caseless(q: str) -> bool:
+    """Every character of `q` is without case (see _CASELESS_CATEGORIES)."""
+    return all(unicodedata.category(c) in _CASELESS_CATEGORIES and c.upper() == c == c.lower() for c in q)
+
+
+def _text_lookup(q: str) -> str:
+    """`text__icontains`; on PostgreSQL for a caseless query `text__contains`, the same rows
+    without UPPER() of every text."""
+    return "text__contains" if connection.vendor == "postgresql" and caseless(q) else "text__icontains"
+
+
 def like_condition(q: str) -> Q:
-    """The LIKE filter itself: the problem's text once per problem (a subquery), not once per
-    measure through a join (the join also stayed in the pager's COUNT(*))."""
-    return Q(text__icontains=q) | Q(problem_id__in=Problem.objects.filter(text__icontains=q).values("pk"))
+    """The LIKE filter itself (`icontains`, see _text_lookup): the problem's text once per problem
+    (a subquery), not once per measure through a join (the join also stayed in the pager's COUNT(*))."""
+    lookup = _text_lookup(q)
+    return Q(**{lookup: q}) | Q(problem_id__in=Problem.objects.filter(**{lookup: q}).values("pk"))
 
 
 def _too_many(tokens: list[str]) -> bool:
@@ -52,7 +77,7 @@ def _candidates(model: type[Measure] | type[Problem], table: str, q: str, tokens
     sql, params = search_index.candidates_sql(table, tokens, MAX_CANDIDATES + 1)
     return (
         model._default_manager.filter(pk__in=RawSQL(sql, params))  # noqa: S611
-        .filter(text__icontains=q)
+        .filter(**{_text_lookup(q): q})
         .order_by()
         .annotate(kind=Value(table))
         .values_list("kind", "pk")

@@ -5,6 +5,7 @@ stays in step with every way a measure's or a problem's text is written."""
 from __future__ import annotations
 
 import random
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.db.models import Q
 
 from rectify.orgs.models import OrgUnit
 from rectify.plans import editing, search, search_index, services, writer
@@ -226,3 +228,51 @@ def test_folding_is_per_character_and_keeps_the_length() -> None:
     assert search_index.fold("ABC ſ\u212a") == search_index.fold("abc Sk")
     assert search_index.grams("巡查整改") == ["巡查", "查整", "整改"]
     assert search_index.grams("扬") == []
+
+
+def _icontains_ids(q: str) -> set[int]:
+    """The ledger's text filter as Django's icontains writes it, independently of plans.search."""
+    problems = Problem.objects.filter(text__icontains=q).values("pk")
+    return _ids(Q(text__icontains=q) | Q(problem_id__in=problems))
+
+
+def test_the_like_filter_is_icontains_for_every_query_with_or_without_case(generated: list[str]) -> None:
+    queries = list(dict.fromkeys(q for q in _queries(generated, random.Random(11)) if q))
+    caseless = [q for q in queries if search.caseless(q)]
+    # Both kinds are tried: queries of Chinese, digits and punctuation, and queries with letters.
+    assert len(caseless) > 20 and len(queries) - len(caseless) > 20
+    matched = 0
+    for q in queries:
+        got = _ids(search.like_condition(q))
+        assert got == _icontains_ids(q), q
+        matched += bool(got)
+    assert matched > len(queries) // 2
+
+
+def test_a_caseless_query_skips_upper_on_postgresql_only() -> None:
+    def sql(condition: Any) -> str:
+        return str(Measure.objects.filter(condition).query)
+
+    problems = Problem.objects.filter(text__icontains="巡查").values("pk")
+    icontains = Q(text__icontains="巡查") | Q(problem_id__in=problems)
+    if connection.vendor == "postgresql":
+        assert "UPPER" in sql(icontains) and "UPPER" not in sql(search.like_condition("巡查"))
+        assert "UPPER" in sql(search.like_condition("巡查a"))
+    else:
+        assert sql(search.like_condition("巡查")) == sql(icontains)
+
+
+def test_no_character_changes_case_into_a_caseless_one() -> None:
+    """`caseless` is safe: upper-casing (or lower-, title-, fold-casing) any character of Unicode
+    never yields a character the rule calls caseless unless it is that character itself."""
+    made: set[str] = set()
+    for code in range(sys.maxunicode + 1):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        c = chr(code)
+        for mapped in (c.upper(), c.lower(), c.title(), c.casefold()):
+            if mapped != c:
+                made.update(mapped)
+    assert len(made) > 2000  # the mappings were read
+    assert [c for c in made if search.caseless(c)] == []
+    assert search.caseless("巡查 ，。：（）１2023") and not search.caseless("巡查A") and not search.caseless("Ⓐ")
