@@ -201,8 +201,26 @@ class EvidenceFile(ScopedView):
         return response
 
 
+# On the board these are the share's own (本单位), not its measure's as on the ledger
+# (supervision.selectors.share_list); plan, chapter, problem, kind and q select measures.
+BOARD_SHARE_FILTERS = [
+    OpenApiParameter(
+        "status",
+        OpenApiTypes.STR,
+        description="本单位任务的状态，可多值。台账的状态值按单项任务理解：in_progress 整改中＝未开始、整改中、反弹"
+        "（not_started, in_progress, relapsed）；completed 已完成待验收＝申请销号、已完成（applying, completed）；"
+        "ongoing 长期坚持；closed 已销号。也可直接用 not_started、applying、relapsed；其他值不匹配任何任务",
+    ),
+    OpenApiParameter(
+        "overdue", OpenApiTypes.BOOL, description="本单位已逾期：本单位时限（含已批准的延期）已过且本单位未完成"
+    ),
+    OpenApiParameter("due_after", OpenApiTypes.DATE, description="本单位时限（含已批准的延期）不早于该日"),
+    OpenApiParameter("due_before", OpenApiTypes.DATE, description="本单位时限（含已批准的延期）不晚于该日"),
+]
+_SHARE_NAMES = {p.name for p in BOARD_SHARE_FILTERS}
 WARNING_FILTERS = [
-    *LEDGER_FILTERS,
+    *(p for p in LEDGER_FILTERS if p.name not in _SHARE_NAMES),
+    *BOARD_SHARE_FILTERS,
     OpenApiParameter("warning", OpenApiTypes.STR, description="预警等级，可多值：red, yellow, green"),
 ]
 
@@ -224,7 +242,7 @@ class WarningList(ScopedView):
 
 class WarningSummary(ScopedView):
     @extend_schema(
-        parameters=LEDGER_FILTERS,
+        parameters=[p for p in WARNING_FILTERS if p.name not in ("warning", "page_size")],
         responses=inline_serializer(
             "WarningCounts",
             {

@@ -388,10 +388,17 @@ class Assignment(TimestampedModel):
             # The "待确认" list and its count on every ledger page read only these few rows.
             models.Index(fields=["problem"], condition=Q(needs_confirmation=True), name="assignment_pending"),
             # The warning board (supervision.selectors): a level's shares in the board's order are a
-            # range of share_board_walk, read with the measure and unit from the index itself; the
-            # counts per unit and level are one pass over share_unit_level (a clerk's: one range).
-            models.Index(fields=["warning_level", "due_on", "problem", "measure", "unit"], name="share_board_walk"),
-            models.Index(fields=["unit", "warning_level", "measure"], name="share_unit_level"),
+            # range of share_board_walk (with the due window or "overdue": a narrower range of it),
+            # read with the measure, unit and status from the index itself (the API's count per
+            # level, also by the share's status, reads no row); the counts per unit and level, also
+            # filtered by the share's status, due window or overdue, are one pass over
+            # share_unit_level_state without reading a row (a clerk's: one range).
+            models.Index(
+                fields=["warning_level", "due_on", "problem", "measure", "unit", "status"], name="share_board_walk"
+            ),
+            models.Index(
+                fields=["unit", "warning_level", "status", "due_on", "measure"], name="share_unit_level_state"
+            ),
             models.Index(fields=["status", "due_on"], name="share_status_due"),
             # "Overdue for my units" and "due within a window for my units": a range per unit.
             models.Index(fields=["unit", "due_on"], name="share_unit_due"),

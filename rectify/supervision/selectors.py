@@ -14,7 +14,15 @@ from rectify.core import clock
 from rectify.core.errors import Forbidden, NotFound
 from rectify.orgs.models import OrgUnit, Role
 from rectify.orgs.scope import subtree_ids, viewer_scope
-from rectify.plans.models import Assignment, Measure, WarningLevel
+from rectify.plans.models import (
+    SHARE_OPEN_STATUSES,
+    UNDATED_KINDS,
+    Assignment,
+    ItemStatus,
+    Measure,
+    ShareStatus,
+    WarningLevel,
+)
 from rectify.plans.selectors import LedgerFilters, measure_list, share_overdue_condition
 
 from . import policies, rules
@@ -41,10 +49,80 @@ _BOARD_ORDER = ("due_on", "problem_id", "measure__seq", "unit__path")
 WALK_MIN = 500
 
 
+# The ledger's status filter read on the board as the share's own status: each ledger value means
+# the share statuses that, alone, roll up to it (plans.rollup.measure_status); a share status the
+# ledger has no word for (未开始, 申请销号, 反弹) is taken as itself; anything else matches nothing.
+LEDGER_STATUS_SHARES: dict[str, tuple[str, ...]] = {
+    ItemStatus.IN_PROGRESS: tuple(SHARE_OPEN_STATUSES),
+    ItemStatus.COMPLETED: (ShareStatus.APPLYING, ShareStatus.COMPLETED),
+    ItemStatus.ONGOING: (ShareStatus.ONGOING,),
+    ItemStatus.CLOSED: (ShareStatus.CLOSED,),
+}
+
+
+def board_share_statuses(statuses: list[str]) -> list[str]:
+    """The share statuses the board's `status` filter selects (see LEDGER_STATUS_SHARES)."""
+    out: list[str] = []
+    for value in statuses:
+        for status in LEDGER_STATUS_SHARES.get(value, (value,) if value in ShareStatus.values else ()):
+            if status not in out:
+                out.append(status)
+    return out
+
+
+def board_filter_notes(filters: LedgerFilters) -> list[str]:
+    """The board's share-level filters in words, for the page ("仅显示……的单位任务")."""
+    notes: list[str] = []
+    if filters.overdue or filters.share_overdue:
+        notes.append("已逾期（本单位时限已过且未完成）")
+    labels: list[str] = []
+    for value in filters.statuses:
+        if value in LEDGER_STATUS_SHARES:
+            label, shares = ItemStatus(value).label, LEDGER_STATUS_SHARES[value]
+            names = "、".join(ShareStatus(s).label for s in shares)
+            labels.append(label if names == label else f"{label}（{names}）")
+        elif value in ShareStatus.values:
+            labels.append(ShareStatus(value).label)
+    if filters.statuses:
+        notes.append(f"本单位状态为“{'、'.join(labels) or '（无效的状态）'}”")
+    if filters.share_statuses:
+        notes.append(f"本单位状态为“{'、'.join(ShareStatus(s).label for s in filters.share_statuses)}”")
+    after, before = filters.due_after, filters.due_before
+    if after and before:
+        notes.append(f"本单位时限在 {after:%Y-%m-%d} 至 {before:%Y-%m-%d} 之间")
+    elif after:
+        notes.append(f"本单位时限不早于 {after:%Y-%m-%d}")
+    elif before:
+        notes.append(f"本单位时限不晚于 {before:%Y-%m-%d}")
+    return notes
+
+
+def board_overdue_condition(today: dt.date) -> Q:
+    """share_overdue_condition (the share's own due date passed, its unit not done), with the
+    measure's kind read as one list of the undated measures rather than a join per share: the
+    counts over everyone's shares then read only the share indexes (about half the time at 100k;
+    a few units' shares are faster with the join)."""
+    undated = Measure.objects.filter(deadline_kind__in=list(UNDATED_KINDS)).values("pk")
+    return Q(due_on__lt=today, status__in=SHARE_OPEN_STATUSES) & ~Q(measure_id__in=undated)
+
+
 def _measure_filters(filters: LedgerFilters) -> LedgerFilters | None:
-    """The measure-level part of the filters (every field but the share-level ones: level, unit,
-    county, the share's status and overdue), or None when there is none (no subquery then)."""
-    measure_filters = replace(filters, warnings=[], unit=None, county=None, share_statuses=[], share_overdue=False)
+    """The measure-level part of the filters, or None when there is none (no subquery then). On
+    the board, level, unit, county, status, overdue and the due window are the share's own (its
+    columns: warning_level, unit, status, due_on); plan, chapter, problem, kind and text are the
+    measure's."""
+    measure_filters = replace(
+        filters,
+        warnings=[],
+        unit=None,
+        county=None,
+        statuses=[],
+        due_before=None,
+        due_after=None,
+        overdue=False,
+        share_statuses=[],
+        share_overdue=False,
+    )
     return None if measure_filters == LedgerFilters() else measure_filters
 
 
@@ -58,9 +136,10 @@ def _shares(
     measure_filters = _measure_filters(filters)
     if measure_filters is not None:
         matching = measure_list(viewer=viewer, filters=measure_filters).order_by()
-        # A scoped viewer's shares are a few units' ranges: check each one's measure (the matching
-        # measures, read first, would be the whole ledger's for a wide filter).
-        if measures == "exists" or not scope.everything:
+        # A scoped viewer's shares are a few units' ranges, and a due window's are a range of the
+        # share indexes: check each one's measure (the matching measures, read first, would be
+        # the whole ledger's for a wide filter, each then read through the measure_id index).
+        if measures == "exists" or not scope.everything or filters.due_after or filters.due_before:
             qs = qs.filter(Exists(matching.filter(pk=OuterRef("measure_id"))))
         else:
             qs = qs.filter(measure_id__in=matching.values("pk"))
@@ -76,18 +155,29 @@ def _shares(
         qs = qs.filter(unit_id__in=county_units)
     if filters.warnings:
         qs = qs.filter(warning_level__in=filters.warnings)
+    if filters.statuses:
+        qs = qs.filter(status__in=board_share_statuses(filters.statuses))
     if filters.share_statuses:
         qs = qs.filter(status__in=filters.share_statuses)
-    if filters.share_overdue:
-        qs = qs.filter(share_overdue_condition(clock.today()))
+    if filters.overdue or filters.share_overdue:
+        # A few units' shares: check each one's measure; everyone's: one list of undated measures.
+        wide = scope.everything and not filters.unit
+        today = clock.today()
+        qs = qs.filter(board_overdue_condition(today) if wide else share_overdue_condition(today))
+    if filters.due_after:
+        qs = qs.filter(due_on__gte=filters.due_after)
+    if filters.due_before:
+        qs = qs.filter(due_on__lte=filters.due_before)
     return qs
 
 
 def share_list(*, viewer: Any, filters: LedgerFilters) -> QuerySet[Assignment]:
-    """Shares (unit × measure) on the measures the ledger's filters select, within the viewer's
-    scope: a unit's clerk sees its own units' shares; unit and county filters pick the shares of
-    those units, not every share of a measure some of whose units match; the level filter is the
-    share's own level. Measures are read (measure_list) only when a measure-level filter is set."""
+    """Shares (unit × measure) for the ledger's filters, within the viewer's scope: a unit's clerk
+    sees its own units' shares. Level, unit, county, status, overdue and the due window are the
+    share's own (本单位): its level, its unit, its status (board_share_statuses), overdue by its
+    own due date (share_overdue_condition), its due date (which an extension may have moved) in
+    the window. Plan, chapter, problem, kind and text select measures (measure_list), read only
+    when one of them is set."""
     return _shares(viewer, filters)
 
 

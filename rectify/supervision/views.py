@@ -1,4 +1,5 @@
-"""The coordinator's warning board (预警看板): filter by level, unit, county; counts by level."""
+"""The coordinator's warning board (预警看板): filter by level, unit, county and the share's own
+status, overdue and due window; counts by level."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from rectify.core import clock
 from rectify.core.errors import Forbidden
 from rectify.core.http import business_view, date_or_none, errors_as_messages, paginate, query_without_page
 from rectify.orgs.scope import viewer_scope
-from rectify.plans.models import ShareStatus, WarningLevel
+from rectify.plans.models import WarningLevel
 from rectify.plans.selectors import LedgerFilters, measure_get, plan_ids
 
 from . import selectors, services
@@ -44,7 +45,7 @@ def board(request: HttpRequest) -> HttpResponse:
         "counts": summary.counts,
         "by_county": summary.by_county,
         "levels": WarningLevel.choices,
-        "share_status_labels": [ShareStatus(s).label for s in filters.share_statuses],
+        "filter_notes": selectors.board_filter_notes(filters),
         "units": units,
         "counties": [(c["pk"], c["name"]) for c in summary.directory.counties()],
         "plans": plan_ids(viewer=request.user).values_list("pk", "title"),
