@@ -102,6 +102,8 @@ def handover(request: HttpRequest) -> HttpResponse:
         "next_day": _next_day(schedule.days, today),
         "can_manage": closeout_policies.can_set_handover(request.user),
         "now_start": (last.period_end + dt.timedelta(days=1)) if last else None,
+        # The last package already reaches today: pressing the button would make nothing new.
+        "made_through": last.period_end if last and last.period_end >= today else None,
         "today": today,
         "job": handover_services.handover_job(),
     }

@@ -119,6 +119,13 @@ def test_the_page_makes_this_periods_package_and_lists_it(client_for: Any) -> No
         assert "已生成" in page and "至 2022-10-26 的交账包" in page
         again = office.post(reverse("documents:handover_make"), follow=True).content.decode()
         assert "截至 2022-10-26 的交账包已生成，无需重复生成。" in again
+        # The form no longer offers an inverted period (2022-10-27 至 2022-10-26).
+        made = again.split('data-testid="make-form"')[1].split("</form>")[0]
+        assert "本期交账包已生成（截至 2022-10-26）" in made and " disabled" in made
+        assert "2022-10-27 至" not in made
+    with at(dt.date(2022, 10, 28)):
+        later = office.get(reverse("documents:handover")).content.decode()
+        assert "期间：2022-10-27 至 2022-10-28" in later.split('data-testid="make-form"')[1].split("</form>")[0]
     package = HandoverPackage.objects.get()
     assert 'data-testid="package-row"' in again and reverse("documents:handover_download", args=[package.pk]) in again
     assert "市整改办 王明" in again.split('id="handover-table"')[1]
