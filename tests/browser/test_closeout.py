@@ -121,7 +121,10 @@ def test_apply_return_reapply_accept_publish_close_and_the_dossier(
     with page.expect_navigation():
         page.click("a:has-text('" + measure_text.split("）")[0] + "）')")
     assert f"{closed_on} 已销号" in page.content()
-    response = page.request.get("/export/ledger/?format=json")  # the export button's download, as the user
+    # The export button's download, as the user: a progress page (rendered by the worker), then the file.
+    page.goto("/export/ledger/?format=json")
+    page.wait_for_selector("[data-testid=job-status][data-state=done]", timeout=90_000)
+    response = page.request.get(page.get_attribute("[data-testid=job-download]", "href"))
     assert response.ok
     exported = json.loads(response.body())
     closed = [m for p in exported["plans"][0]["problems"] for m in p["measures"] if m["status"] == "closed"]
