@@ -34,9 +34,12 @@ def _phrase_ids(conn: Any, q: str) -> list[int]:
 
 
 def test_an_alterfield_that_rebuilds_plans_measure_on_sqlite_keeps_the_index(
-    tmp_path: Path, django_db_blocker: Any
+    tmp_path: Path, django_db_blocker: Any, monkeypatch: Any
 ) -> None:
     """On an SQLite file of its own (whichever database the suite runs on)."""
+    # A new connection is opened here; once the browser tests' Playwright (sync API) has started in
+    # this process, its event loop counts as running and Django would refuse to connect.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     settings = {**connection.settings_dict, "ENGINE": "django.db.backends.sqlite3", "OPTIONS": {}}
     settings["NAME"] = str(tmp_path / "alter.sqlite3")
     conn = DatabaseWrapper(settings, alias="text_search_alter")

@@ -325,7 +325,10 @@ def test_the_link_form_offers_a_few_hundred_earlier_problems_within_budget(clien
     assert len(ctx.captured_queries) <= 26, [q["sql"][:100] for q in ctx.captured_queries]
 
 
-@pytest.mark.parametrize(("name", "budget"), [("plans:rounds", 10), ("plans:round", 15), ("plans:plans", 11)])
+# A clerk's visible problems are read as one id list per use since issue 16 (plans.selectors.
+# _visible_problem_condition: PostgreSQL planned the subquery as a scan of every measure), so the
+# round pages, which scope four lists, read it four times: still a fixed number, not per row.
+@pytest.mark.parametrize(("name", "budget"), [("plans:rounds", 11), ("plans:round", 19), ("plans:plans", 11)])
 def test_round_pages_cost_a_fixed_number_of_queries(
     client_for: Any, cast_rounds: dict[str, Any], name: str, budget: int
 ) -> None:
