@@ -31,7 +31,7 @@ from rectify.core.errors import DomainError, Forbidden, NotFound
 from rectify.core.files import stored_file_open, uploaded_files
 from rectify.documents import briefing_county, briefing_photos, briefing_series, jobs, policies, selectors, services
 from rectify.documents import handover as handover_services
-from rectify.documents.api import BriefingDetailSerializer, CircularDetailSerializer
+from rectify.documents.api import BriefingDetailSerializer, CircularDetailSerializer, JobStateSerializer
 from rectify.documents.models import CountyItem, CountyItemPhoto, CountyItemStatus, DocStatus
 from rectify.supervision.notices import issuer_for
 
@@ -459,13 +459,11 @@ class PackageSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(url) if request is not None else url
 
 
-class HandoverJobSerializer(serializers.Serializer):
+class HandoverJobSerializer(JobStateSerializer):
     state = serializers.ChoiceField(
         choices=[(k, v) for k, v in jobs.LABELS.items()],
         help_text="queued 排队中、running 生成中、done 已完成（或没有进行中的任务）、failed 失败",
     )
-    label = serializers.CharField(help_text="状态的中文名称")  # type: ignore[assignment]  # DRF collects it as a field
-    message = serializers.CharField(help_text="给用户看的说明（失败时含原因）")
     status_url = serializers.CharField(help_text="查询状态（GET）")
     package = PackageSerializer(allow_null=True, help_text="已完成时：最新的交账包；否则为 null")
 

@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rectify.core.api import ScopedView
 from rectify.core.errors import Forbidden
 from rectify.documents import jobs
+from rectify.documents.api import JobStateSerializer
 from rectify.documents.export_jobs import (
     ExportRequest,
     dossier_request,
@@ -48,17 +49,11 @@ class LedgerExportSerializer(serializers.Serializer):
     )
 
 
-class ExportJobSerializer(serializers.Serializer):
+class ExportJobSerializer(JobStateSerializer):
     id = serializers.IntegerField(help_text="导出编号（只有申请人可以查看）")
     kind = serializers.CharField(help_text="ledger（整改台账）或 dossier（一案一档）")
     format = serializers.CharField(help_text="xlsx、csv、json 或 zip")
     filename = serializers.CharField(help_text="下载文件名")
-    state = serializers.ChoiceField(
-        choices=[(k, v) for k, v in jobs.LABELS.items()],
-        help_text="queued 排队中、running 生成中、done 已完成、failed 失败",
-    )
-    label = serializers.CharField(help_text="状态的中文名称")  # type: ignore[assignment]  # DRF collects it as a field
-    message = serializers.CharField(help_text="给用户看的说明（失败时含原因）")
     requested_at = serializers.DateTimeField()
     problem = serializers.IntegerField(allow_null=True, help_text="一案一档所属的问题")
     status_url = serializers.CharField(help_text="查询状态（GET）")

@@ -407,15 +407,20 @@ FILE_RESPONSES: dict[Any, Any] = {
 }
 
 
-class DocumentJobSerializer(serializers.Serializer):
-    format = serializers.CharField(help_text="docx 或 pdf")
-    filename = serializers.CharField(help_text="下载文件名")
+# A background job's state as every status answer gives it (documents.jobs.JobStatus); a comment,
+# not a docstring, so the schema's components keep their own descriptions.
+class JobStateSerializer(serializers.Serializer):
     state = serializers.ChoiceField(
         choices=[(k, v) for k, v in jobs.LABELS.items()],
         help_text="queued 排队中、running 生成中、done 已完成、failed 失败",
     )
     label = serializers.CharField(help_text="状态的中文名称")  # type: ignore[assignment]  # DRF collects it as a field
     message = serializers.CharField(help_text="给用户看的说明（失败时含原因）")
+
+
+class DocumentJobSerializer(JobStateSerializer):
+    format = serializers.CharField(help_text="docx 或 pdf")
+    filename = serializers.CharField(help_text="下载文件名")
     status_url = serializers.CharField(help_text="查询状态（GET，不返回文件）")
     retry_url = serializers.CharField(help_text="失败后重新生成（GET）")
     download_url = serializers.CharField(help_text="下载地址（GET）：已完成时返回文件，否则返回本状态（202）")
