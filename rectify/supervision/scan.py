@@ -41,6 +41,7 @@ from . import rules
 from .assessing import (
     CHUNK,
     RULE_STATUS,
+    chunks,
     item_input,
     measure_milestones,
     plan_horizons,
@@ -68,11 +69,6 @@ class Raised:
     share_id: int
     unit_id: int
     reason: rules.Reason
-
-
-def _chunks(ids: Sequence[int], size: int = CHUNK) -> Iterator[Sequence[int]]:
-    for i in range(0, len(ids), size):
-        yield ids[i : i + size]
 
 
 def _aware(value: Any) -> Any:
@@ -165,7 +161,7 @@ def update_where_ids(model: type[Model], values: dict[str, Any], ids: Iterable[i
     table = connection.ops.quote_name(model._meta.db_table)
     pk = _column(model, model._meta.pk.name)
     with connection.cursor() as cursor:
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             marks = ", ".join(["%s"] * len(chunk))
             sql = f"UPDATE {table} SET {sets} WHERE {pk} IN ({marks}){extra}"  # noqa: S608 (names from the model)
             cursor.execute(sql, [*prepared, *chunk])
@@ -344,7 +340,7 @@ def _measures(ids: list[int] | None, parsed: _Parsed) -> dict[int, _Measure]:
     milestones = measure_milestones(ids) if ids is not None and len(ids) < CHUNK else measure_milestones()
     if ids is not None:
         problems: set[int] = set()
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             problems.update(Measure.objects.filter(pk__in=chunk).values_list("problem_id", flat=True))
         qs = qs.filter(problem_id__in=sorted(problems))
     compound = dict(qs.filter(deadline_kind="compound").order_by().values_list("pk", "deadline_parts"))

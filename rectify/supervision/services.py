@@ -41,6 +41,7 @@ from .assessing import (  # noqa: F401
     SHARE_FIELDS,
     assess_share,
     assessments,
+    chunks,
     item_input,
     measure_milestones,
     plan_horizons,
@@ -52,11 +53,6 @@ from .assessing import (  # noqa: F401
 )
 from .models import ScanRun
 from .scan import Outcome, Raised, shares_apply
-
-
-def _chunks(ids: list[int]) -> Iterable[list[int]]:
-    for i in range(0, len(ids), CHUNK):
-        yield ids[i : i + CHUNK]
 
 
 def warnings_refresh(*, measure_ids: Iterable[int], today: dt.date | None = None) -> Outcome:
@@ -99,7 +95,7 @@ def _remind_warnings(raised: list[Raised]) -> int:
         return 0
     unit_ids = sorted({r.unit_id for r in raised})
     paths: dict[int, str] = {}
-    for chunk in _chunks(unit_ids):
+    for chunk in chunks(unit_ids):
         paths.update(OrgUnit.objects.filter(pk__in=chunk).values_list("pk", "path"))
     clerks = progress.unit_clerks(unit_ids)
     coordinators = _coordinators()
@@ -125,7 +121,7 @@ def _remind_warnings(raised: list[Raised]) -> int:
     tables = digests.board_tables([user for user, items in per_user.values() if len(items) > digest_after])
     one_by_one = sorted({s for _, items in per_user.values() if len(items) <= digest_after for s, _ in items})
     shares: dict[int, Assignment] = {}
-    for chunk in _chunks(one_by_one):
+    for chunk in chunks(one_by_one):
         shares.update(
             (a.pk, a) for a in Assignment.objects.filter(pk__in=chunk).select_related("unit", "measure__problem")
         )
