@@ -32,6 +32,7 @@ from django.db import connection, connections
 
 from . import clock
 from .errors import DomainError
+from .files import file_sha256
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -49,14 +50,6 @@ class BackupError(DomainError):
 
 def _quiet(_message: str) -> None:
     return None
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def rectify_version() -> str:
@@ -307,7 +300,7 @@ def backup(target: Path, *, log: Log = _quiet) -> dict[str, Any]:
         database = _sqlite_backup(partial) if _vendor() == "sqlite" else _pg_backup(partial)
         db_file = partial / database["file"]
         database["size"] = db_file.stat().st_size
-        database["sha256"] = sha256_of(db_file)
+        database["sha256"] = file_sha256(db_file)
         log(f"数据库：{len(database['tables'])} 张表，{sum(database['tables'].values())} 行。正在复制存储的文件…")
         files = _copy_media(_media_root(), partial / MEDIA_DIR)
         manifest: dict[str, Any] = {
@@ -355,13 +348,13 @@ def check_backup(source: Path, manifest: dict[str, Any]) -> list[str]:
     db_file = source / db["file"]
     if not db_file.exists():
         problems.append(f"数据库文件 {db['file']} 缺失")
-    elif sha256_of(db_file) != db["sha256"]:
+    elif file_sha256(db_file) != db["sha256"]:
         problems.append(f"数据库文件 {db['file']} 的 SHA-256 与清单不符")
     for f in manifest["files"]:
         path = source / MEDIA_DIR / _safe_rel(f["path"])
         if not path.exists():
             problems.append(f"文件 {f['path']} 缺失")
-        elif sha256_of(path) != f["sha256"]:
+        elif file_sha256(path) != f["sha256"]:
             problems.append(f"文件 {f['path']} 的 SHA-256 与清单不符")
     return problems
 
@@ -371,7 +364,7 @@ def _restore_media(source: Path, manifest: dict[str, Any]) -> None:
     for f in manifest["files"]:
         rel = _safe_rel(f["path"])
         out = root / rel
-        if out.exists() and sha256_of(out) == f["sha256"]:
+        if out.exists() and file_sha256(out) == f["sha256"]:
             continue
         out.parent.mkdir(parents=True, exist_ok=True)
         temp = out.with_name(f".{out.name}.restoring")
@@ -391,7 +384,7 @@ def check_restored(manifest: dict[str, Any]) -> list[str]:
         path = root / _safe_rel(f["path"])
         if not path.exists():
             problems.append(f"文件 {f['path']} 恢复后缺失")
-        elif sha256_of(path) != f["sha256"]:
+        elif file_sha256(path) != f["sha256"]:
             problems.append(f"文件 {f['path']} 恢复后 SHA-256 与清单不符")
     return problems
 
