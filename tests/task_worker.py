@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import time_machine
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
@@ -24,3 +31,13 @@ def run_queued() -> int:
         worker.run_task(result)
         ran += 1
     return ran
+
+
+@contextmanager
+def tasks_in_the_database(tmp_path: Path, settings: Any, when: dt.datetime) -> Iterator[Any]:
+    """Tasks queue in the database (a worker, or run_queued, runs them), files go to this test's
+    own media, and the clock starts at `when` and ticks (yields the traveller)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    with time_machine.travel(when, tick=True) as traveller:
+        yield traveller

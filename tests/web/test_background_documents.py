@@ -14,7 +14,6 @@ from typing import Any
 from unittest import mock
 
 import pytest
-import time_machine
 from django.test import Client
 from django.urls import reverse
 from django_tasks.base import TaskResultStatus
@@ -30,7 +29,7 @@ from rectify.documents.renderers import official
 from rectify.plans.models import Problem
 from rectify.portal import views as portal_views
 
-from ..task_worker import run_queued
+from ..task_worker import run_queued, tasks_in_the_database
 
 FROZEN = dt.datetime(2022, 10, 8, 2, tzinfo=dt.UTC)
 BUSINESS = ["city_office", "county_office", "county_clerk", "dept_clerk", "acceptance", "leader"]
@@ -40,10 +39,7 @@ CITY_DRAFT = {"city_office", "leader"}
 
 @pytest.fixture(autouse=True)
 def queued(tmp_path: Path, settings: Any) -> Any:
-    """Tasks queue in the database (a worker runs them), files go to this test's own media."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    with time_machine.travel(FROZEN, tick=True) as traveller:
+    with tasks_in_the_database(tmp_path, settings, FROZEN) as traveller:
         yield traveller
 
 

@@ -17,7 +17,6 @@ from typing import Any
 from unittest import mock
 
 import pytest
-import time_machine
 from django.core.files.storage import default_storage
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
@@ -29,7 +28,7 @@ from rectify.documents import dossier, export_jobs, handover, jobs, services
 from rectify.documents.renderers import official
 from rectify.plans.models import Problem
 
-from ..task_worker import run_queued
+from ..task_worker import run_queued, tasks_in_the_database
 
 pytestmark = pytest.mark.django_db
 
@@ -39,10 +38,7 @@ MB = 1024 * 1024
 
 @pytest.fixture(autouse=True)
 def queued(tmp_path: Path, settings: Any) -> Any:
-    """Tasks queue in the database (a worker runs them), files go to this test's own media."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    with time_machine.travel(FROZEN, tick=True) as traveller:
+    with tasks_in_the_database(tmp_path, settings, FROZEN) as traveller:
         yield traveller
 
 
