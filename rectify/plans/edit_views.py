@@ -25,7 +25,8 @@ from rectify.core.http import business_view, date_or_none, errors_as_messages, p
 from rectify.orgs.models import OrgUnit, UnitKind
 
 from . import editing, leaders, selectors
-from .models import Assignment, ItemSource, ProblemLeader
+from .milestones import MilestoneInput
+from .models import Assignment, ItemSource, Measure, Milestone, ProblemLeader
 from .policies import can_add_items, can_assign_leaders
 
 
@@ -65,6 +66,17 @@ def _due(request: HttpRequest, name: str, errors: dict[str, str], key: str) -> d
     if raw and due is None:
         errors[key] = "到期日格式应为 YYYY-MM-DD。"
     return due
+
+
+def _milestone_lines(request: HttpRequest, measure: Measure) -> list[MilestoneInput] | None:
+    """The edit form's 阶段性节点, one a line, in order (None when the form has no such field: the
+    nodes stay). A line that is an existing node's text keeps that node's date (and so the node);
+    a new line is dated from its words ("2023年6月底前…")."""
+    if "milestones" not in request.POST:
+        return None
+    dates = {m.raw: m.due_on for m in Milestone.objects.filter(measure=measure)}
+    lines = (line.strip() for line in str(request.POST.get("milestones") or "").splitlines())
+    return [MilestoneInput(raw=line, due=dates.get(line)) for line in lines if line]
 
 
 def _require_office(user: Any, message: str) -> None:
@@ -204,6 +216,7 @@ def measure_edit(request: HttpRequest, measure_id: int) -> HttpResponse:
                     units=_unit_roles(request, "lead_units", "support_units"),
                     deadline=str(request.POST.get("deadline") or ""),
                     due=due,
+                    milestones=_milestone_lines(request, measure),
                 )
             except editing.Invalid as exc:
                 errors.update(exc.errors)
@@ -233,7 +246,13 @@ def measure_edit(request: HttpRequest, measure_id: int) -> HttpResponse:
     if request.method != "POST":
         context["lead_ids"] = {int(i) for i in current["lead_units"]}
         context["support_ids"] = {int(i) for i in current["support_units"]}
-        context["typed"] = {"text": measure.text, "deadline": measure.deadline_raw, "version": measure.version}
+        nodes = "\n".join(m.raw for m in Milestone.objects.filter(measure=measure).order_by("seq"))
+        context["typed"] = {
+            "text": measure.text,
+            "deadline": measure.deadline_raw,
+            "version": measure.version,
+            "milestones": nodes,
+        }
     for share in shares:
         share.on_record = editing.share_record(share)  # type: ignore[attr-defined]
     return render(request, "plans/measure_edit.html", context, status=400 if errors else 200)

@@ -238,6 +238,51 @@ def test_a_measure_is_added_and_edited_from_the_forms(client_for: Any, problems:
     assert "已修改：措施内容、责任单位、整改时限" in page
 
 
+def test_a_measures_milestones_are_edited_from_the_form_one_a_line(client_for: Any, problems: Any) -> None:
+    from rectify.plans.models import Milestone
+
+    measure = problems["三"].measures.order_by("seq").first()
+    shares = Assignment.objects.filter(measure=measure)
+    edit_url = reverse("plans:measure_edit", args=[measure.pk])
+    office = client_for(OFFICE)
+
+    def post(milestones: str) -> Any:
+        measure.refresh_from_db()
+        return office.post(
+            edit_url,
+            {
+                "version": measure.version,
+                "text": measure.text,
+                "lead_units": [a.unit_id for a in shares if a.role == "lead"],
+                "support_units": [a.unit_id for a in shares if a.role == "support"],
+                "deadline": measure.deadline_raw,
+                "milestones": milestones,
+            },
+        )
+
+    response = post("2022年10月底前完成全面排查\n\n  2022年11月底前完成整治  \n")
+    assert response.status_code == 302
+    nodes = list(Milestone.objects.filter(measure=measure).order_by("seq").values_list("raw", "due_on"))
+    assert nodes == [
+        ("2022年10月底前完成全面排查", dt.date(2022, 10, 31)),
+        ("2022年11月底前完成整治", dt.date(2022, 11, 30)),
+    ]
+    assert "已修改：阶段性节点" in office.get(response["Location"]).content.decode()
+    form = office.get(edit_url).content.decode()
+    assert "2022年10月底前完成全面排查\n2022年11月底前完成整治</textarea>" in form
+    first = Milestone.objects.get(measure=measure, seq=1)
+    first.reached_on = dt.date(2022, 10, 20)
+    first.save(update_fields=["reached_on"])
+    # A reached node cannot be dropped: the form says which, and keeps what was typed.
+    refused = post("2022年11月底前完成整治")
+    html = refused.content.decode()
+    assert refused.status_code == 400 and "不能删除或修改" in html and "2022年10月底前完成全面排查" in html
+    assert Milestone.objects.filter(measure=measure).count() == 2
+    # No readable date: a Chinese message, nothing saved.
+    bad = post("2022年10月底前完成全面排查\n尽快完成")
+    assert bad.status_code == 400 and Milestone.objects.filter(measure=measure).count() == 2
+
+
 def test_a_stale_edit_form_keeps_what_was_typed(client_for: Any, users: Any, problems: Any) -> None:
     measure = problems["三"].measures.order_by("seq").first()
     seen = measure.version
