@@ -1,8 +1,10 @@
-"""Reads of the audit trail: an object's timeline, and the full log for the audit admin."""
+"""Reads of the audit trail: an object's timeline, the full log for the audit admin, and the
+trail's newest change as a version of the data (`data_version`)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +27,23 @@ def audit_timeline(obj: models.Model, *, include_children: bool = True) -> Query
     if include_children:
         condition |= Q(parent_type=object_type, parent_id=object_id)
     return AuditEvent.objects.filter(condition).select_related("actor").order_by("at", "id")
+
+
+# Events that record someone signing in or reading, not a change of the data.
+SIGN_IN_ACTIONS = frozenset(
+    {"accounts.login", "accounts.login_failed", "accounts.logout", "accounts.otp_verified", "accounts.otp_failed"}
+)
+READ_ACTIONS = SIGN_IN_ACTIONS | {"export.downloaded", "file.refused"}
+
+
+def data_version(*, ignore: Collection[str] = READ_ACTIONS) -> int:
+    """The number (seq) of the newest audit event that is not one of `ignore`, 0 when there is
+    none. Every change of the data is audited inside the transaction that makes it (the services
+    and the daily scan; audit.services.record), so while this number stands nothing a document is
+    made from has changed: files made from the data are kept under it (documents.export_jobs).
+    One step down the seq index from its top."""
+    newest = AuditEvent.objects.exclude(action__in=ignore).order_by("-seq").values_list("seq", flat=True).first()
+    return int(newest or 0)
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,20 @@ from unittest import mock
 
 import pytest
 from django.core.files.storage import default_storage
+from django.http import QueryDict
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from rectify.audit.models import AuditEvent
+from rectify.audit.selectors import data_version
+from rectify.audit.services import record
 from rectify.closeout.models import HandoverPackage
 from rectify.core.files import stored_file_open
 from rectify.documents import dossier, export_jobs, handover, jobs, services
 from rectify.documents.renderers import official
-from rectify.plans.models import Problem
+from rectify.orgs.models import OrgUnit
+from rectify.orgs.services import unit_rename
+from rectify.plans.models import Measure, Problem
 
 from ..task_worker import run_queued, tasks_in_the_database
 
@@ -166,6 +171,57 @@ def test_an_export_page_is_its_requesters_alone(client_for: Any, role: str) -> N
         assert client_for(role).get(started["Location"] + suffix).status_code == (403 if role == "auditor" else 404)
     assert client_for("county_office").get(reverse("documents:export_job", args=[2**60])).status_code == 404
     assert exports() == []
+
+
+def test_the_same_export_while_nothing_changed_is_the_stored_file_and_a_change_makes_a_new_one(
+    client_for: Any, users: Any
+) -> None:
+    office = client_for("city_office")
+    url = reverse("documents:ledger_export") + "?format=csv"
+    first = office.get(url)
+    assert first.status_code == 302 and run_queued() == 1
+    assert office.get(first["Location"]).status_code == 200  # downloaded: audited, not a change
+    # Asked again (another click, another day's reading of the same data): the same file at once.
+    with mock.patch.object(export_jobs, "write_export") as write:
+        again = office.get(url)
+    write.assert_not_called()
+    assert again.status_code == 200 and body(again).decode("utf-8-sig").count("\n") > 10
+    assert DBTaskResult.objects.count() == 1 and len(exports()) == 2
+    # Signing in is not a change either; a unit renamed is: a new request, a new task, a new file.
+    client_for("county_clerk")
+    unit = OrgUnit.objects.filter(assignments__isnull=False).distinct().first()
+    unit_rename(actor=users["city_office"], unit=unit, name="新名称测试单位", version=unit.version)
+    changed = office.get(url)
+    assert changed.status_code == 302 and changed["Location"] != first["Location"]
+    assert run_queued() == 1
+    text = body(office.get(changed["Location"])).decode("utf-8-sig")
+    assert "新名称测试单位" in text and "新名称测试单位" not in body(again).decode("utf-8-sig")
+    # Other filters, another format or another viewer: a request of its own.
+    assert office.get(url + "&status=in_progress")["Location"] != changed["Location"]
+    assert client_for("county_office").get(url)["Location"] != changed["Location"]
+
+
+def test_a_kept_export_request_is_looked_up_by_what_it_is_made_of(users: Any) -> None:
+    office = users["city_office"]
+    one = export_jobs.ledger_request(viewer=office, fmt="csv", query=QueryDict("status=in_progress"))
+    assert export_jobs.ledger_request(viewer=office, fmt="csv", query=QueryDict("status=in_progress")) == one
+    assert export_jobs.ledger_request(viewer=office, fmt="json", query=QueryDict("status=in_progress")) != one
+    # rows: what the filter selected when first asked (independently counted)
+    assert one.rows == Measure.objects.filter(status="in_progress").count() > 0
+    before = data_version()
+    record(actor=office, action="export.downloaded", obj=office)  # a reading
+    assert data_version() == before
+    assert export_jobs.ledger_request(viewer=office, fmt="csv", query=QueryDict("status=in_progress")) == one
+    record(actor=office, action="calendar.changed", obj=office)  # a change
+    assert data_version() > before
+    assert export_jobs.ledger_request(viewer=office, fmt="csv", query=QueryDict("status=in_progress")).id != one.id
+    # The dossier's trail lists downloads, so a download is a change for it; signing in is not.
+    problem = Problem.objects.get(number="十八")
+    dossier_one = export_jobs.dossier_request(viewer=office, problem=problem)
+    record(actor=office, action="accounts.login", obj=office)
+    assert export_jobs.dossier_request(viewer=office, problem=problem) == dossier_one
+    record(actor=office, action="export.downloaded", obj=problem)
+    assert export_jobs.dossier_request(viewer=office, problem=problem).id != dossier_one.id
 
 
 # --- 一案一档 ----------------------------------------------------------------------------------------
