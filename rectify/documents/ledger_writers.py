@@ -69,6 +69,10 @@ def json_pieces(export: LedgerExport) -> Iterator[str]:
         yield "[]\n}"
         return
     yield "["
+    # json.dumps(entry, ensure_ascii=False) with one encoder for the export and without the check
+    # for cycles (entries are trees): the same text in ~20 % less time (0.61 → 0.49 s for two of
+    # the 100k province's plans; a field-by-field writer in Python was slower than either).
+    encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
     for i, plan in enumerate(export.plans):
         yield (
             ("," if i else "")
@@ -79,7 +83,7 @@ def json_pieces(export: LedgerExport) -> Iterator[str]:
         size = 0
         first = True
         for entry in export.problems(i):
-            text = json.dumps(entry, ensure_ascii=False)
+            text = encode(entry)
             buffer.append(("\n        " if first else ",\n        ") + text)
             first = False
             size += len(text)

@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 
 from rectify.documents.ledger_rules import DONE, LAST_REPORT_UNREAD, PROGRESS_UNREAD_WHEN_OVERDUE, ShareRules
+from rectify.progress.periods import SHANGHAI
 from rectify.supervision import rules
+from rectify.supervision.services import RULE_STATUS
 
 TODAY = dt.date(2023, 9, 4)
 PLAN_START = dt.date(2022, 6, 1)
@@ -114,15 +116,73 @@ def _key(share_rules: ShareRules, **changes: Any) -> tuple[Any, ...] | None:
 @pytest.mark.django_db
 def test_the_key_keeps_what_the_rules_read() -> None:
     share_rules = ShareRules(TODAY)
+    share_rules.plan_starts = {1: PLAN_START, 2: dt.date(2022, 9, 1), 3: PLAN_START}
+    share_rules.horizons = {1: dt.date(2024, 6, 30)}  # scheduled shares: judged on the plan's horizon
     later = dt.datetime(2023, 9, 1, 2, 0, tzinfo=dt.UTC)
     assert _key(share_rules) == _key(share_rules, last_report=later)  # a dated kind: not read
-    assert _key(share_rules, kind="annual") != _key(share_rules, kind="annual", last_report=later)
+    last_year = dt.datetime(2022, 12, 1, 2, 0, tzinfo=dt.UTC)
+    assert _key(share_rules, kind="annual") != _key(share_rules, kind="annual", last_report=last_year)
+    assert _key(share_rules, kind="annual") == _key(share_rules, kind="annual", last_report=later)  # its year only
     assert _key(share_rules, status="ongoing") != _key(share_rules, status="ongoing", last_report=later)
-    for change in ({"progress": 41}, {"due": dt.date(2024, 1, 1)}, {"plan_id": 2}, {"start": dt.date(2023, 1, 1)}):
+    for change in ({"progress": 41}, {"due": dt.date(2024, 1, 1)}, {"plan_id": 2}):
         assert _key(share_rules) != _key(share_rules, **change), change
+    assert _key(share_rules) == _key(share_rules, plan_id=3)  # plans that start alike share assessments
+    assert _key(share_rules, kind="scheduled") != _key(share_rules, kind="scheduled", plan_id=3)  # not horizons
+    assert _key(share_rules) == _key(share_rules, start=dt.date(2023, 1, 1))  # a date runs from the plan's start
+    ranged = {"kind": "range"}
+    assert _key(share_rules, **ranged) != _key(share_rules, **ranged, start=dt.date(2023, 1, 1))
+    assert _key(share_rules, progress=95) == _key(share_rules, progress=99)  # not behind: progress not read
     past = {"due": dt.date(2023, 1, 31)}
     assert _key(share_rules, **past) == _key(share_rules, **past, progress=90)  # overdue: progress not read
     assert _key(share_rules, **past, kind="scheduled") != _key(share_rules, **past, kind="scheduled", progress=90)
     assert _key(share_rules, individual=True) is None  # milestones, parts, recurrence: its own
     assert _key(share_rules, status="closed", individual=True) == _key(share_rules, status="closed", kind="annual")
     assert _key(share_rules, status="applying") == _key(share_rules, status="completed")
+
+
+STATUSES = ["not_started", "in_progress", "relapsed", "applying", "completed", "closed", "ongoing"]
+PLANS = {1: (PLAN_START, None), 2: (PLAN_START, dt.date(2024, 12, 31)), 3: (dt.date(2023, 8, 1), TODAY)}
+GRID_PROGRESS = [None, 0, 20, 35, 50, 69, 70, 71, 79, 80, 90, 100]
+GRID_REPORTS = [None, *(dt.datetime.combine(d, dt.time(1, 30), tzinfo=dt.UTC) for d in LAST_REPORTS if d)]
+
+
+@pytest.mark.django_db
+def test_shares_with_one_key_have_one_assessment() -> None:
+    """The key's whole claim, over a grid of shares: equal keys, equal assessments (as
+    supervision.services.item_input builds the input); and the key gathers many inputs."""
+    share_rules = ShareRules(TODAY)
+    share_rules.plan_starts = {pk: start for pk, (start, _) in PLANS.items()}
+    share_rules.horizons = {pk: horizon for pk, (_, horizon) in PLANS.items() if horizon}
+    groups: dict[tuple[Any, ...], set[rules.Assessment]] = {}
+    inputs: dict[tuple[Any, ...], int] = {}
+    for status, kind, plan_id, due, start, progress, at in itertools.product(
+        STATUSES, KINDS, PLANS, DUES, STARTS, GRID_PROGRESS, GRID_REPORTS
+    ):
+        key = share_rules.key(status, kind, False, plan_id, due, start, progress, at)
+        assert key is not None
+        item = rules.ItemInput(
+            kind=kind,
+            due=due,
+            start=start,
+            status=RULE_STATUS[status],
+            plan_start=PLANS[plan_id][0],
+            progress=progress,
+            last_report=at.astimezone(SHANGHAI).date() if at else None,
+            plan_horizon=PLANS[plan_id][1],
+        )
+        groups.setdefault(key, set()).add(rules.assess(item, TODAY, share_rules.thresholds))
+        inputs[key] = inputs.get(key, 0) + 1
+    assert all(len(answers) == 1 for answers in groups.values()), [k for k, a in groups.items() if len(a) > 1][:5]
+    assert {a.level for answers in groups.values() for a in answers} == set(rules.Level)
+    assert sum(inputs.values()) > 20 * len(groups)  # not vacuous: most keys stand for many inputs
+    gathered = {key[-2] for key in groups if len(key) == 7} | {key[-1] for key in groups if len(key) == 5}
+    assert {"not behind", "overdue", "fresh"} <= gathered
+
+
+@pytest.mark.django_db
+def test_a_plan_whose_start_is_unknown_keeps_the_progress_in_the_key() -> None:
+    share_rules = ShareRules(TODAY)
+    share_rules.plan_starts = {}
+    assert _key(share_rules, progress=99) != _key(share_rules, progress=100)
+    never = {"kind": "ongoing", "last_report": None}  # 长期坚持 never reported: judged from the plan's start
+    assert _key(share_rules, **never, progress=1) != _key(share_rules, **never, progress=2)
