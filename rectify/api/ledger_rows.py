@@ -8,11 +8,13 @@ serializers field by field: more than half the time of a list request (docs/benc
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from rest_framework import serializers
 
-from rectify.plans import selectors
+from rectify.core import clock
+from rectify.plans import selectors, warning_text
 
 _date = serializers.DateField().to_representation
 _datetime = serializers.DateTimeField().to_representation
@@ -26,7 +28,7 @@ def _dt(value: Any) -> str | None:
     return None if value is None else _datetime(value)
 
 
-def _share(row: dict[str, Any]) -> dict[str, Any]:
+def _share(row: dict[str, Any], today: dt.date) -> dict[str, Any]:
     return {
         "id": row["id"],
         "unit": row["unit_id"],
@@ -39,7 +41,7 @@ def _share(row: dict[str, Any]) -> dict[str, Any]:
         "due_on": _d(row["due_on"]),
         "due_extended": row["due_extended"],
         "warning_level": row["warning_level"],
-        "warning_reasons": row["warning_reasons"],
+        "warning_reasons": warning_text.reasons_render(row["warning_reasons"], today),
         "last_report_at": _dt(row["last_report_at"]),
         "closed_on": _d(row["closed_on"]),
         "reopened_count": row["reopened_count"],
@@ -59,6 +61,7 @@ def _milestone(row: dict[str, Any]) -> dict[str, Any]:
 def ledger_rows(page: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A page of `selectors.ledger_values` rows as the API's measure objects (two more queries)."""
     shares, milestones = selectors.ledger_children([row["id"] for row in page])
+    today = clock.today()
     out = []
     for m in page:
         due = _d(m["due_on"])
@@ -82,7 +85,7 @@ def ledger_rows(page: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "recurrence": m["recurrence"] or None,
                 },
                 "milestones": [_milestone(r) for r in milestones[m["id"]]],
-                "assignments": [_share(r) for r in shares[m["id"]]],
+                "assignments": [_share(r, today) for r in shares[m["id"]]],
                 "progress": None if progress is None else float(progress),
                 "warning_level": m["warning_level"],
                 "last_report_at": _dt(m["last_report_at"]),

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from rectify.core import clock
 from rectify.notifications.models import Notification
 from rectify.orgs.models import OrgUnit, UnitKind
+from rectify.plans import warning_text
 from rectify.plans.models import Assignment, Measure, Milestone, Plan, Problem, Recurrence
 from rectify.progress.models import Evidence, ProgressReport, ReportKind
 
@@ -58,6 +62,12 @@ class AssignmentSerializer(serializers.ModelSerializer):
 
     def get_unit_name(self, obj: Assignment) -> str | None:
         return obj.unit.name if obj.unit else None
+
+    def to_representation(self, instance: Assignment) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        # Stored without the day's words (days left, 序时进度): in words as of today.
+        data["warning_reasons"] = warning_text.reasons_render(instance.warning_reasons, clock.today())
+        return data
 
 
 class MilestoneSerializer(serializers.ModelSerializer):

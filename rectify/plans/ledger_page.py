@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 
+from rectify.core import clock
+
+from . import warning_text
 from .models import Assignment, ItemStatus, Measure, Milestone, Problem, Recurrence
 
 _STATUS_LABELS: dict[str, str] = dict(ItemStatus.choices)
@@ -87,7 +90,7 @@ class Row:
 class ShareRow(Row):
     @property
     def warning_summary(self) -> str:  # as Assignment.warning_summary
-        return "；".join(r.get("message", "") for r in self.warning_reasons) or "正常"
+        return warning_text.reasons_summary(self.warning_reasons, self.today)
 
 
 class MeasureRow(Row):
@@ -117,12 +120,13 @@ def ledger_page(measures: QuerySet[Measure], start: int, stop: int) -> list[Meas
         for p in Problem.objects.filter(pk__in={r["problem_id"] for r in rows}).values(*PROBLEM_COLUMNS)
     }
     shares: dict[int, list[ShareRow]] = {pk: [] for pk in ids}
+    today = clock.today()  # the day the reasons are worded for, once a page
     for a in Assignment.objects.filter(measure_id__in=ids).order_by("measure_id", "role", "id").values(*SHARE_COLUMNS):
         unit = None
         if a["unit_id"] is not None:
             unit = Row(id=a["unit_id"], name=a["unit__name"], flags=a["unit__flags"], path=a["unit__path"])
         shares[a["measure_id"]].append(
-            ShareRow(**{k: v for k, v in a.items() if not k.startswith("unit__")}, unit=unit)
+            ShareRow(**{k: v for k, v in a.items() if not k.startswith("unit__")}, unit=unit, today=today)
         )
     milestones: dict[int, list[Row]] = {pk: [] for pk in ids}
     for ms in Milestone.objects.filter(measure_id__in=ids).order_by("measure_id", "seq").values("measure_id", "due_on"):

@@ -10,8 +10,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from rectify.core import clock
 from rectify.core.models import TimestampedModel
 from rectify.orgs.models import OrgUnit
+
+from . import warning_text
 
 
 class DeadlineKind(models.TextChoices):
@@ -420,4 +423,5 @@ class Assignment(TimestampedModel):
 
     @property
     def warning_summary(self) -> str:
-        return "；".join(r.get("message", "") for r in self.warning_reasons) or "正常"
+        """The stored reasons in words as of today (day counts and 序时进度 from today)."""
+        return warning_text.reasons_summary(self.warning_reasons, clock.today())

@@ -35,8 +35,12 @@ LEVELS = ((WarningLevel.RED, "红色", "danger"), (WarningLevel.YELLOW, "黄色"
 
 
 def board_url(**params: Any) -> str:
+    return _with_query(reverse("supervision:board"), params)
+
+
+def _with_query(base: str, params: dict[str, Any]) -> str:
     query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
-    return reverse("supervision:board") + (f"?{query}" if query else "")
+    return base + (f"?{query}" if query else "")
 
 
 def board_table(viewer: Any) -> Table:
@@ -90,12 +94,17 @@ def _units(by_unit: dict[int, dict[str, int]]) -> dict[int, OrgUnit]:
 
 
 def _table(by_unit: dict[int, dict[str, int]], units: dict[int, OrgUnit]) -> Table:
+    board = reverse("supervision:board")  # once: a table has two links per unit
+
+    def link(**params: Any) -> str:
+        return _with_query(board, params)
+
     order = sorted(by_unit, key=lambda u: (*(-by_unit[u].get(lv, 0) for lv, _, _ in LEVELS), units[u].path))
     rows = [
         Row(
             label=units[u].name,
             cells=tuple(
-                Figure(label, n, board_url(unit=u, warning=level) if n else "", tone)
+                Figure(label, n, link(unit=u, warning=level) if n else "", tone)
                 for level, label, tone in LEVELS
                 for n in [by_unit[u].get(level, 0)]
             ),
@@ -103,7 +112,7 @@ def _table(by_unit: dict[int, dict[str, int]], units: dict[int, OrgUnit]) -> Tab
         for u in order
     ]
     totals = [
-        Figure(f"{label}预警", sum(v.get(level, 0) for v in by_unit.values()), board_url(warning=level), tone)
+        Figure(f"{label}预警", sum(v.get(level, 0) for v in by_unit.values()), link(warning=level), tone)
         for level, label, tone in LEVELS
     ]
     return Table(
@@ -111,7 +120,7 @@ def _table(by_unit: dict[int, dict[str, int]], units: dict[int, OrgUnit]) -> Tab
         totals=totals,
         columns=[Figure(label, 0, "", tone) for _, label, tone in LEVELS],
         rows=rows,
-        more_url=board_url(warning="red,yellow"),
+        more_url=link(warning="red,yellow"),
     )
 
 

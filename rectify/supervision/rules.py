@@ -4,6 +4,8 @@ Owns `assess` and its inputs/outputs (`ItemInput`, `MilestoneInput`, `Thresholds
 序时进度 (`schedule_share`), the level order (`Level`, `LEVEL_ORDER`, `worst`) and the percent wording shared
 with the ledgers (`format_percent`, `format_rate`). Pure Python, importable without Django: no ORM and no clock —
 `today` is always a parameter, so the same input always gives the same answer and the same dedupe keys.
+Reasons whose words change with the day carry `args` (what the words are made of) and get their words from
+`rectify.plans.warning_text`, which renders the stored reasons for any day the same way.
 
 The rules, in the order `assess` applies them:
 
@@ -43,8 +45,10 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from rectify.core.formats import format_percent
+from rectify.core.formats import format_percent as format_percent  # shared wording, used as rules.format_percent
+from rectify.plans import warning_text
 from rectify.plans.recurrence import Period, period_bounds
+from rectify.plans.warning_text import schedule_share as schedule_share  # 序时进度, also rules.schedule_share
 
 
 class Level(StrEnum):
@@ -126,6 +130,9 @@ class Reason:
     # Stays the same while the condition holds, so a notifier can tell a new warning from a repeated one.
     key: str
     message: str
+    # A reason whose words change with the day (days left or past, 序时进度): what they are made
+    # of, stored instead of the message (plans.warning_text renders it for any day).
+    args: Mapping[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,17 +160,6 @@ class _Outcome:
 
 
 # --- numbers and wording ---------------------------------------------------------------------
-
-
-def schedule_share(start: date, due: date, today: date) -> float:
-    """序时进度: the share of [start, due] elapsed at today, in percent, clamped to 0..100, one decimal."""
-    if start >= due:
-        return 100.0 if today >= due else 0.0
-    total = (due - start).days
-    elapsed = min(max((today - start).days, 0), total)
-    # Integer half-up rounding: float round() would make 12.25 and 12.35 go different ways.
-    tenths = (elapsed * 2000 + total) // (2 * total)
-    return tenths / 10
 
 
 def worst(levels: Iterable[Level | str]) -> Level:
@@ -201,16 +197,17 @@ def _dated(due: date, start: date, progress: float, today: date, th: Thresholds)
     expected = schedule_share(start, due, today)
     out = _Outcome(expected=expected, due=due)
     left = (due - today).days
+    on = {"due": due.isoformat()}
     if left < 0:
-        out.reasons.append(Reason(Level.RED, "overdue", f"overdue:{due}", f"已超过整改时限（{due}）{-left}天"))
+        out.reasons.append(Reason(Level.RED, "overdue", f"overdue:{due}", warning_text.deadline(due, today), on))
         return out
     if left <= th.due_soon_days:
-        message = f"今天是整改时限（{due}）" if left == 0 else f"距整改时限（{due}）还有{left}天"
-        out.reasons.append(Reason(Level.YELLOW, "due_soon", f"due_soon:{due}", message))
+        out.reasons.append(Reason(Level.YELLOW, "due_soon", f"due_soon:{due}", warning_text.deadline(due, today), on))
     # Rounded so that "exactly 10 points behind" stays exactly 10 despite binary floats.
     if round(expected - progress, 6) > th.lag_tolerance:
-        message = f"进度{format_percent(progress)}落后于序时进度{format_percent(expected)}"
-        out.reasons.append(Reason(Level.YELLOW, "lag", f"lag:{due}", message))
+        message = warning_text.lag(progress, start, due, today)
+        args = {"progress": progress, "start": start.isoformat(), "due": due.isoformat()}
+        out.reasons.append(Reason(Level.YELLOW, "lag", f"lag:{due}", message, args))
     return out
 
 
@@ -258,9 +255,9 @@ def _recurring(recurrence: str, start: date | None, item: ItemInput, today: date
         out.reasons.append(Reason(Level.RED, "recurring_missed", f"recurring_missed:{previous.start}", message))
     left = (current.end - today).days
     if current.start <= today and left <= th.due_soon_days and not _reported_in(current, item, today):
-        when = f"今天（{current.end}）截止" if left == 0 else f"还有{left}天截止（{current.end}）"
-        message = f"本期（{current.label}）{when}，尚未报送整改情况"
-        out.reasons.append(Reason(Level.YELLOW, "recurring_due", f"recurring_due:{current.end}", message))
+        message = warning_text.period_due(current.label, current.end, today)
+        args = {"label": current.label, "end": current.end.isoformat()}
+        out.reasons.append(Reason(Level.YELLOW, "recurring_due", f"recurring_due:{current.end}", message, args))
     return out
 
 
@@ -298,7 +295,16 @@ def _compound(item: ItemInput, today: date, th: Thresholds) -> _Outcome:
             replace(item, recurrence=str(part.get("recurrence") or item.recurrence)) if kind == "recurring" else item
         )
         sub = _by_kind(kind, _as_date(part.get("due")), _as_date(part.get("start")), subject, today, th)
-        out.reasons.extend(Reason(r.level, r.code, f"p{i}:{r.key}", f"{scope}：{r.message}") for r in sub.reasons)
+        out.reasons.extend(
+            Reason(
+                r.level,
+                r.code,
+                f"p{i}:{r.key}",
+                f"{scope}：{r.message}",
+                None if r.args is None else {**r.args, "scope": scope},
+            )
+            for r in sub.reasons
+        )
         if sub.due is not None and (out.due is None or sub.due < out.due):
             out.due, out.expected = sub.due, sub.expected
     return out
@@ -318,8 +324,9 @@ def _milestones(item: ItemInput, today: date, th: Thresholds) -> list[Reason]:
             message = f"阶段性节点{names}（{due}）已过期未完成"
             reasons.append(Reason(Level.RED, "milestone_overdue", f"milestone_overdue:{due}", message))
         elif left <= th.due_soon_days:
-            message = f"阶段性节点{names}（{due}）还有{left}天到期"
-            reasons.append(Reason(Level.YELLOW, "milestone_soon", f"milestone_soon:{due}", message))
+            message = warning_text.milestone(names, due, today)
+            args = {"names": names, "due": due.isoformat()}
+            reasons.append(Reason(Level.YELLOW, "milestone_soon", f"milestone_soon:{due}", message, args))
     return reasons
 
 

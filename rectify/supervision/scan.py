@@ -45,6 +45,7 @@ from .assessing import (
     item_input,
     measure_milestones,
     plan_horizons,
+    plan_horizons_of,
     reasons_json,
     report_days,
     shares_of,
@@ -253,6 +254,11 @@ class _Measure:
     milestones: list[tuple[int, dt.date, str]]
     recurs: bool
     stored: list[Any]
+    # Which of a share's own facts the rules read for this kind (besides its milestones reached):
+    # the other facts are left out of the share's assessment key, so more shares share one.
+    reads_last: bool = True
+    reads_progress: bool = True
+    reads_due: bool = True
 
 
 @dataclass(slots=True)
@@ -262,7 +268,7 @@ class _Verdict:
     index: int
     level: str
     reasons: tuple[rules.Reason, ...]
-    as_json: list[dict[str, str]]
+    as_json: list[dict[str, Any]]
 
 
 class _Judge:
@@ -291,9 +297,21 @@ class _Judge:
 
     def verdict(self, row: tuple[Any, ...], measure: _Measure, reports: tuple[dt.date, ...] = ()) -> _Verdict:
         status = RULE_STATUS.get(row[_STATUS], "in_progress")
-        last = self.parsed.local_date(row[_LAST])
-        reached = (row[_MEASURE], row[_REACHED]) if measure.milestones else None
-        key = (measure.key, row[_DUE], status, row[_PROGRESS], last, reached, reports)
+        key: tuple[Any, ...]
+        if status in ("closed", "completed"):  # green whatever the rest
+            key = (status,)
+        elif status == "ongoing":  # re-checked: the last report and the plan's start only
+            key = (status, measure.key, self.parsed.local_date(row[_LAST]))
+        else:
+            key = (
+                measure.key,
+                row[_DUE] if measure.reads_due else None,
+                status,
+                row[_PROGRESS] if measure.reads_progress else None,
+                self.parsed.local_date(row[_LAST]) if measure.reads_last else None,
+                (row[_MEASURE], row[_REACHED]) if measure.milestones else None,
+                reports,
+            )
         found = self.verdicts.get(key)
         if found is not None:
             return found
@@ -333,6 +351,16 @@ class _Judge:
         return same
 
 
+# Deadline kinds whose rule does not read the share's last report day (only 立行立改/长期坚持's
+# re-check and the annual rule do), its progress (the re-check and recurring rules do not) or its
+# due date (the re-check, annual, scheduled and recurring rules compute their own). A compound
+# deadline reads all of them (its parts may be of any kind); rules.assess on a share with status
+# 长期坚持 reads only the last report (`_Judge.verdict`).
+_LAST_UNREAD = frozenset({"date", "range", "external", "scheduled", "recurring", "completed", "unknown"})
+_PROGRESS_UNREAD = frozenset({"immediate_ongoing", "immediate", "ongoing", "recurring", "completed", "unknown"})
+_DUE_UNREAD = frozenset({"immediate_ongoing", "immediate", "ongoing", "annual", "scheduled", "recurring", "completed"})
+
+
 def _measures(ids: list[int] | None, parsed: _Parsed) -> dict[int, _Measure]:
     """Every measure (or the measures of the problems of `ids`, for their problems' roll-up) with
     what the rules read of it: one read, whatever the number of shares."""
@@ -358,7 +386,18 @@ def _measures(ids: list[int] | None, parsed: _Parsed) -> dict[int, _Measure]:
             parts = ()
             key = (kind, start_on, plan_id, recurrence)
         stored[3], stored[4] = parsed.date(stored[3]), parsed.time(stored[4])
-        out[pk] = _Measure(problem_id, key, plan_id, parts, milestones.get(pk, []), recurs, stored)
+        out[pk] = _Measure(
+            problem_id,
+            key,
+            plan_id,
+            parts,
+            milestones.get(pk, []),
+            recurs,
+            stored,
+            reads_last=kind not in _LAST_UNREAD,
+            reads_progress=kind not in _PROGRESS_UNREAD,
+            reads_due=kind not in _DUE_UNREAD,
+        )
     return out
 
 
@@ -372,8 +411,10 @@ def shares_apply(*, today: dt.date, outcome: Outcome, measure_ids: Iterable[int]
     transaction."""
     ids = sorted(set(measure_ids)) if measure_ids is not None else None
     qs = shares_of(Measure.objects.filter(pk__in=ids)) if ids is not None else shares_of()
-    parsed, horizons = _Parsed(), plan_horizons()
+    parsed = _Parsed()
     measures = _measures(ids, parsed)
+    # A few measures: their plans' horizons only (the latest due date of each plan's problems).
+    horizons = plan_horizons() if ids is None else plan_horizons_of(m.plan_id for m in measures.values())
     judge = _Judge(today, parsed, horizons)
     known = _known_warnings(qs if ids is not None else None)
     changed: dict[int, list[int]] = defaultdict(list)  # verdict index → shares to write
@@ -487,13 +528,23 @@ def _roll_up(
     from the rows in hand: written only where a field changed, grouped by what changed."""
     writes: dict[tuple[tuple[str, Any], ...], list[int]] = defaultdict(list)
     problems: set[int] = set()
+    # Every measure here has a share, so its figures but the last report come from its shares'
+    # rows alone (the stored ones only stand in for a measure without shares): worked out once
+    # per distinct set of rows.
+    figures: dict[tuple[tuple[Any, ...], ...], list[Any]] = {}
+    figure_fields = rollup.MEASURE_FIELDS[:-1]
+    assert rollup.MEASURE_FIELDS[-1] == "last_report_at"
     for measure_id, rows in shares.items():
         measure = measures.get(measure_id)
         if measure is None:
             continue
         old = measure.stored
-        values = rollup.measure_values(rows, last.get(measure_id), old)
-        new = [values[name] for name in rollup.MEASURE_FIELDS]
+        key = tuple(rows)
+        found = figures.get(key)
+        if found is None:
+            values = rollup.measure_values(rows, None, old)
+            found = figures[key] = [values[name] for name in figure_fields]
+        new = [*found, last.get(measure_id)]
         if new != old:
             diff = tuple((n, v) for n, v, o in zip(rollup.MEASURE_FIELDS, new, old, strict=True) if v != o)
             writes[diff].append(measure_id)

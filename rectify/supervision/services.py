@@ -254,10 +254,11 @@ def deadlines_scan(*, today: dt.date | None = None, send_mail: bool = True) -> S
         after = _reporting_start()
     checked = after
     if after is not None and upto > after:
-        rule = progress.calendar_rule()
-        for period in periods_due_between(after, upto, rule):
+        periods = periods_due_between(after, upto, progress.calendar_rule())
+        found = compliance.periods_compliance(periods, as_of=upto)  # every period in one pass
+        for period in periods:
             with transaction.atomic():
-                new = compliance.missed_record(period, at=upto)
+                new = compliance.missed_record(period, at=upto, found=found[(period.kind, period.start)])
                 outcome.missed += len(new)
                 outcome.reminders += _remind_missed(period, new)
         checked = upto

@@ -129,7 +129,11 @@ def test_a_quarterly_measure_falls_due_each_quarter_and_warns_per_period(users: 
     county.refresh_from_db()
     other.refresh_from_db()
     assert county.warning_level == "yellow"
-    assert county.warning_summary == "本期（2022年第三季度）还有10天截止（2022-09-30），尚未报送整改情况"
+    # The stored reason in words as of the day it is read: the days left count down without a scan.
+    with at(dt.date(2022, 9, 20)):
+        assert county.warning_summary == "本期（2022年第三季度）还有10天截止（2022-09-30），尚未报送整改情况"
+    with at(dt.date(2022, 9, 25)):
+        assert county.warning_summary == "本期（2022年第三季度）还有5天截止（2022-09-30），尚未报送整改情况"
     assert other.warning_level == "green"
 
     # Q3 has ended: red for the county, with the quarter named; the measure rolls up red.
