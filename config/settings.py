@@ -122,11 +122,12 @@ TEMPLATES = [
 # the defaults lose transactions to "database is locked" with several writer processes).
 DEFAULT_SQLITE = VAR_DIR / "rectify.sqlite3"
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE}"
-# Persistent connections on PostgreSQL (RECTIFY_CONN_MAX_AGE seconds, default 60; 0 = one per
-# request): opening one (TCP, authentication, backend start) cost a request ~6–17 ms on 127.0.0.1,
-# as much as the ledger's queries. Checked before reuse (CONN_HEALTH_CHECKS), so a connection the
-# server closed is replaced, not an error. SQLite opens a file: one per request (default 0).
-_CONN_MAX_AGE_DEFAULT = "60" if DATABASE_URL.startswith(("postgres://", "postgresql://", "pgsql://")) else "0"
+# Persistent connections (RECTIFY_CONN_MAX_AGE seconds, default 60; 0 = one per request): opening
+# one on PostgreSQL (TCP, authentication, backend start) cost a request ~6–17 ms on 127.0.0.1, as
+# much as the ledger's queries; on SQLite, opening the file, running the pragmas below and closing
+# it again was the largest single cost of an API write (docs/benchmarks.md). Checked before reuse
+# (CONN_HEALTH_CHECKS), so a connection the server closed is replaced, not an error.
+_CONN_MAX_AGE_DEFAULT = "60"
 _db = dj_database_url.parse(
     DATABASE_URL,
     conn_max_age=int(os.environ.get("RECTIFY_CONN_MAX_AGE") or _CONN_MAX_AGE_DEFAULT),
@@ -417,10 +418,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # Throttling (docs/security.md): 429 with a Chinese message; bad tokens are counted per address
-    # by rectify.api.auth before any view runs.
+    # by rectify.api.auth before any view runs. One counter per user and period in the cache
+    # (rectify.api.throttling: a fixed cost per call, not DRF's list of every call's time).
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "rectify.api.throttling.AnonRateThrottle",
+        "rectify.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("RECTIFY_API_RATE_ANON", "60/min"),

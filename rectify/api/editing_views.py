@@ -189,7 +189,7 @@ class ProblemListCreate(EditingErrors, views.ProblemList):
         problem = editing.problem_create(
             actor=request.user,
             plan=plan,
-            chapter=plan.chapters.filter(pk=v["chapter"]).first(),
+            chapter=plan.chapters.filter(pk=v["chapter"]).order_by().first(),  # by its key: no sort
             text=v["text"],
             goal=v["goal"],
             responsible_person=v["responsible_person"],

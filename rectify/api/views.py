@@ -66,8 +66,9 @@ class MeasureDetail(ScopedView):
     serializer_class = s.MeasureSerializer
 
     def get(self, request: Request, pk: int) -> Response:
-        measure = selectors.measure_get(viewer=request.user, measure_id=pk)
-        measure = selectors.with_ledger_relations(type(measure).objects.filter(pk=measure.pk)).get()
+        # The scoped read (with its problem, whose number the answer shows), then its shares and
+        # milestones: the measure is not read twice.
+        measure = selectors.ledger_relations_load(selectors.measure_get(viewer=request.user, measure_id=pk))
         return Response(s.MeasureSerializer(measure).data)
 
 

@@ -39,6 +39,8 @@ class Scope:
 
 def region_of(unit: OrgUnit) -> OrgUnit:
     """The nearest region (the unit itself when it is one) above `unit`."""
+    if unit.kind == UnitKind.REGION:
+        return unit  # no query: a region is its own nearest region (the city office's every call)
     prefixes = [unit.path[: i + 5] for i in range(0, len(unit.path), 5)]
     regions = OrgUnit.objects.filter(path__in=prefixes, kind=UnitKind.REGION).order_by("-depth")
     return regions.first() or unit

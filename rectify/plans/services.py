@@ -108,10 +108,12 @@ def problem_update_deadline(*, actor: Any, problem: Problem, raw: str, version: 
     return problem
 
 
-def shares_follow_deadline(measure_ids: list[int]) -> None:
+def shares_follow_deadline(measure_ids: list[int], *, due: dict[int, Any] | None = None) -> None:
     """The city office moved the deadline for all units: every share follows, except a share
-    whose approved extension runs later than the new date (it keeps its extension)."""
-    due = dict(Measure.objects.filter(pk__in=measure_ids).values_list("pk", "due_on"))
+    whose approved extension runs later than the new date (it keeps its extension). `due`: the
+    measures' new dates when the caller holds them (one measure just written), else read."""
+    if due is None:
+        due = dict(Measure.objects.filter(pk__in=measure_ids).values_list("pk", "due_on"))
     for share in Assignment.objects.filter(measure_id__in=measure_ids, due_extended=True).only(
         "pk", "measure_id", "due_on"
     ):
@@ -130,7 +132,7 @@ def measure_update_deadline(*, actor: Any, measure: Measure, raw: str, version: 
     values = typed_deadline_values(raw, due, plan_start=measure.problem.plan.start_on)
     before = _deadline_snapshot(measure)
     versioned_update(measure, version=version, values=values, message="该措施已被他人修改，请刷新页面后重试。")
-    shares_follow_deadline([measure.pk])
+    shares_follow_deadline([measure.pk], due={measure.pk: measure.due_on})  # as just written and read back
     record(
         actor=actor,
         action="measure.deadline_changed",
