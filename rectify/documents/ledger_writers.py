@@ -25,6 +25,7 @@ from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
 from rectify.core.formats import format_percent
 from rectify.core.spreadsheets import FORMULA_STARTS, csv_text
 from rectify.ingestion.parsers.ledger_xlsx import LEDGER_COLUMNS, ledger_rows
+from rectify.plans.models import DeadlineKind, ItemStatus
 
 from .ledger import FORMATS, LedgerExport
 from .ledger_xlsx import FastWorkbook
@@ -49,6 +50,10 @@ CSV_HEADERS = [
     "最近报送",
     "分单位情况",
 ]
+# The CSV is read by people (its headers are Chinese): kinds and statuses in words, as the pages
+# show them (the JSON keeps the codes).
+KIND_WORDS: dict[str, str] = dict(DeadlineKind.choices)
+STATUS_WORDS: dict[str, str] = dict(ItemStatus.choices)
 TRACKING_COLUMNS = ["整改进度", "完成情况", "预警", "预警原因", "最近报送", "销号日期"]
 FLUSH_AT = 256 * 1024  # characters gathered before a piece goes out
 
@@ -151,9 +156,9 @@ def csv_rows(title: str, p: dict[str, Any]) -> list[list[str]]:
                 person,
                 acceptance,
                 _text(deadline["raw"] or ""),
-                _text(deadline["kind"] or ""),
+                KIND_WORDS.get(deadline["kind"], _text(deadline["kind"] or "")),
                 m["due"] or "",
-                _text(m["status"] or ""),
+                STATUS_WORDS.get(m["status"], _text(m["status"] or "")),
                 m["closed_on"] or "",
                 _csv_percent(progress) if progress is not None else "",
                 warning["label"],

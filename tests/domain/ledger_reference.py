@@ -22,7 +22,7 @@ from rectify.core.formats import format_percent, format_rate
 from rectify.documents.renderers.tabular import render_csv, render_xlsx
 from rectify.ingestion.parsers.ledger_xlsx import LEDGER_COLUMNS, ledger_rows
 from rectify.plans import rollup
-from rectify.plans.models import Assignment, ItemStatus, Measure, Problem
+from rectify.plans.models import Assignment, DeadlineKind, ItemStatus, Measure, Problem
 from rectify.plans.selectors import with_ledger_relations
 from rectify.progress.models import COUNTED_STATUSES, ProgressReport
 from rectify.progress.periods import SHANGHAI
@@ -308,9 +308,9 @@ def export_bytes(data: dict[str, Any], fmt: str) -> bytes:
                             p["responsible_person"] or "",
                             p["acceptance_unit"] or "",
                             m["deadline"]["raw"],
-                            m["deadline"]["kind"],
+                            dict(DeadlineKind.choices).get(m["deadline"]["kind"], m["deadline"]["kind"]),
                             m["due"] or "",
-                            m["status"],
+                            dict(ItemStatus.choices).get(m["status"], m["status"]),
                             m["closed_on"] or "",
                             format_percent(m["progress"]) if m["progress"] is not None else "",
                             m["warning"]["label"],

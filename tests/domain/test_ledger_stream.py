@@ -5,6 +5,7 @@ streams; formula-like text stays text."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import json
@@ -26,7 +27,7 @@ from rectify.documents.ledger import export_stream
 from rectify.documents.ledger_writers import csv_pieces, json_pieces, write_export, xlsx_tempfile
 from rectify.documents.ledger_xlsx import FastWorkbook
 from rectify.documents.renderers.xlsx_stream import StreamingWorkbook
-from rectify.plans.models import Assignment, Measure, Problem
+from rectify.plans.models import Assignment, DeadlineKind, ItemStatus, Measure, Problem
 from rectify.plans.selectors import LedgerFilters, measure_list
 
 from . import ledger_reference as reference
@@ -183,6 +184,18 @@ def test_a_streamed_workbook_keeps_formula_like_text_as_text(tmp_path: Any) -> N
 def test_the_streamed_csv_marks_formula_like_text(played: None) -> None:
     text = _new(_all(), "csv", END).decode("utf-8-sig")
     assert "'" + HOSTILE[0] in text and "," + HOSTILE[0] not in text
+
+
+def test_the_csv_says_each_measures_deadline_kind_and_status_in_words(played: None) -> None:
+    rows = list(csv.reader(io.StringIO(_new(_all(), "csv", END).decode("utf-8-sig"))))
+    header, body = rows[0], rows[1:]
+    kind, status = header.index("时限类型"), header.index("状态")
+    kinds, statuses = dict(DeadlineKind.choices), dict(ItemStatus.choices)
+    # Independently: the measures in the ledger's order, their kind and status as the pages say them.
+    measures = list(_all())
+    assert [r[kind] for r in body] == [kinds[m.deadline_kind] for m in measures]
+    assert [r[status] for r in body] == [statuses[m.status] for m in measures]
+    assert {"in_progress", "date"}.isdisjoint({r[kind] for r in body} | {r[status] for r in body})
 
 
 def test_write_export_refuses_an_unknown_format(tmp_path: Any) -> None:
