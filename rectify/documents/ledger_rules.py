@@ -45,9 +45,9 @@ LAST_REPORT_UNREAD = frozenset({"date", "range", "external", "scheduled"})
 # Of those, the kinds judged on the share's own due date: past it, the share is red "overdue" and
 # its progress is not read (rules._dated returns before the 序时进度 check).
 PROGRESS_UNREAD_WHEN_OVERDUE = frozenset({"date", "range", "external"})
-# The re-checked kinds (rules._RECHECKED) and 长期坚持 status: rules._recheck reads only the day of
-# the last report (else the plan's start), and whether it is more than recheck_days ago.
-RECHECKED = frozenset({"immediate_ongoing", "immediate", "ongoing"})
+# The re-checked kinds and 长期坚持 status: rules._recheck reads only the day of the last report
+# (else the plan's start), and whether it is more than recheck_days ago.
+RECHECKED = rules.RECHECKED_KINDS
 # Kinds whose rule reads nothing of the share (completed: no reason; unknown: 整改时限待确认).
 READS_NOTHING = frozenset({"completed", "unknown"})
 _UNSET, _UNKNOWN = object(), object()

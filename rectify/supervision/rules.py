@@ -72,7 +72,10 @@ LEVEL_ORDER: dict[str, int] = {
 
 # Deadline kinds and item statuses as slugs: this module must not import the Django models that define them.
 _DATED = frozenset({"date", "range"})
-_RECHECKED = frozenset({"immediate_ongoing", "immediate", "ongoing"})
+# The kinds that are never due but re-checked (`_recheck`): public, since the ledger export keys
+# its assessments by what each rule reads (documents.ledger_rules).
+RECHECKED_KINDS = frozenset({"immediate_ongoing", "immediate", "ongoing"})
+_RECHECKED = RECHECKED_KINDS
 _STATUS_CLOSED = "closed"
 _STATUS_COMPLETED = "completed"
 _STATUS_ONGOING = "ongoing"

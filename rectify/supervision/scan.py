@@ -357,8 +357,8 @@ class _Judge:
 # deadline reads all of them (its parts may be of any kind); rules.assess on a share with status
 # 长期坚持 reads only the last report (`_Judge.verdict`).
 _LAST_UNREAD = frozenset({"date", "range", "external", "scheduled", "recurring", "completed", "unknown"})
-_PROGRESS_UNREAD = frozenset({"immediate_ongoing", "immediate", "ongoing", "recurring", "completed", "unknown"})
-_DUE_UNREAD = frozenset({"immediate_ongoing", "immediate", "ongoing", "annual", "scheduled", "recurring", "completed"})
+_PROGRESS_UNREAD = rules.RECHECKED_KINDS | {"recurring", "completed", "unknown"}
+_DUE_UNREAD = rules.RECHECKED_KINDS | {"annual", "scheduled", "recurring", "completed"}
 
 
 def _measures(ids: list[int] | None, parsed: _Parsed) -> dict[int, _Measure]:
