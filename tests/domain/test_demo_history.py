@@ -283,3 +283,36 @@ def test_every_notification_link_opens_for_its_recipient(played: dict[str, Any])
             answer = client.get(path)
         assert answer.status_code == 200, (n.kind, n.subject, n.url, n.recipient.username, answer.status_code)
     assert {"warning", "missing_report"} <= kinds and len(kinds) >= 3
+
+
+def test_every_periods_compliance_in_one_pass_is_each_periods_own(played: dict[str, Any]) -> None:
+    """The scan's one-pass count of owed, on-time and late reports (compliance.periods_compliance)
+    against period_compliance, period by period, on the played history: with its calendar, and
+    with the calendar's start cleared over weeks from before the plan started (the plan starts
+    between the periods' ends, so the shares owed differ from period to period)."""
+    from rectify.plans.models import Plan
+    from rectify.progress import compliance
+    from rectify.progress.periods import periods_due_between
+    from rectify.progress.services import calendar_rule
+
+    def one_by_one(periods: list[Any], as_of: dt.datetime | None) -> dict[tuple[str, dt.date], Any]:
+        return {(p.kind, p.start): compliance.period_compliance(p, as_of=as_of) for p in periods}
+
+    plan_start = Plan.objects.get().start_on
+    late_view = dt.datetime.combine(END, dt.time(23), tzinfo=SHANGHAI)
+    periods = periods_due_between(friday_deadline(START), late_view, calendar_rule())
+    assert len(periods) >= 2
+    for as_of in (None, friday_deadline(GO_LIVE) + dt.timedelta(days=1), late_view):
+        together = compliance.periods_compliance(periods, as_of=as_of)
+        assert together == one_by_one(periods, as_of)
+    assert any(c.on_time for rows in together.values() for c in rows)
+    assert any(c.missed for rows in together.values() for c in rows)
+    with transaction.atomic():
+        ReportingCalendar.objects.update(starts_on=None)
+        since = dt.datetime.combine(plan_start - dt.timedelta(days=40), dt.time(0), tzinfo=SHANGHAI)
+        periods = periods_due_between(since, late_view, calendar_rule())
+        assert min(p.end for p in periods) < plan_start <= max(p.end for p in periods)
+        together = compliance.periods_compliance(periods, as_of=late_view)
+        assert together == one_by_one(periods, late_view)
+        assert any(not rows for rows in together.values()) and any(rows for rows in together.values())
+        transaction.set_rollback(True)
