@@ -434,8 +434,15 @@ def handover_now_task(*, key: str, actor: int, today: str) -> dict[str, int]:
 
 
 def handover_job() -> jobs.JobStatus | None:
-    """The state of the newest "make it now" task; None when none waits, runs or failed."""
-    return jobs.job_status(JOB_KEY, handover_now_task)
+    """The state of the newest "make it now" task; None when none waits, runs or failed. A failure
+    is not shown once a package reaching the day it was asked on exists (made by the schedule or
+    by hand): the card would say the period's package failed when it is there."""
+    job = jobs.job_status(JOB_KEY, handover_now_task)
+    if job is not None and job.state == jobs.FAILED and job.asked.get("today"):
+        # The task's times are real time, the packages' the instance's clock: compare days asked for.
+        if HandoverPackage.objects.filter(period_end__gte=job.asked["today"]).exists():
+            return None
+    return job
 
 
 def handover_start(*, actor: Any) -> tuple[jobs.JobStatus, HandoverPackage | None]:

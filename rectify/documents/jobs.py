@@ -37,7 +37,7 @@ import json
 import tempfile
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -228,6 +228,7 @@ class JobStatus:
     state: str
     since: dt.datetime | None = None
     reason: str = ""
+    asked: dict[str, Any] = field(default_factory=dict, compare=False)  # the task's keyword arguments
 
     @property
     def label(self) -> str:
@@ -276,7 +277,7 @@ def job_status(key: str, task: Task[Any, Any] | None = None) -> JobStatus | None
     row = (
         DBTaskResult.objects.filter(task_path=task_path, args_kwargs__kwargs__key=key)
         .order_by("-enqueued_at")
-        .values("status", "enqueued_at", "started_at", "exception_class_path")
+        .values("status", "enqueued_at", "started_at", "exception_class_path", "args_kwargs")
         .first()
     )
     if row is None:
@@ -290,7 +291,8 @@ def job_status(key: str, task: Task[Any, Any] | None = None) -> JobStatus | None
             return None
         return JobStatus(RUNNING, row["started_at"])
     if status == TaskResultStatus.FAILED:
-        return JobStatus(FAILED, row["enqueued_at"], _failure_reason(row["exception_class_path"]))
+        asked = (row["args_kwargs"] or {}).get("kwargs") or {}
+        return JobStatus(FAILED, row["enqueued_at"], _failure_reason(row["exception_class_path"]), asked)
     return None  # succeeded: its result is stored under the key the data had then
 
 
