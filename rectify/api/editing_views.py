@@ -162,7 +162,7 @@ def _nodes(rows: list[dict[str, Any]]) -> list[milestones.MilestoneInput]:
 def _measure_out(measure: Measure) -> dict[str, Any]:
     """The measure as GET /measures/<id>/ shows it, read again (a PATCH's re-assessment moved it)."""
     fresh = selectors.with_ledger_relations(Measure.objects.select_related("problem").filter(pk=measure.pk)).get()
-    return dict(s.MeasureSerializer(fresh).data)
+    return dict(s.represent(s.MeasureSerializer, fresh))
 
 
 class ProblemListCreate(EditingErrors, views.ProblemList):
@@ -210,7 +210,7 @@ class ProblemListCreate(EditingErrors, views.ProblemList):
             ],
         )
         # Built from what was just written (the service's rows are what a GET reads back).
-        return Response(s.ProblemSerializer(problem).data, status=status.HTTP_201_CREATED)
+        return Response(s.represent(s.ProblemSerializer, problem), status=status.HTTP_201_CREATED)
 
 
 class MeasureListCreate(EditingErrors, views.MeasureList):
@@ -239,7 +239,7 @@ class MeasureListCreate(EditingErrors, views.MeasureList):
         )
         # Built from what was just written: the service hands the measure back with its shares
         # and milestones (plans.editing._fetched), as a GET would read them.
-        return Response(s.MeasureSerializer(measure).data, status=status.HTTP_201_CREATED)
+        return Response(s.represent(s.MeasureSerializer, measure), status=status.HTTP_201_CREATED)
 
 
 class MeasureDetailEdit(EditingErrors, views.MeasureDetail):

@@ -69,7 +69,7 @@ class MeasureDetail(ScopedView):
         # The scoped read (with its problem, whose number the answer shows), then its shares and
         # milestones: the measure is not read twice.
         measure = selectors.ledger_relations_load(selectors.measure_get(viewer=request.user, measure_id=pk))
-        return Response(s.MeasureSerializer(measure).data)
+        return Response(s.represent(s.MeasureSerializer, measure))
 
 
 class MeasureDeadline(ScopedView):
@@ -90,7 +90,7 @@ class MeasureDeadline(ScopedView):
             due=data.validated_data.get("due"),
         )
         measure = selectors.with_ledger_relations(type(measure).objects.filter(pk=measure.pk)).get()
-        return Response(s.MeasureSerializer(measure).data)
+        return Response(s.represent(s.MeasureSerializer, measure))
 
 
 class ProblemList(ScopedView):
@@ -109,7 +109,7 @@ class ProblemDetail(ScopedView):
     serializer_class = s.ProblemSerializer
 
     def get(self, request: Request, pk: int) -> Response:
-        return Response(s.ProblemSerializer(selectors.problem_get(viewer=request.user, problem_id=pk)).data)
+        return Response(s.represent(s.ProblemSerializer, selectors.problem_get(viewer=request.user, problem_id=pk)))
 
 
 class UnitList(ScopedView):

@@ -167,7 +167,7 @@ def _measure_errors(
 
 def next_problem_number(plan: Plan) -> tuple[int, str]:
     """The next free （N） of the plan: one after its last problem, e.g. （三十五） after （三十四）."""
-    rows = list(Problem.objects.filter(plan=plan).values_list("number", "index"))  # one read for both
+    rows = list(Problem.objects.filter(plan=plan).order_by().values_list("number", "index"))  # one read, no sort
     taken = {number for number, _ in rows}
     index = max((i for _, i in rows), default=0) + 1
     while int_to_cn(index) in taken:
@@ -184,7 +184,10 @@ def next_measure_number(problem: Problem) -> str:
 def _next_measure(problem: Problem, count: int) -> tuple[list[str], int]:
     """The numbers of `count` measures added to the problem (see next_measure_number) and the seq
     of the first, in one read of the plan's measures."""
-    rows = list(Measure.objects.filter(problem__plan_id=problem.plan_id).values_list("problem_id", "number", "seq"))
+    # Unsorted: the model's ordering would join the plan and sort every row; nothing here needs an order.
+    rows = list(
+        Measure.objects.filter(problem__plan_id=problem.plan_id).order_by().values_list("problem_id", "number", "seq")
+    )
     seq = max((q for pid, _, q in rows if pid == problem.pk), default=0) + 1
     numbers = [(pid, int(n)) for pid, n, _ in rows if n and n.isascii() and n.isdigit()]
     if not numbers:

@@ -162,7 +162,8 @@ def problems_rollup(problem_ids: Iterable[int] | None = None) -> None:
     """A problem's progress (its measures' mean, attached 交办件 as one more part), warning (worst
     measure), status (closed when every measure is) and last report."""
     qs = Problem.objects.all() if problem_ids is None else Problem.objects.filter(pk__in=list(problem_ids))
-    for problem in qs.only("pk", "cases_total", "cases_closed", "status", "closed_on", "progress", "warning_level"):
+    fields = ("pk", "cases_total", "cases_closed", "status", "closed_on", "progress", "warning_level")
+    for problem in qs.order_by().only(*fields):  # each problem on its own: no order (and no join for one)
         measures = list(
             Measure.objects.filter(problem_id=problem.pk)
             .order_by()
@@ -204,7 +205,8 @@ def shares_sync_due(*, measure_ids: Iterable[int] | None = None) -> int:
     qs = Assignment.objects.filter(measure__isnull=False, due_extended=False)
     if measure_ids is not None:
         qs = qs.filter(measure_id__in=list(measure_ids))
-    due = Subquery(Measure.objects.filter(pk=OuterRef("measure_id")).values("due_on")[:1])
+    # One row by its key: unsorted (the model's ordering would join the problem and plan in every row's subquery).
+    due = Subquery(Measure.objects.filter(pk=OuterRef("measure_id")).order_by().values("due_on")[:1])
     return qs.update(due_on=due)
 
 

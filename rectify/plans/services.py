@@ -114,9 +114,8 @@ def shares_follow_deadline(measure_ids: list[int], *, due: dict[int, Any] | None
     measures' new dates when the caller holds them (one measure just written), else read."""
     if due is None:
         due = dict(Measure.objects.filter(pk__in=measure_ids).values_list("pk", "due_on"))
-    for share in Assignment.objects.filter(measure_id__in=measure_ids, due_extended=True).only(
-        "pk", "measure_id", "due_on"
-    ):
+    extended = Assignment.objects.filter(measure_id__in=measure_ids, due_extended=True).order_by()  # no join to sort
+    for share in extended.only("pk", "measure_id", "due_on"):
         new = due.get(share.measure_id or 0)
         if new is None or share.due_on is None or share.due_on <= new:
             Assignment.objects.filter(pk=share.pk).update(due_extended=False)

@@ -369,7 +369,7 @@ def _measures(ids: list[int] | None, parsed: _Parsed) -> dict[int, _Measure]:
     if ids is not None:
         problems: set[int] = set()
         for chunk in chunks(ids):
-            problems.update(Measure.objects.filter(pk__in=chunk).values_list("problem_id", flat=True))
+            problems.update(Measure.objects.filter(pk__in=chunk).order_by().values_list("problem_id", flat=True))
         qs = qs.filter(problem_id__in=sorted(problems))
     compound = dict(qs.filter(deadline_kind="compound").order_by().values_list("pk", "deadline_parts"))
     out: dict[int, _Measure] = {}

@@ -80,11 +80,16 @@ def measure_deadline_change(*, actor: Any, measure: Measure, raw: str, version: 
 
 def _coordinators() -> list[tuple[User, str]]:
     """Each coordinator with the path of the region it watches."""
+    return [(user, region.path) for user, region in _coordinator_regions()]
+
+
+def _coordinator_regions() -> list[tuple[User, OrgUnit]]:
+    """Each coordinator with the region it watches."""
     out = []
     for m in Membership.objects.filter(
         role=Role.COORDINATOR, user__is_active=True, unit__is_active=True
     ).select_related("user", "unit"):
-        out.append((m.user, region_of(m.unit).path))
+        out.append((m.user, region_of(m.unit)))
     return out
 
 
@@ -98,7 +103,8 @@ def _remind_warnings(raised: list[Raised]) -> int:
     for chunk in chunks(unit_ids):
         paths.update(OrgUnit.objects.filter(pk__in=chunk).values_list("pk", "path"))
     clerks = progress.unit_clerks(unit_ids)
-    coordinators = _coordinators()
+    regions = _coordinator_regions()
+    coordinators = [(user, region.path) for user, region in regions]
     # Per unit, who hears of a yellow warning (its clerks) and of a red one (and the coordinators
     # whose region holds it), each person once.
     told: dict[tuple[int, bool], list[tuple[int, User]]] = {}
@@ -118,7 +124,10 @@ def _remind_warnings(raised: list[Raised]) -> int:
     # measures at once) as one list per person, so nobody gets hundreds of messages in a morning.
     digest_after = settings.RECTIFY_REMINDER_DIGEST_AFTER
     coordinator_ids = {user.pk for user, _ in coordinators}
-    tables = digests.board_tables([user for user, items in per_user.values() if len(items) > digest_after])
+    # A coordinator of the whole city (its region the root) sees every unit: its scope is not read again.
+    city_wide = {user.pk for user, region in regions if region.depth == 0}
+    readers = [user for user, items in per_user.values() if len(items) > digest_after]
+    tables = digests.board_tables(readers, everything=city_wide)
     one_by_one = sorted({s for _, items in per_user.values() if len(items) <= digest_after for s, _ in items})
     shares: dict[int, Assignment] = {}
     for chunk in chunks(one_by_one):

@@ -25,7 +25,7 @@ from rectify.orgs.models import Membership, OrgUnit, Role
 from rectify.orgs.scope import region_of
 from rectify.plans.models import Assignment, Measure, Milestone, Problem
 from rectify.progress.models import ProgressReport
-from rectify.supervision import digests
+from rectify.supervision import digests, services
 from rectify.supervision.assessing import assess_share, reasons_json
 from rectify.supervision.models import ScanRun, Warning
 from rectify.supervision.services import deadlines_scan, warnings_refresh
@@ -210,8 +210,13 @@ def test_a_digest_table_counted_for_many_readers_is_each_readers_own_board(users
         deadlines_scan(today=dt.date(2022, 10, 8), send_mail=False)
         readers = list(users.values()) + [m.user for m in Membership.objects.filter(role=Role.CLERK)[:40]]
         tables = digests.board_tables(readers)
+        # The reminders name the city's coordinators, whose scope is then not read again: the same boards.
+        city_wide = {user.pk for user, region in services._coordinator_regions() if region.depth == 0}
+        assert city_wide & {r.pk for r in readers}
+        told = digests.board_tables(readers, everything=city_wide)
         for reader in readers:
             assert tables[reader.pk].as_data() == digests.board_table(reader).as_data(), reader.username
+            assert told[reader.pk].as_data() == tables[reader.pk].as_data(), reader.username
         assert any(t.rows for t in tables.values()) and any(not t.rows for t in tables.values())
 
 
