@@ -7,8 +7,10 @@ from another day's scan).
 `export_stream` reads the measures `CHUNK` at a time, and for each chunk the shares, reports,
 milestones and problems in a handful of statements (ledger_read: plain rows, converted only where
 the export shows them); the rules assess each distinct input once (ledger_rules). It yields one
-problem entry at a time, so the writers (ledger_writers) never hold the whole ledger: 100,000
-measures export in constant memory.
+problem at a time, so the writers (ledger_writers) never hold the whole ledger: 100,000 measures
+export in constant memory. A problem comes as its writer makes it (`LedgerExport.rows` with a
+`Finish`) from its measures as read (`MeasureRow`): the .json's entries (`problem_entry`), or the
+.csv's and .xlsx's rows made without them.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from django.db.models import QuerySet
 
@@ -33,7 +36,7 @@ from rectify.progress.periods import SHANGHAI
 from rectify.supervision import rules
 
 from . import ledger_read as read
-from .ledger_rules import GREEN, LABELS, ShareRules
+from .ledger_rules import GREEN, LABELS, ShareRules, recurs
 
 DONE_STATUSES = {ItemStatus.COMPLETED, ItemStatus.ONGOING, ItemStatus.CLOSED}
 FORMATS = {
@@ -49,8 +52,6 @@ LEAD = str(Assignment.RoleKind.LEAD)
 ACCEPTED = frozenset(str(s) for s in rollup.ACCEPTED_SHARE_STATUSES)
 LEVELS = tuple(str(level) for level in rules.Level)
 LEVEL_ORDER = {str(level): order for level, order in rules.LEVEL_ORDER.items()}
-# Kinds whose shares read things of their own (ledger_rules): never a shared assessment.
-INDIVIDUAL_KINDS = frozenset({"recurring", "compound"})
 
 _iso = read.iso
 
@@ -100,30 +101,47 @@ def _share_row(m: Measure, a: Assignment, reports: dict[int, tuple[int, dt.datet
 # --- the stream ----------------------------------------------------------------------------------
 
 
+class MeasureRow(NamedTuple):
+    """A measure as read, before any writer's shape: its row (ledger_read.MEASURE_FIELDS), its
+    deadline's parts, its shares' entries (the units confirmed, as the .json writes them, with
+    their warnings), its units still to be confirmed, the latest report's minutes text and its
+    milestones. The .csv and .xlsx rows are made from these (ledger_writers), the .json entry by
+    `measure_entry`."""
+
+    row: tuple[Any, ...]
+    parts: Any
+    shares: list[dict[str, Any]]
+    pending: list[dict[str, Any]]
+    last: str | None
+    milestones: list[dict[str, Any]]
+
+
+# What a writer makes of one problem: (its entry without measures, its measures as read, whether
+# support shares count in a measure's figures) → what the writer writes for it.
+Finish = Callable[[dict[str, Any], list[MeasureRow], bool], Any]
+
+
 @dataclass
 class LedgerExport:
     """An export in the making: its date, its plans ({"title", "start_on"}, in order; known before
-    any problem is read, so a writer can name its sheets), each plan's problem entries as an
-    iterator (read them plan by plan, in order), and how many measures it holds."""
+    any problem is read, so a writer can name its sheets), each plan's problems as an iterator
+    (read them plan by plan, in order), and how many measures it holds."""
 
     as_of: dt.date
     plans: list[dict[str, Any]]
     measures: int
-    _problems: Callable[[int], Iterator[dict[str, Any]]]
+    _problems: Callable[[int, Finish], Iterator[Any]]
     problems_read: int = 0
 
     def problems(self, index: int) -> Iterator[dict[str, Any]]:
-        for entry in self._problems(index):
-            self.problems_read += 1
-            yield entry
+        """The plan's problem entries (the .json's shape)."""
+        return self.rows(index, problem_entry)
 
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> LedgerExport:
-        """An export already built as one dict (build_export's shape)."""
-        plans = data["plans"]
-        heads = [{"title": p["title"], "start_on": p["start_on"]} for p in plans]
-        count = sum(len(p["measures"]) for plan in plans for p in plan["problems"])
-        return cls(dt.date.fromisoformat(data["as_of"]), heads, count, lambda i: iter(plans[i]["problems"]))
+    def rows(self, index: int, finish: Finish) -> Iterator[Any]:
+        """What `finish` makes of each of the plan's problems (its measures as read)."""
+        for item in self._problems(index, finish):
+            self.problems_read += 1
+            yield item
 
 
 def export_stream(measures: QuerySet[Measure], *, as_of: dt.date) -> LedgerExport:
@@ -141,11 +159,11 @@ def export_stream(measures: QuerySet[Measure], *, as_of: dt.date) -> LedgerExpor
     plan_ids = list(order)
     context: list[_Context] = []
 
-    def problems(index: int) -> Iterator[dict[str, Any]]:
+    def problems(index: int, finish: Finish) -> Iterator[Any]:
         if not context:  # read once, when the first plan is
             context.append(_Context(as_of, measures.db))
         plan = plans[plan_ids[index]]
-        return _plan_problems(measures.filter(problem__plan_id=plan["id"]), plan, context[0])
+        return _plan_problems(measures.filter(problem__plan_id=plan["id"]), plan, context[0], finish)
 
     return LedgerExport(as_of, heads, count, problems)
 
@@ -190,29 +208,34 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _plan_problems(measures: QuerySet[Measure], plan: dict[str, Any], context: _Context) -> Iterator[dict[str, Any]]:
+def _plan_problems(
+    measures: QuerySet[Measure], plan: dict[str, Any], context: _Context, finish: Finish
+) -> Iterator[Any]:
     chapters = {
         pk: (number, title)
         for pk, number, title in Chapter.objects.filter(plan_id=plan["id"]).values_list("id", "number", "title")
     }
     context.rules.new_plan()
+    support = context.support_counts
     current: dict[str, Any] | None = None
+    current_id: int | None = None
+    rows: list[MeasureRow] = []
     done: set[int] = set()
     for chunk in _chunks(read.queryset_rows(measures, read.MEASURE_FIELDS), CHUNK):
         with _collector_paused():
-            part = _Chunk(chunk, plan, context, known=current)
-            entries = part.measure_entries()
-        for m, entry in zip(chunk, entries, strict=True):
-            if current is None or current["_id"] != m[1]:
+            part = _Chunk(chunk, plan, context, known=current_id)
+            measure_rows = part.measure_rows()
+        for m, row in zip(chunk, measure_rows, strict=True):
+            if current_id != m[1]:
                 if current is not None:
-                    done.add(current["_id"])
-                    yield _finish(current)
+                    done.add(current_id)  # type: ignore[arg-type]
+                    yield finish(current, rows, support)
                 if m[1] in done:
                     raise ValueError("导出的措施须按问题排列（同一问题的措施相邻）")
-                current = _problem_entry(part.problems[m[1]], chapters, part)
-            current["measures"].append(entry)
+                current_id, current, rows = m[1], _problem_entry(part.problems[m[1]], chapters, part), []
+            rows.append(row)
     if current is not None:
-        yield _finish(current)
+        yield finish(current, rows, support)
 
 
 class _Chunk:
@@ -225,7 +248,7 @@ class _Chunk:
         plan: dict[str, Any],
         context: _Context,
         *,
-        known: dict[str, Any] | None,
+        known: int | None,
     ) -> None:
         using = context.using
         self.measures = measures
@@ -234,7 +257,7 @@ class _Chunk:
         ids = [m[0] for m in measures]
         wanted = set(ids)
         problem_ids = sorted({m[1] for m in measures})
-        new = [pk for pk in problem_ids if not known or pk != known["_id"]]
+        new = [pk for pk in problem_ids if pk != known]
         self.problems = {p[0]: p for p in read.problems(using, new)}
         # The problems' own units (measure null; by id) and the shares of the chunk's measures (by
         # role, then id, as the ledger page lists them).
@@ -247,8 +270,9 @@ class _Chunk:
                 self.shares[a[2]].append(a)
         for group in self.problem_units.values():
             group.sort(key=lambda a: a[1])
+        by_role = itemgetter(5, 1)
         for group in self.shares.values():
-            group.sort(key=lambda a: (a[5], a[1]))
+            group.sort(key=by_role)
         # Each measure's milestones as the export lists them (by seq), and as the rules read them
         # (by id, the order the deadline scan reads them in).
         self.milestones: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -258,45 +282,53 @@ class _Chunk:
             self.rule_milestones[measure_id].append((pk, due, raw))
         for group in self.rule_milestones.values():
             group.sort()
+        self.reached = read.reached(using, sorted(self.milestones)) if self.milestones else {}
         self.reports = read.latest_reports(using, ids, context.as_of)
 
-    def measure_entries(self) -> list[dict[str, Any]]:
-        """Each measure's entry: each share's own status, progress, warning, due date and last
-        report; the measure's fields the roll-ups of its shares (plans.rollup). Shares whose rule
-        input was seen before take that warning (ledger_rules); the others are assessed together."""
+    def measure_rows(self) -> list[MeasureRow]:
+        """Each measure as read, with each share's entry: its own status, progress, warning, due
+        date and last report. Shares whose rule input was seen before take that warning
+        (ledger_rules); the others are assessed together."""
         context, shares, milestones = self.context, self.shares, self.milestones
         units, share_rules, plan_id = context.units, context.rules, self.plan["id"]
         key_of, known_get, report_of = share_rules.key, share_rules.known.get, self.reports.get
-        label_of, json_value = SHARE_LABELS.get, read.json_value
-        misses: list[tuple[tuple[Any, ...] | None, dict[str, Any]]] = []
-        waiting: list[dict[str, Any]] = []  # the entries of `misses`, in order
-        built = []
+        label_of, json_value, iso_text = SHARE_LABELS.get, read.json_value, read.iso_text
+        milestones_key, reached, rule_milestones = share_rules.milestones_key, self.reached, self.rule_milestones
+        misses: list[tuple[tuple[Any, ...] | None, dict[str, Any]]] = []  # to assess: a row per key
+        queued: dict[tuple[Any, ...], int] = {}  # a key's place in `misses`
+        waiting: list[tuple[dict[str, Any], int]] = []  # entries without a warning, and their miss
+        built: list[MeasureRow] = []
         for m in self.measures:
             measure_id, kind, m_due, start = m[0], m[9], m[7], m[11]
             parts = json_value(m[10])
-            individual = bool(parts) or kind in INDIVIDUAL_KINDS or measure_id in milestones
+            compound = parts if kind == "compound" else None
+            recurring = kind == "recurring" or (compound is not None and recurs(kind, parts))
+            nodes = rule_milestones.get(measure_id)
             m_due_iso = m_due.isoformat() if m_due else None
             entries: list[dict[str, Any]] = []
             pending: list[dict[str, Any]] = []
-            last: tuple[int, dt.datetime, str] | None = None  # the latest report of the measure's shares
+            last: tuple[int, Any, str, dt.date] | None = None  # the latest report of the measure's shares
             for a in shares.get(measure_id, ()):
                 if not a[3]:
                     pending.append({"unit": a[4], "role": a[5], "status": None, "confirmed": False})
                     continue
                 status, closed_on = a[6], a[9]
                 if a[8]:  # extended: the share's own date
-                    due = a[7]
-                    due_iso = due.isoformat() if due else None
+                    due, due_iso = read.date_of(a[7]), iso_text(a[7])
                 else:
                     due, due_iso = m_due, m_due_iso
                 report = report_of(a[1])
                 if report is None:
-                    progress = at = minutes = None
+                    progress = minutes = day = None
                 else:
-                    progress, at, minutes = report
+                    progress, at, minutes, day = report
                     if last is None or at > last[1]:
                         last = report
-                key = key_of(status, kind, individual, plan_id, due, start, progress, at)
+                if nodes:
+                    nodes_key = milestones_key(nodes, json_value(reached.get(a[1])))
+                    key = key_of(status, kind, recurring, plan_id, due, start, progress, day, compound, nodes_key)
+                else:
+                    key = key_of(status, kind, recurring, plan_id, due, start, progress, day, compound)
                 warning = known_get(key)
                 entry = {
                     "unit": units[a[3]],
@@ -308,21 +340,25 @@ class _Chunk:
                     "due": due_iso,
                     "extended": bool(a[8]),
                     "last_report": minutes,
-                    "closed_on": closed_on.isoformat() if closed_on else None,
+                    "closed_on": closed_on if closed_on is None or closed_on.__class__ is str else iso_text(closed_on),
                     "reopened": a[10],
                 }
                 entries.append(entry)
                 if warning is None:
-                    waiting.append(entry)
-                    misses.append((key, self._rule_row(m, a, due, parts, report)))
-            built.append((m, parts, entries, pending, last[2] if last else None))
-        for entry, warning in zip(waiting, share_rules.assess(misses, self.rule_milestones), strict=True):
-            entry["warning"] = warning
-        support = context.support_counts
-        return [
-            _measure_entry(m, parts, entries, pending, last, milestones.get(m[0], []), support)
-            for m, parts, entries, pending, last in built
-        ]
+                    miss = queued.get(key) if key is not None else None
+                    if miss is None:
+                        miss = len(misses)
+                        misses.append((key, self._rule_row(m, a, due, parts, report)))
+                        if key is not None:
+                            queued[key] = miss
+                    waiting.append((entry, miss))
+            built.append(
+                MeasureRow(m, parts, entries, pending, last[2] if last else None, milestones.get(measure_id, []))
+            )
+        warnings = share_rules.assess(misses, self.rule_milestones)
+        for entry, miss in waiting:
+            entry["warning"] = warnings[miss]
+        return built
 
     def _rule_row(
         self,
@@ -330,7 +366,7 @@ class _Chunk:
         a: tuple[Any, ...],
         due: dt.date | None,
         parts: Any,
-        report: tuple[int, dt.datetime, str] | None,
+        report: tuple[int, Any, str, dt.date] | None,
     ) -> dict[str, Any]:
         """The share as supervision.services.share_rows gives it to the rules."""
         return {
@@ -348,51 +384,83 @@ class _Chunk:
             "due_on": due,
             "status": a[6],
             "progress": report[0] if report else None,
-            "last_report_at": report[1] if report else None,
-            "milestones_reached": read.json_value(a[11]) if m[0] in self.milestones else {},
+            "last_report_at": read.report_time(report[1], self.context.using) if report else None,
+            "milestones_reached": read.json_value(self.reached.get(a[1])) if m[0] in self.milestones else {},
         }
 
 
-def _measure_entry(
-    m: tuple[Any, ...],
-    parts: Any,
-    entries: list[dict[str, Any]],
-    pending: list[dict[str, Any]],
-    last: str | None,
-    milestones: list[dict[str, Any]],
-    support_counts: bool,
-) -> dict[str, Any]:
-    # The counted shares (rollup.counted): the lead shares, all when there is none or support counts.
-    rolled = entries if support_counts else ([e for e in entries if e["role"] == LEAD] or entries)
-    levels = [e["warning"]["level"] for e in rolled]
-    level = rollup.worst_level(levels) or GREEN
-    worst = rolled[levels.index(level)]["warning"] if level in levels else None
+def counted(shares: list[dict[str, Any]], support_counts: bool) -> list[dict[str, Any]]:
+    """The shares a measure's figures come from (rollup.counted): the lead shares, all when there
+    is none or support shares count."""
+    if support_counts:
+        return shares
+    return [e for e in shares if e["role"] == LEAD] or shares
+
+
+def worst_warning(rolled: list[dict[str, Any]]) -> tuple[str, dict[str, Any] | None]:
+    """The worst level of the shares (rollup.worst_level; green when there is none) and the
+    warning of the first share at that level."""
+    worst, order = None, -1
+    for e in rolled:
+        warning = e["warning"]
+        if LEVEL_ORDER[warning["level"]] > order:
+            worst, order = warning, LEVEL_ORDER[warning["level"]]
+    return (worst["level"], worst) if worst is not None else (GREEN, None)
+
+
+def measure_progress(rolled: list[dict[str, Any]]) -> float | None:
+    """rollup.mean_progress of the shares' progress as it counts (rollup.share_progress)."""
+    return mean_progress([100 if e["status"] in ACCEPTED else e["progress"] for e in rolled])
+
+
+def mean_progress(values: list[Any]) -> float | None:
+    """rollup.mean_progress in one pass (the same sums in the same order: the same figure)."""
+    total, reported = 0, False
+    for value in values:
+        if value is not None:
+            total += value
+            reported = True
+    return round(total / len(values), 1) if reported else None
+
+
+def measure_reasons(rolled: list[dict[str, Any]]) -> list[str]:
+    return [f"{e['unit']}：{r}" for e in rolled for r in e["warning"]["reasons"]]
+
+
+def measure_entry(r: MeasureRow, support_counts: bool, *, assignments: bool = True) -> dict[str, Any]:
+    """A measure's .json entry: its fields the roll-ups of its shares (plans.rollup); its shares'
+    entries last ("assignments"), left out with `assignments=False` (a writer adds them)."""
+    m, entries = r.row, r.shares
+    rolled = counted(entries, support_counts)
+    level, worst = worst_warning(rolled)
     counts = dict.fromkeys(LEVELS, 0)
     for e in entries:
         counts[e["warning"]["level"]] += 1
     m_due = m[7].isoformat() if m[7] else None
-    return {
+    entry = {
         "number": m[2] or None,
         "text": m[3],
         "status": m[4],
         "closed_on": _iso(m[5]),
         "reopened": m[6],
-        "progress": rollup.mean_progress([100 if e["status"] in ACCEPTED else e["progress"] for e in rolled]),
+        "progress": measure_progress(rolled),
         "warning": {
             "level": level,
             "label": LABELS[level],
-            "reasons": [f"{e['unit']}：{r}" for e in rolled for r in e["warning"]["reasons"]],
+            "reasons": measure_reasons(rolled),
             "shares": counts,
             # 序时进度 and the governing date of the worst counted share (they differ only by extensions).
             "expected": worst["expected"] if worst else None,
             "due": worst["due"] if worst else None,
         },
-        "last_report": last,
+        "last_report": r.last,
         "due": m_due,
-        "deadline": {"raw": m[8], "kind": m[9], "due": m_due, "parts": parts},
-        "milestones": milestones,
-        "assignments": entries + pending,
+        "deadline": {"raw": m[8], "kind": m[9], "due": m_due, "parts": r.parts},
+        "milestones": r.milestones,
     }
+    if assignments:
+        entry["assignments"] = entries + r.pending
+    return entry
 
 
 def _unit_entry(a: tuple[Any, ...], units: dict[int, str]) -> dict[str, Any]:
@@ -403,9 +471,9 @@ def _unit_entry(a: tuple[Any, ...], units: dict[int, str]) -> dict[str, Any]:
 
 
 def _problem_entry(p: tuple[Any, ...], chapters: dict[int, tuple[str, str]], part: _Chunk) -> dict[str, Any]:
+    """A problem's entry, its measures and figures still to come (`problem_entry`)."""
     number, title = chapters[p[3]]
     return {
-        "_id": p[0],
         "number": p[1],
         "index": p[2],
         "chapter": number,
@@ -427,21 +495,49 @@ def _problem_entry(p: tuple[Any, ...], chapters: dict[int, tuple[str, str]], par
     }
 
 
-def _finish(entry: dict[str, Any]) -> dict[str, Any]:
-    """A problem's figures from its measures: mean progress, worst level, done count, last report."""
-    del entry["_id"]
-    ms = entry["measures"]
-    entry["progress"] = rollup.mean_progress([x["progress"] for x in ms])
-    level = GREEN  # rules.worst, on the levels as text
-    for x in ms:
-        other = x["warning"]["level"]
-        if LEVEL_ORDER[other] > LEVEL_ORDER[level]:
-            level = other
+def problem_entry(entry: dict[str, Any], rows: list[MeasureRow], support_counts: bool) -> dict[str, Any]:
+    """A problem's .json entry: its measures' entries (last, "measures"), and its figures from them."""
+    entry["measures"] = measures = [measure_entry(r, support_counts) for r in rows]
+    return with_figures(entry, measures)
+
+
+def with_figures(entry: dict[str, Any], measures: list[dict[str, Any]]) -> dict[str, Any]:
+    """The problem's entry with its figures from its measures' entries."""
+    figures = problem_figures([(x["status"], x["progress"], x["warning"]["level"], x["last_report"]) for x in measures])
+    entry["progress"], level, entry["completion"], entry["last_report"] = figures
     entry["warning"] = {"level": level, "label": LABELS[level]}
-    done = sum(1 for x in ms if x["status"] in DONE_STATUSES or (x["progress"] or 0) >= 100)
-    entry["completion"] = {"done": done, "total": len(ms), "text": format_rate(done, len(ms))}
-    entry["last_report"] = max((x["last_report"] for x in ms if x["last_report"]), default=None)
     return entry
 
 
-__all__ = ["FORMATS", "LedgerExport", "build_export", "export_stream"]
+def problem_figures(
+    measures: list[tuple[str, float | None, str, str | None]],
+) -> tuple[float | None, str, dict[str, Any], str | None]:
+    """A problem's figures from its measures' (status, progress, level, last report): mean
+    progress, worst level, done count, last report."""
+    progress = mean_progress([x[1] for x in measures])
+    level = GREEN  # rules.worst, on the levels as text
+    for x in measures:
+        if LEVEL_ORDER[x[2]] > LEVEL_ORDER[level]:
+            level = x[2]
+    done = sum(1 for x in measures if x[0] in DONE_STATUSES or (x[1] or 0) >= 100)
+    completion = {"done": done, "total": len(measures), "text": format_rate(done, len(measures))}
+    last = max((x[3] for x in measures if x[3]), default=None)
+    return progress, level, completion, last
+
+
+__all__ = [
+    "FORMATS",
+    "Finish",
+    "LedgerExport",
+    "MeasureRow",
+    "build_export",
+    "counted",
+    "export_stream",
+    "measure_entry",
+    "measure_progress",
+    "measure_reasons",
+    "problem_entry",
+    "problem_figures",
+    "with_figures",
+    "worst_warning",
+]

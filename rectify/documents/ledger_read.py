@@ -60,6 +60,11 @@ PROBLEM_FIELDS = (
     "responsible_person",
     "acceptance_unit_name",
 )
+# A share's phrase only where the export shows it (a problem's own units, a unit still to be
+# confirmed), its own due date only where it was extended (else the measure's holds), its dates and
+# flag as stored on SQLite (text and 0/1, without the driver's converters: the export shows dates
+# as ISO text, `date_of` makes a date), and its milestones reached apart (`reached`, for the
+# measures with milestones): what the rows hold is most of the reading's time.
 SHARE_FIELDS = (
     "problem_id",
     "id",
@@ -72,8 +77,8 @@ SHARE_FIELDS = (
     "due_extended",
     "closed_on",
     "reopened_count",
-    "milestones_reached",
 )
+SHARE_AS_STORED = frozenset({"due_on", "due_extended", "closed_on"})
 MILESTONE_FIELDS = ("id", "measure_id", "raw", "due_on", "precision")
 
 
@@ -97,16 +102,28 @@ def _column(model: type[Model], name: str) -> str:
 
 @cache
 def _select(
-    model: type[Model], fields: tuple[str, ...], where: str, count: int, tail: str, using: str, as_text: str = ""
+    model: type[Model],
+    fields: tuple[str, ...],
+    where: str,
+    count: int,
+    tail: str,
+    using: str,
+    as_text: frozenset[str] = frozenset(),
+    only_if: tuple[tuple[str, str], ...] = (),
 ) -> str:
-    """The statement; the field `as_text` read as its stored text on SQLite (`+column` is the same
-    value without the column's declared type, so the driver's Python converter does not run)."""
+    """The statement; the fields `as_text` read as stored on SQLite (`+column` is the same value
+    without the column's declared type, so the driver's Python converter does not run); `only_if`
+    = ((field, condition), …): those fields read only where the condition holds (else NULL)."""
     connection = connections[using]
     quote = connection.ops.quote_name
 
+    conditions = dict(only_if)
+
     def column(field: str) -> str:
         name = quote(_column(model, field))
-        return f"+{name}" if field == as_text and connection.vendor == "sqlite" else name
+        if field in conditions:
+            return f"CASE WHEN {conditions[field]} THEN {name} END"
+        return f"+{name}" if field in as_text and connection.vendor == "sqlite" else name
 
     columns = ", ".join(column(f) for f in fields)
     marks = ", ".join(["%s"] * count)
@@ -123,11 +140,12 @@ def _fetch(
     ids: Sequence[int],
     tail: str = "",
     params: Sequence[Any] = (),
-    as_text: str = "",
+    as_text: frozenset[str] = frozenset(),
+    only_if: tuple[tuple[str, str], ...] = (),
 ) -> list[tuple[Any, ...]]:
     if not ids:
         return []
-    sql = _select(model, fields, where, len(ids), tail, using, as_text)
+    sql = _select(model, fields, where, len(ids), tail, using, as_text, only_if)
     with connections[using].cursor() as cursor:
         cursor.execute(sql, [*ids, *params])
         return cursor.fetchall()
@@ -138,9 +156,22 @@ def problems(using: str, ids: Sequence[int]) -> list[tuple[Any, ...]]:
 
 
 def shares(using: str, problem_ids: Sequence[int]) -> list[tuple[Any, ...]]:
-    """Every row of the problems: their own units (measure null) and their measures' shares.
-    (Filtering on "measure is null" makes SQLite walk that index across the whole table.)"""
-    return _fetch(using, Assignment, SHARE_FIELDS, "problem_id", problem_ids)
+    """Every row of the problems: their own units (measure null) and their measures' shares, the
+    phrase only where there is no unit or no measure, the due date only where it was extended
+    (None elsewhere), the dates as `date_of` and `iso_text` read them. (Filtering on "measure is
+    null" makes SQLite walk that index across the whole table.)"""
+    quote = connections[using].ops.quote_name
+    unit, measure = quote(_column(Assignment, "unit_id")), quote(_column(Assignment, "measure_id"))
+    only_if = (
+        ("phrase", f"{unit} IS NULL OR {measure} IS NULL"),
+        ("due_on", quote(_column(Assignment, "due_extended"))),
+    )
+    return _fetch(using, Assignment, SHARE_FIELDS, "problem_id", problem_ids, as_text=SHARE_AS_STORED, only_if=only_if)
+
+
+def reached(using: str, measure_ids: Sequence[int]) -> dict[int, str]:
+    """The milestones each share of these measures reached: {share id: the JSON column's text}."""
+    return dict(_fetch(using, Assignment, ("id", "milestones_reached"), "measure_id", measure_ids))
 
 
 def milestones(using: str, measure_ids: Sequence[int]) -> list[tuple[Any, ...]]:
@@ -151,11 +182,11 @@ def milestones(using: str, measure_ids: Sequence[int]) -> list[tuple[Any, ...]]:
     return _fetch(using, Milestone, MILESTONE_FIELDS, "measure_id", measure_ids, tail)
 
 
-def latest_reports(using: str, measure_ids: Sequence[int], as_of: dt.date) -> dict[int, tuple[int, dt.datetime, str]]:
+def latest_reports(using: str, measure_ids: Sequence[int], as_of: dt.date) -> dict[int, tuple[int, Any, str, dt.date]]:
     """Each share's latest counted report submitted by the end of `as_of` (the last one by period,
-    then by submission): {share id: (percent, submitted_at, its local_minutes text)}, submitted_at
-    aware in Shanghai time (the zone every reader turns it into: converted once here,
-    `astimezone(SHANGHAI)` then returns it as it is)."""
+    then by submission): {share id: (percent, submitted_at as read, its local_minutes text, its
+    local date)}. submitted_at as read orders reports by time within one database (SQLite: its
+    stored UTC text, one format; PostgreSQL: an aware datetime); `report_time` makes it a datetime."""
     connection = connections[using]
     quote = connection.ops.quote_name
     cutoff = dt.datetime.combine(as_of, dt.time.max, tzinfo=SHANGHAI)
@@ -172,18 +203,41 @@ def latest_reports(using: str, measure_ids: Sequence[int], as_of: dt.date) -> di
         measure_ids,
         tail,
         [*statuses, connection.ops.adapt_datetimefield_value(cutoff)],
-        as_text="submitted_at",  # converted below for the latest report of each share only
+        as_text=frozenset({"submitted_at"}),  # converted below for the latest report of each share only
     )
-    latest: dict[int, tuple[int, Any]] = {}
-    for share_id, percent, submitted_at in rows:
-        if submitted_at is not None:
-            latest[share_id] = (percent, submitted_at)  # ordered: the last one stays
+    # Ordered: the last one stays. (`submitted_at <= cutoff` holds for no NULL.)
+    latest = {row[0]: row for row in rows}
     utc = connection.timezone
+    hours: dict[str, Any] = {}
     out = {}
-    for share_id, (percent, at) in latest.items():
+    for share_id, percent, at in latest.values():
+        if at.__class__ is str and at[10:11] == " " and (len(at) == 19 or (len(at) == 26 and at[19] == ".")):
+            # SQLite's "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC: the local hour worked out once per hour.
+            hour: Any = hours.get(at[:13])
+            if hour is None:
+                hour = hours[at[:13]] = _local_hour(at[:13], utc)
+            if hour:
+                out[share_id] = (percent, at, hour[0] + at[14:16] + hour[1], hour[2])
+                continue
         local = _aware(at, utc).astimezone(SHANGHAI)
-        out[share_id] = (percent, local, local.isoformat(timespec="minutes"))
+        if at.__class__ is str:  # another text form: ordered as the usual one
+            at = str(local.astimezone(dt.UTC).replace(tzinfo=None))
+        out[share_id] = (percent, at, local.isoformat(timespec="minutes"), local.date())
     return out
+
+
+def _local_hour(hour: str, utc: dt.tzinfo | None) -> tuple[str, str, dt.date] | bool:
+    """An hour of UTC time "YYYY-MM-DD HH" in Shanghai time: the minutes text's head up to the
+    minutes and its tail (the offset), and the local date; False when the offset is not whole
+    hours (then each time is converted on its own)."""
+    local = _aware(f"{hour}:00", utc).astimezone(SHANGHAI)
+    text = local.isoformat(timespec="minutes")
+    return (text[:14], text[16:], local.date()) if text[14:16] == "00" else False
+
+
+def report_time(value: dt.datetime | str, using: str) -> dt.datetime:
+    """A report's submitted_at as latest_reports read it, as an aware datetime."""
+    return _aware(value, connections[using].timezone)
 
 
 def _aware(value: dt.datetime | str, utc: dt.tzinfo | None) -> dt.datetime:
@@ -199,6 +253,18 @@ def _aware(value: dt.datetime | str, utc: dt.tzinfo | None) -> dt.datetime:
 
 def iso(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def iso_text(value: dt.date | str | None) -> str | None:
+    """A date read as text on SQLite (its stored ISO text) or as a date (PostgreSQL), as ISO text."""
+    if not value:
+        return None
+    return value if isinstance(value, str) else value.isoformat()
+
+
+def date_of(value: dt.date | str | None) -> dt.date | None:
+    """A date read as text on SQLite or as a date, as a date."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def local_minutes(value: dt.datetime | None) -> str | None:
@@ -219,12 +285,16 @@ def json_value(text: str | None) -> Any:
 
 __all__ = [
     "MEASURE_FIELDS",
+    "date_of",
     "iso",
+    "iso_text",
     "json_value",
     "latest_reports",
     "local_minutes",
     "milestones",
     "problems",
     "queryset_rows",
+    "reached",
+    "report_time",
     "shares",
 ]

@@ -1,6 +1,7 @@
 """The ledger export written as it is read: .json and .csv as a stream of pieces, .xlsx row by row
-to temporary files put into the workbook when it closes (ledger_xlsx). One problem entry at a time
-is in memory (documents.ledger.export_stream).
+to temporary files put into the workbook when it closes (ledger_xlsx). One problem at a time is in
+memory (documents.ledger.export_stream); the .csv and .xlsx rows are made from its measures as
+read, the .json from its entry (`_JsonText`).
 
 The output is the same as writing the whole export at once: the JSON is the export dict (each
 problem on a line of its own), the CSV one row per measure (UTF-8 with BOM; text a spreadsheet would run as a
@@ -13,10 +14,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 import tempfile
-from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,7 +27,20 @@ from rectify.core.spreadsheets import FORMULA_STARTS, csv_text
 from rectify.ingestion.parsers.ledger_xlsx import LEDGER_COLUMNS, ledger_rows
 from rectify.plans.models import DeadlineKind, ItemStatus
 
-from .ledger import FORMATS, LedgerExport
+from .ledger import (
+    FORMATS,
+    Finish,
+    LedgerExport,
+    MeasureRow,
+    counted,
+    measure_entry,
+    measure_progress,
+    measure_reasons,
+    problem_figures,
+    with_figures,
+    worst_warning,
+)
+from .ledger_rules import LABELS
 from .ledger_xlsx import FastWorkbook
 
 CSV_HEADERS = [
@@ -74,10 +87,7 @@ def json_pieces(export: LedgerExport) -> Iterator[str]:
         yield "[]\n}"
         return
     yield "["
-    # json.dumps(entry, ensure_ascii=False) with one encoder for the export and without the check
-    # for cycles (entries are trees): the same text in ~20 % less time (0.61 → 0.49 s for two of
-    # the 100k province's plans; a field-by-field writer in Python was slower than either).
-    encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+    problem_text = _JsonText().problem
     for i, plan in enumerate(export.plans):
         yield (
             ("," if i else "")
@@ -87,8 +97,7 @@ def json_pieces(export: LedgerExport) -> Iterator[str]:
         buffer: list[str] = []
         size = 0
         first = True
-        for entry in export.problems(i):
-            text = encode(entry)
+        for text in export.rows(i, problem_text):
             buffer.append(("\n        " if first else ",\n        ") + text)
             first = False
             size += len(text)
@@ -98,6 +107,87 @@ def json_pieces(export: LedgerExport) -> Iterator[str]:
         buffer.append("]" if first else "\n      ]")
         yield "".join(buffer) + "\n    }"
     yield "\n  ]\n}"
+
+
+_NULL, _TRUE, _FALSE = "null", "true", "false"
+
+
+def _encoder() -> Callable[[Any], str]:
+    """json.dumps(value, ensure_ascii=False) without the check for cycles (entries are trees), and
+    with one C encoder for the export: JSONEncoder.encode makes one per call (~150,000 calls)."""
+    encoder = json.JSONEncoder(ensure_ascii=False, check_circular=False)
+    if c_make_encoder is None:  # pragma: no cover - CPython has it
+        return encoder.encode
+    # The arguments JSONEncoder.iterencode gives it (Python 3.11–3.13).
+    chunks = c_make_encoder(None, encoder.default, encode_basestring, None, ": ", ", ", False, False, True)
+
+    def encode(value: Any) -> str:
+        if value.__class__ is str:
+            return encode_basestring(value)
+        return "".join(chunks(value, 0))
+
+    return encode
+
+
+class _JsonText:
+    """A problem's entry as json.dumps(entry, ensure_ascii=False) writes it, the same text made
+    faster: one encoder for the export, without the check for cycles (entries are trees); each
+    measure's shares (half the text) written from their entries' values, whose text repeats
+    (units, statuses, dates; a warning is one object for all the shares of its key) and is
+    encoded once. tests/domain/test_ledger_stream.py holds it to json.dumps' bytes."""
+
+    def __init__(self) -> None:
+        self.encode = _encoder()
+        self.texts: dict[str, str] = {}  # a str's JSON text
+        self.warnings: dict[int, tuple[dict[str, Any], str]] = {}  # by id, with the object (ids are reused)
+
+    def problem(self, entry: dict[str, Any], rows: list[MeasureRow], support_counts: bool) -> str:
+        measures = [measure_entry(r, support_counts, assignments=False) for r in rows]
+        with_figures(entry, measures)
+        del entry["measures"]  # its last key: written after the others
+        encode = self.encode
+        texts = [
+            encode(m)[:-1] + ', "assignments": [' + ", ".join(self.shares(r)) + "]}"
+            for m, r in zip(measures, rows, strict=True)
+        ]
+        return encode(entry)[:-1] + ', "measures": [' + ", ".join(texts) + "]}"
+
+    def shares(self, r: MeasureRow) -> list[str]:
+        """The measure's "assignments": its shares' entries (ledger._Chunk.measure_rows makes them
+        with these keys, in this order), then its units to be confirmed."""
+        known_text, text, warnings, encode, out = self.texts.get, self._text, self.warnings, self.encode, []
+        for e in r.shares:
+            warning = e["warning"]
+            known = warnings.get(id(warning))
+            if known is None or known[0] is not warning:
+                if len(warnings) > 50_000:
+                    warnings.clear()
+                known = warnings[id(warning)] = (warning, encode(warning))
+            unit, role, status, label = e["unit"], e["role"], e["status"], e["status_label"]
+            progress, due, extended = e["progress"], e["due"], e["extended"]
+            last, closed, reopened = e["last_report"], e["closed_on"], e["reopened"]
+            if progress.__class__ is not int:
+                progress = _NULL if progress is None else encode(progress)
+            out.append(
+                f'{{"unit": {known_text(unit) or text(unit)}, "role": {known_text(role) or text(role)}, '
+                f'"status": {known_text(status) or text(status)}, '
+                f'"status_label": {known_text(label) or text(label)}, '
+                f'"progress": {progress}, '
+                f'"warning": {known[1]}, "due": {_NULL if due is None else known_text(due) or text(due)}, '
+                f'"extended": {_TRUE if extended is True else _FALSE if extended is False else encode(extended)}, '
+                f'"last_report": {_NULL if last is None else encode_basestring(last)}, '
+                f'"closed_on": {_NULL if closed is None else known_text(closed) or text(closed)}, '
+                f'"reopened": {reopened if reopened.__class__ is int else encode(reopened)}}}'
+            )
+        out += [encode(p) for p in r.pending]
+        return out
+
+    def _text(self, value: Any) -> str:
+        """A value's JSON text, remembered for a str (those repeat)."""
+        text = self.encode(value)
+        if value.__class__ is str:
+            self.texts[value] = text
+        return text
 
 
 # --- CSV -----------------------------------------------------------------------------------------
@@ -138,35 +228,46 @@ def _csv_percent(value: float | int) -> str:
     return text
 
 
-def csv_rows(title: str, p: dict[str, Any]) -> list[list[str]]:
-    """A problem's rows, one per measure, each text as csv_text writes it (formula-like text marked
-    as text). Only the cells that can hold such text are checked: the problem number is written in
-    （）, the dates are ISO (digits), the labels are the rules' own (see test_ledger_stream)."""
-    head = [_text(title), f"（{p['number']}）", _text(p["text"])]
-    person, acceptance = _text(p["responsible_person"] or ""), _text(p["acceptance_unit"] or "")
-    rows = []
-    for m in p["measures"]:
-        shares, warning, deadline, progress = m["assignments"], m["warning"], m["deadline"], m["progress"]
-        rows.append(
-            [
-                *head,
-                _text(m["number"] or ""),
-                _text(m["text"]),
-                _text("、".join([a["unit"] for a in shares])),
-                person,
-                acceptance,
-                _text(deadline["raw"] or ""),
-                KIND_WORDS.get(deadline["kind"], _text(deadline["kind"] or "")),
-                m["due"] or "",
-                STATUS_WORDS.get(m["status"], _text(m["status"] or "")),
-                m["closed_on"] or "",
-                _csv_percent(progress) if progress is not None else "",
-                warning["label"],
-                _text("；".join(warning["reasons"])),
-                m["last_report"] or "",
-                _text("；".join([_share_text(a) for a in shares])),
-            ]
-        )
+def csv_problem(title: str) -> Finish:
+    """A problem's rows, one per measure, made from its measures as read (without their .json
+    entries), each text as csv_text writes it (formula-like text marked as text). Only the cells
+    that can hold such text are checked: the problem number is written in （）, the dates are ISO
+    (digits), the labels are the rules' own (see test_ledger_stream)."""
+    title_cell = _text(title)
+
+    def rows(p: dict[str, Any], measures: list[MeasureRow], support_counts: bool) -> list[list[str]]:
+        head = [title_cell, f"（{p['number']}）", _text(p["text"])]
+        person, acceptance = _text(p["responsible_person"] or ""), _text(p["acceptance_unit"] or "")
+        out = []
+        for r in measures:
+            m, entries = r.row, r.shares
+            shares = entries + r.pending if r.pending else entries
+            rolled = counted(entries, support_counts)
+            level, _ = worst_warning(rolled)
+            progress = measure_progress(rolled)
+            kind = m[9]
+            out.append(
+                [
+                    *head,
+                    _text(m[2] or ""),
+                    _text(m[3]),
+                    _text("、".join([a["unit"] for a in shares])),
+                    person,
+                    acceptance,
+                    _text(m[8] or ""),
+                    KIND_WORDS.get(kind) or _text(kind or ""),
+                    m[7].isoformat() if m[7] else "",
+                    STATUS_WORDS.get(m[4]) or _text(m[4] or ""),
+                    m[5].isoformat() if m[5] else "",
+                    _csv_percent(progress) if progress is not None else "",
+                    LABELS[level],
+                    _text("；".join(measure_reasons(rolled))),
+                    r.last or "",
+                    _text("；".join([_share_text(a) for a in shares])),
+                ]
+            )
+        return out
+
     return rows
 
 
@@ -177,9 +278,8 @@ def csv_pieces(export: LedgerExport) -> Iterator[bytes]:
     buffer.write("\ufeff")
     writer.writerow([csv_text(h) for h in CSV_HEADERS])
     for i, plan in enumerate(export.plans):
-        title = plan["title"]
-        for p in export.problems(i):
-            writer.writerows(csv_rows(title, p))
+        for rows in export.rows(i, csv_problem(plan["title"])):
+            writer.writerows(rows)
             if buffer.tell() >= FLUSH_AT:
                 yield buffer.getvalue().encode("utf-8")
                 buffer.seek(0)
@@ -190,7 +290,7 @@ def csv_pieces(export: LedgerExport) -> Iterator[bytes]:
 # --- XLSX ----------------------------------------------------------------------------------------
 
 
-def _as_parse_contract(problem: dict[str, Any]) -> dict[str, Any]:
+def _as_parse_contract(problem: dict[str, Any], measures: list[MeasureRow]) -> dict[str, Any]:
     """An exported problem in the parse contract's shape, for the office column layout."""
     phrases: list[str] = []
     lead: list[str] = []
@@ -206,9 +306,7 @@ def _as_parse_contract(problem: dict[str, Any]) -> dict[str, Any]:
         "chapter": problem["chapter"],
         "text": problem["text"],
         "goal": problem["goal"],
-        "measures": [
-            {"number": m["number"], "text": m["text"], "milestones": m["milestones"]} for m in problem["measures"]
-        ],
+        "measures": [{"number": r.row[2] or None, "text": r.row[3], "milestones": r.milestones} for r in measures],
         "responsible_units": phrases,
         "lead_units": lead if support else phrases,
         "support_units": support,
@@ -218,19 +316,42 @@ def _as_parse_contract(problem: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _tracking_cells(problem: dict[str, Any]) -> list[str]:
-    reasons = []
-    for m in problem["measures"]:
-        label = f"措施{m['number']}" if m["number"] else "措施"
-        reasons += [f"{label}：{r}" for r in m["warning"]["reasons"]]
-    return [
-        _percent(problem["progress"]) if problem["progress"] is not None else "未报送",
-        problem["completion"]["text"],
-        problem["warning"]["label"],
-        "\n".join(reasons),
-        (problem["last_report"] or "")[:16].replace("T", " "),
-        problem["closed_on"] or "",
-    ]
+def xlsx_problem(title: str) -> Finish:
+    """A plan's rows, one per problem: the office layout (ingestion's ledger_rows) and the
+    tracking columns, made from the measures as read (without their .json entries). A chapter's
+    title is the first one seen for its number (as when the plan is read whole)."""
+    titles: dict[str, str] = {}
+
+    def row(p: dict[str, Any], measures: list[MeasureRow], support_counts: bool) -> list[str]:
+        chapter = p["chapter"]
+        titles.setdefault(chapter, p["chapter_title"])
+        contract = {
+            "title": title,
+            "chapters": [{"number": chapter, "title": titles[chapter]}],
+            "problems": [_as_parse_contract(p, measures)],
+        }
+        _, (cells,) = ledger_rows(contract)
+        figures = []
+        reasons = []
+        for r in measures:
+            m = r.row
+            rolled = counted(r.shares, support_counts)
+            level, _ = worst_warning(rolled)
+            figures.append((m[4], measure_progress(rolled), level, r.last))
+            label = f"措施{m[2]}" if m[2] else "措施"
+            reasons += [f"{label}：{x}" for x in measure_reasons(rolled)]
+        progress, level, completion, last = problem_figures(figures)
+        return [
+            *cells,
+            _percent(progress) if progress is not None else "未报送",
+            completion["text"],
+            LABELS[level],
+            "\n".join(reasons),
+            (last or "")[:16].replace("T", " "),
+            p["closed_on"] or "",
+        ]
+
+    return row
 
 
 def write_xlsx(export: LedgerExport, target: str | IO[bytes], *, tmpdir: str | None = None) -> None:
@@ -242,21 +363,7 @@ def write_xlsx(export: LedgerExport, target: str | IO[bytes], *, tmpdir: str | N
         for n, plan in enumerate(export.plans, start=1):
             name = f"台账{n}" if len(export.plans) > 1 else "整改台账"
             sheet = book.add_sheet(name, plan["title"], [*LEDGER_COLUMNS, *TRACKING_COLUMNS])
-            sheet.write_rows(_xlsx_rows(plan, export.problems(n - 1)))
-
-
-def _xlsx_rows(plan: dict[str, Any], problems: Iterator[dict[str, Any]]) -> Iterator[list[str]]:
-    # A chapter's title is the first one seen for its number (as when the plan is read whole).
-    chapters: OrderedDict[str, str] = OrderedDict()
-    for p in problems:
-        chapters.setdefault(p["chapter"], p["chapter_title"])
-        contract = {
-            "title": plan["title"],
-            "chapters": [{"number": k, "title": v} for k, v in chapters.items()],
-            "problems": [_as_parse_contract(p)],
-        }
-        _, (row,) = ledger_rows(contract)
-        yield [*row, *_tracking_cells(p)]
+            sheet.write_rows(export.rows(n - 1, xlsx_problem(plan["title"])))
 
 
 # --- whole files ---------------------------------------------------------------------------------
@@ -291,21 +398,6 @@ def xlsx_tempfile(export: LedgerExport) -> IO[bytes]:
     return handle
 
 
-def export_bytes(data: dict[str, Any], fmt: str) -> bytes:
-    """An export already built as one dict (build_export), as the bytes of a file."""
-    export = LedgerExport.from_data(data)
-    if fmt == "json":
-        return "".join(json_pieces(export)).encode("utf-8")
-    if fmt == "csv":
-        return b"".join(csv_pieces(export))
-    if fmt == "xlsx":
-        with xlsx_tempfile(export) as handle:
-            out = io.BytesIO()
-            shutil.copyfileobj(handle, out)
-            return out.getvalue()
-    raise ValueError(f"不支持的导出格式：{fmt}")
-
-
 def export_response(export: LedgerExport, fmt: str, *, filename: str) -> HttpResponseBase:
     """A download that never holds the file: .json and .csv stream as they are read; the .xlsx
     (a zip, written whole before it can be read) is written row by row to a temporary file that
@@ -325,7 +417,6 @@ def export_response(export: LedgerExport, fmt: str, *, filename: str) -> HttpRes
 
 __all__ = [
     "csv_pieces",
-    "export_bytes",
     "export_response",
     "json_pieces",
     "write_export",

@@ -83,9 +83,10 @@ class _Sheet:
                     continue
                 if not isinstance(value, str):
                     raise TypeError(f"台账表格只写文字：{value!r}")
-                longest = max(len(x) for x in value.split("\n")) + 2 if "\n" in value else len(value) + 2
-                if longest > widths[c]:
-                    widths[c] = min(60, longest)
+                if widths[c] < 60:  # at 60 a column is as wide as it gets
+                    longest = max(len(x) for x in value.split("\n")) + 2 if "\n" in value else len(value) + 2
+                    if longest > widths[c]:
+                        widths[c] = min(60, longest)
                 text, preserve = _cell_text(value)
                 space = ' xml:space="preserve"' if preserve else ""
                 out.append(f'<c r="{columns[c]}{r}" s="{style}" t="inlineStr"><is><t{space}>{text}</t></is></c>')

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from rectify.documents.ledger_rules import DONE, LAST_REPORT_UNREAD, PROGRESS_UNREAD_WHEN_OVERDUE, ShareRules
+from rectify.documents.ledger_rules import DONE, LAST_REPORT_UNREAD, PROGRESS_UNREAD_WHEN_OVERDUE, ShareRules, recurs
 from rectify.progress.periods import SHANGHAI
 from rectify.supervision import rules
 from rectify.supervision.services import RULE_STATUS
@@ -102,12 +102,12 @@ def _key(share_rules: ShareRules, **changes: Any) -> tuple[Any, ...] | None:
     share: dict[str, Any] = {
         "status": "in_progress",
         "kind": "date",
-        "individual": False,
+        "recurring": False,
         "plan_id": 1,
         "due": dt.date(2023, 12, 31),
         "start": None,
         "progress": 40,
-        "last_report": dt.datetime(2023, 8, 1, 2, 0, tzinfo=dt.UTC),
+        "last_report": dt.date(2023, 8, 1),  # its local date
     }
     share.update(changes)
     return share_rules.key(**share)
@@ -118,9 +118,9 @@ def test_the_key_keeps_what_the_rules_read() -> None:
     share_rules = ShareRules(TODAY)
     share_rules.plan_starts = {1: PLAN_START, 2: dt.date(2022, 9, 1), 3: PLAN_START}
     share_rules.horizons = {1: dt.date(2024, 6, 30)}  # scheduled shares: judged on the plan's horizon
-    later = dt.datetime(2023, 9, 1, 2, 0, tzinfo=dt.UTC)
+    later = dt.date(2023, 9, 1)
     assert _key(share_rules) == _key(share_rules, last_report=later)  # a dated kind: not read
-    last_year = dt.datetime(2022, 12, 1, 2, 0, tzinfo=dt.UTC)
+    last_year = dt.date(2022, 12, 1)
     assert _key(share_rules, kind="annual") != _key(share_rules, kind="annual", last_report=last_year)
     assert _key(share_rules, kind="annual") == _key(share_rules, kind="annual", last_report=later)  # its year only
     assert _key(share_rules, status="ongoing") != _key(share_rules, status="ongoing", last_report=later)
@@ -135,9 +135,14 @@ def test_the_key_keeps_what_the_rules_read() -> None:
     past = {"due": dt.date(2023, 1, 31)}
     assert _key(share_rules, **past) == _key(share_rules, **past, progress=90)  # overdue: progress not read
     assert _key(share_rules, **past, kind="scheduled") != _key(share_rules, **past, kind="scheduled", progress=90)
-    assert _key(share_rules, individual=True) is None  # milestones, parts, recurrence: its own
-    assert _key(share_rules, status="closed", individual=True) == _key(share_rules, status="closed", kind="annual")
+    assert _key(share_rules, recurring=True) is None  # recurrence: its own (the days it reported)
+    assert _key(share_rules, status="closed", recurring=True) == _key(share_rules, status="closed", kind="annual")
+    assert _key(share_rules, status="ongoing", recurring=True) == _key(share_rules, status="ongoing")
     assert _key(share_rules, status="applying") == _key(share_rules, status="completed")
+
+
+def _local(at: dt.datetime | None) -> dt.date | None:
+    return at.astimezone(SHANGHAI).date() if at else None
 
 
 STATUSES = ["not_started", "in_progress", "relapsed", "applying", "completed", "closed", "ongoing"]
@@ -158,7 +163,7 @@ def test_shares_with_one_key_have_one_assessment() -> None:
     for status, kind, plan_id, due, start, progress, at in itertools.product(
         STATUSES, KINDS, PLANS, DUES, STARTS, GRID_PROGRESS, GRID_REPORTS
     ):
-        key = share_rules.key(status, kind, False, plan_id, due, start, progress, at)
+        key = share_rules.key(status, kind, False, plan_id, due, start, progress, _local(at))
         assert key is not None
         item = rules.ItemInput(
             kind=kind,
@@ -167,7 +172,7 @@ def test_shares_with_one_key_have_one_assessment() -> None:
             status=RULE_STATUS[status],
             plan_start=PLANS[plan_id][0],
             progress=progress,
-            last_report=at.astimezone(SHANGHAI).date() if at else None,
+            last_report=_local(at),
             plan_horizon=PLANS[plan_id][1],
         )
         groups.setdefault(key, set()).add(rules.assess(item, TODAY, share_rules.thresholds))
@@ -186,3 +191,119 @@ def test_a_plan_whose_start_is_unknown_keeps_the_progress_in_the_key() -> None:
     assert _key(share_rules, progress=99) != _key(share_rules, progress=100)
     never = {"kind": "ongoing", "last_report": None}  # 长期坚持 never reported: judged from the plan's start
     assert _key(share_rules, **never, progress=1) != _key(share_rules, **never, progress=2)
+
+
+def _rules_for_grid() -> ShareRules:
+    share_rules = ShareRules(TODAY)
+    share_rules.plan_starts = {pk: start for pk, (start, _) in PLANS.items()}
+    share_rules.horizons = {pk: horizon for pk, (_, horizon) in PLANS.items() if horizon}
+    return share_rules
+
+
+def _one_key_one_assessment(cases: list[tuple[tuple[Any, ...] | None, rules.ItemInput]]) -> dict[Any, int]:
+    """Equal keys, equal assessments; returns how many inputs each key stands for."""
+    groups: dict[tuple[Any, ...], set[rules.Assessment]] = {}
+    inputs: dict[tuple[Any, ...], int] = {}
+    for key, item in cases:
+        assert key is not None
+        groups.setdefault(key, set()).add(rules.assess(item, TODAY))
+        inputs[key] = inputs.get(key, 0) + 1
+    assert all(len(answers) == 1 for answers in groups.values()), [k for k, a in groups.items() if len(a) > 1][:3]
+    assert {a.level for answers in groups.values() for a in answers} == set(rules.Level)
+    return inputs
+
+
+PARTS = [
+    {"kind": "date", "due": "2022-12-31", "scope": "一期"},
+    {"kind": "date", "due": "2022-12-31", "scope": "二期"},  # the same but for its scope
+    {"kind": "date", "due": (TODAY + dt.timedelta(days=10)).isoformat(), "scope": "二期"},
+    {"kind": "date", "due": "2024-06-30"},  # no scope: 分项{i}
+    {"kind": "range", "start": "2023-08-01", "due": "2023-12-31", "scope": "整治"},
+    {"kind": "range", "due": "2023-12-31", "scope": "整治"},
+    {"kind": "external", "due": None, "scope": "上级"},
+    {"kind": "scheduled", "scope": "序时"},
+    {"kind": "immediate", "scope": "立行立改部分"},
+    {"kind": "immediate_ongoing", "scope": "长期部分"},
+    {"kind": "annual", "scope": "年度"},
+    {"kind": "completed", "scope": "已完成部分"},
+    {"kind": "unknown", "scope": "待定"},
+    {"kind": "date", "due": "junk", "scope": "坏日期"},
+]
+
+
+@pytest.mark.django_db
+def test_compound_shares_with_one_key_have_one_assessment() -> None:
+    """A compound deadline is keyed part by part (each part's scope and its key as a deadline of
+    its kind): over pairs of parts and the grid's progress, reports and plans, equal keys give
+    equal assessments, and the key gathers many inputs."""
+    share_rules = _rules_for_grid()
+    cases = []
+    for first, second in itertools.product(PARTS, repeat=2):
+        parts = [first, second]
+        for status, plan_id, progress, at in itertools.product(
+            ["in_progress", "relapsed"], PLANS, [None, 0, 35, 71, 100], GRID_REPORTS
+        ):
+            key = share_rules.key(status, "compound", False, plan_id, None, None, progress, _local(at), parts)
+            item = rules.ItemInput(
+                kind="compound",
+                due=None,
+                start=None,
+                status=RULE_STATUS[status],
+                plan_start=PLANS[plan_id][0],
+                progress=progress,
+                last_report=_local(at),
+                parts=parts,
+                plan_horizon=PLANS[plan_id][1],
+            )
+            cases.append((key, item))
+    inputs = _one_key_one_assessment(cases)
+    assert len(cases) > 5 * len(inputs)
+    assert recurs("compound", [{"kind": "recurring"}])  # the caller's `recurring`: a key of its own
+    assert share_rules.key("in_progress", "compound", True, 1, None, None, 0, None, [{"kind": "recurring"}]) is None
+    assert share_rules.key("in_progress", "compound", False, 1, None, None, 0, None, ["not a part"]) is None
+
+
+MILESTONE_DUES = [dt.date(2023, 6, 30), TODAY, TODAY + dt.timedelta(days=15), TODAY + dt.timedelta(days=16)]
+
+
+@pytest.mark.django_db
+def test_milestone_shares_with_one_key_have_one_assessment() -> None:
+    """A measure's milestones add to the key only the unreached ones with a reason today (past
+    their date or due within due_soon_days): over sets of milestones, what the shares reached,
+    and the grid's kinds, progress and reports, equal keys give equal assessments."""
+    share_rules = _rules_for_grid()
+    nodes = [(pk, due, f"节点{pk % 2}") for pk, due in enumerate([*MILESTONE_DUES, MILESTONE_DUES[0]], start=1)]
+    cases = []
+    for count, reached_count in itertools.product(range(len(nodes) + 1), range(3)):
+        milestones = nodes[:count]
+        reached = {str(pk): "2023-01-01" for pk, _, _ in milestones[:reached_count]}
+        for status, kind, due, progress, at in itertools.product(
+            ["in_progress", "completed", "ongoing"],
+            ["date", "range", "immediate", "annual", "unknown", "compound"],
+            [None, dt.date(2022, 12, 31), TODAY + dt.timedelta(days=10)],
+            [None, 35, 100],
+            GRID_REPORTS,
+        ):
+            parts = [PARTS[1], PARTS[7]] if kind == "compound" else None
+            nodes_key = share_rules.milestones_key(milestones, reached)
+            key = share_rules.key(status, kind, False, 1, due, None, progress, _local(at), parts, nodes_key)
+            item = rules.ItemInput(
+                kind=kind,
+                due=due,
+                start=None,
+                status=RULE_STATUS[status],
+                plan_start=PLAN_START,
+                progress=progress,
+                last_report=_local(at),
+                parts=parts or (),
+                milestones=[
+                    rules.MilestoneInput(due=d, raw=raw, reached=str(pk) in reached) for pk, d, raw in milestones
+                ],
+            )
+            cases.append((key, item))
+    inputs = _one_key_one_assessment(cases)
+    assert len(cases) > 10 * len(inputs)
+    far = [(9, TODAY + dt.timedelta(days=16), "远期节点")]
+    assert share_rules.milestones_key(far, {}) == ()  # no reason today: the share keys as without it
+    assert share_rules.milestones_key([(9, TODAY, "今天")], {"9": "2023-09-01"}) == ()  # reached
+    assert share_rules.milestones_key([(9, TODAY, "今天")], None) == ((TODAY, "今天"),)

@@ -242,3 +242,30 @@ def test_the_fast_workbook_keeps_markup_like_text_as_text(tmp_path: Any) -> None
     with FastWorkbook(str(path)) as book:
         book.add_sheet("表", "", ["问题"]).write_rows([["<r>整改</r>"], ["a</t></is></c>"]])
     assert [row[0] for row in _sheets(path.read_bytes())["表"][1:]] == ["<r>整改</r>", "a</t></is></c>"]
+
+
+def _dumped(data: dict[str, Any]) -> str:
+    """The export dict in json_pieces' layout, each problem by json.dumps itself."""
+    plans = [
+        f'\n    {{\n      "title": {json.dumps(plan["title"], ensure_ascii=False)},\n      "start_on": '
+        f'{json.dumps(plan["start_on"])},\n      "problems": ['
+        + ",".join(f"\n        {json.dumps(p, ensure_ascii=False)}" for p in plan["problems"])
+        + ("\n      ]" if plan["problems"] else "]")
+        + "\n    }"
+        for plan in data["plans"]
+    ]
+    return f'{{\n  "as_of": "{data["as_of"]}",\n  "plans": [' + ",".join(plans) + "\n  ]\n}"
+
+
+@pytest.mark.parametrize("as_of", [END, dt.date(2023, 3, 1)])
+def test_the_json_writes_each_problem_as_json_dumps_does(played: None, as_of: dt.date) -> None:
+    # The writer writes the shares' entries from their values (ledger_writers._JsonText): the
+    # same bytes as json.dumps of the entries the export builds; with a share given more time.
+    share = Assignment.objects.filter(measure__isnull=False, unit__isnull=False).order_by("pk").first()
+    assert share is not None
+    Assignment.objects.filter(pk=share.pk).update(due_extended=True, due_on=dt.date(2022, 12, 31))
+    data = ledger.build_export(_all(), as_of=as_of)
+    assert "".join(json_pieces(export_stream(_all(), as_of=as_of))) == _dumped(data)
+    shares = [a for plan in data["plans"] for p in plan["problems"] for m in p["measures"] for a in m["assignments"]]
+    assert len(shares) > 20 and any(a["status"] is None for a in shares)  # and a unit to be confirmed
+    assert any(a.get("extended") for a in shares) and any(a.get("closed_on") for a in shares)
