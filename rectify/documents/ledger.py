@@ -410,17 +410,17 @@ def worst_warning(rolled: list[dict[str, Any]]) -> tuple[str, dict[str, Any] | N
 
 def measure_progress(rolled: list[dict[str, Any]]) -> float | None:
     """rollup.mean_progress of the shares' progress as it counts (rollup.share_progress)."""
-    return mean_progress([100 if e["status"] in ACCEPTED else e["progress"] for e in rolled])
+    return rollup.mean_progress([100 if e["status"] in ACCEPTED else e["progress"] for e in rolled])
 
 
-def mean_progress(values: list[Any]) -> float | None:
-    """rollup.mean_progress in one pass (the same sums in the same order: the same figure)."""
-    total, reported = 0, False
-    for value in values:
-        if value is not None:
-            total += value
-            reported = True
-    return round(total / len(values), 1) if reported else None
+def measure_figures(
+    r: MeasureRow, support_counts: bool
+) -> tuple[list[dict[str, Any]], str, dict[str, Any] | None, float | None]:
+    """A measure's figures from its counted shares, as every format says them: the counted shares,
+    the worst level and its warning, the progress."""
+    rolled = counted(r.shares, support_counts)
+    level, worst = worst_warning(rolled)
+    return rolled, level, worst, measure_progress(rolled)
 
 
 def measure_reasons(rolled: list[dict[str, Any]]) -> list[str]:
@@ -431,8 +431,7 @@ def measure_entry(r: MeasureRow, support_counts: bool, *, assignments: bool = Tr
     """A measure's .json entry: its fields the roll-ups of its shares (plans.rollup); its shares'
     entries last ("assignments"), left out with `assignments=False` (a writer adds them)."""
     m, entries = r.row, r.shares
-    rolled = counted(entries, support_counts)
-    level, worst = worst_warning(rolled)
+    rolled, level, worst, progress = measure_figures(r, support_counts)
     counts = dict.fromkeys(LEVELS, 0)
     for e in entries:
         counts[e["warning"]["level"]] += 1
@@ -443,7 +442,7 @@ def measure_entry(r: MeasureRow, support_counts: bool, *, assignments: bool = Tr
         "status": m[4],
         "closed_on": _iso(m[5]),
         "reopened": m[6],
-        "progress": measure_progress(rolled),
+        "progress": progress,
         "warning": {
             "level": level,
             "label": LABELS[level],
@@ -514,7 +513,7 @@ def problem_figures(
 ) -> tuple[float | None, str, dict[str, Any], str | None]:
     """A problem's figures from its measures' (status, progress, level, last report): mean
     progress, worst level, done count, last report."""
-    progress = mean_progress([x[1] for x in measures])
+    progress = rollup.mean_progress([x[1] for x in measures])
     level = GREEN  # rules.worst, on the levels as text
     for x in measures:
         if LEVEL_ORDER[x[2]] > LEVEL_ORDER[level]:
@@ -534,7 +533,7 @@ __all__ = [
     "counted",
     "export_stream",
     "measure_entry",
-    "measure_progress",
+    "measure_figures",
     "measure_reasons",
     "problem_entry",
     "problem_figures",

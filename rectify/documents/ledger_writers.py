@@ -32,13 +32,11 @@ from .ledger import (
     Finish,
     LedgerExport,
     MeasureRow,
-    counted,
     measure_entry,
-    measure_progress,
+    measure_figures,
     measure_reasons,
     problem_figures,
     with_figures,
-    worst_warning,
 )
 from .ledger_rules import LABELS
 from .ledger_xlsx import FastWorkbook
@@ -242,9 +240,7 @@ def csv_problem(title: str) -> Finish:
         for r in measures:
             m, entries = r.row, r.shares
             shares = entries + r.pending if r.pending else entries
-            rolled = counted(entries, support_counts)
-            level, _ = worst_warning(rolled)
-            progress = measure_progress(rolled)
+            rolled, level, _, progress = measure_figures(r, support_counts)
             kind = m[9]
             out.append(
                 [
@@ -335,9 +331,8 @@ def xlsx_problem(title: str) -> Finish:
         reasons = []
         for r in measures:
             m = r.row
-            rolled = counted(r.shares, support_counts)
-            level, _ = worst_warning(rolled)
-            figures.append((m[4], measure_progress(rolled), level, r.last))
+            rolled, level, _, progress = measure_figures(r, support_counts)
+            figures.append((m[4], progress, level, r.last))
             label = f"措施{m[2]}" if m[2] else "措施"
             reasons += [f"{label}：{x}" for x in measure_reasons(rolled)]
         progress, level, completion, last = problem_figures(figures)

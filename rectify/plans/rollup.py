@@ -62,9 +62,13 @@ def counted(shares: Sequence[Any], *, role_index: int = 0) -> list[Any]:
 def mean_progress(values: Sequence[float | int | None]) -> float | None:
     """Units (or measures) that never reported count as 0%: an average over reporters only would
     hide them. None when nobody has reported at all."""
-    if not values or all(v is None for v in values):
-        return None
-    return round(sum(v or 0 for v in values) / len(values), 1)
+    total: float = 0  # one pass: the ledger export calls this for every measure
+    reported = False
+    for value in values:
+        if value is not None:
+            total += value
+            reported = True
+    return round(total / len(values), 1) if reported else None
 
 
 ACCEPTED_SHARE_STATUSES = (ShareStatus.COMPLETED, ShareStatus.CLOSED, ShareStatus.ONGOING)
