@@ -5,6 +5,7 @@ test compares two different computations of the same number."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -114,7 +115,7 @@ def tally(shares: list[Assignment], today: dt.date) -> dict[str, Any]:
         "done": done,
         "closed": sum(1 for a in shares if a.status in CLOSED),
         "rate": round(100 * done / n, 1) if n else None,
-        "progress": round(sum(values) / n, 1) if n and reported else None,
+        "progress": round(math.fsum(values) / n, 1) if n and reported else None,
         "red": red,
         "yellow": yellow,
         "green": green,

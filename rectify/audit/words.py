@@ -75,6 +75,7 @@ SENTENCES: dict[str, str] = {
     "evidence.removed": "从{item}移除了佐证材料",
     # 督办
     "scan.completed": "完成了{item}",
+    "warnings.reassessed": "重新评估了{item}的预警",
     "notice.drafted": "起草了{item}",
     "notice.updated": "修改了{item}",
     "notice.issued": "印发了{item}",

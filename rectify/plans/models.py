@@ -252,6 +252,10 @@ class Measure(TimestampedModel, DeadlineFields, TrackedFields):
     text = models.TextField("整改措施")
     status = models.CharField("状态", max_length=20, choices=ItemStatus.choices, default=ItemStatus.IN_PROGRESS)
     source = models.CharField("来源", max_length=20, choices=ItemSource.choices, default=ItemSource.PLAN)
+    # The first day the daily scan must assess the measure's shares again when nothing is written
+    # to them meanwhile (supervision.rules.next_change, the earliest of its shares'); NULL before
+    # its first assessment, 9999-12-31 when the date alone never changes their warnings.
+    next_assess_on = models.DateField("下次预警评估日", null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["problem__plan", "problem__index", "seq"]

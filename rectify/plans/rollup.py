@@ -22,6 +22,7 @@ by this rule (docs/rollup.md says the same in Chinese and English, and a test ke
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -61,14 +62,11 @@ def counted(shares: Sequence[Any], *, role_index: int = 0) -> list[Any]:
 
 def mean_progress(values: Sequence[float | int | None]) -> float | None:
     """Units (or measures) that never reported count as 0%: an average over reporters only would
-    hide them. None when nobody has reported at all."""
-    total: float = 0  # one pass: the ledger export calls this for every measure
-    reported = False
-    for value in values:
-        if value is not None:
-            total += value
-            reported = True
-    return round(total / len(values), 1) if reported else None
+    hide them. None when nobody has reported at all. The sum is exact (math.fsum), so the
+    rows' order (which the database does not promise) cannot move a mean on a .x5 edge: 39.4,
+    27.2, 23.4 and 26.2 added left to right give 29.0 in one order and 29.1 in another."""
+    reported = [value for value in values if value is not None]
+    return round(math.fsum(reported) / len(values), 1) if reported else None
 
 
 ACCEPTED_SHARE_STATUSES = (ShareStatus.COMPLETED, ShareStatus.CLOSED, ShareStatus.ONGOING)

@@ -60,6 +60,12 @@ class ScanRun(models.Model):
     reminders = models.PositiveIntegerField("提醒", default=0)
     # Deadlines of reporting periods are checked up to here; the next run starts from it.
     checked_until = models.DateTimeField("报送检查至", null=True, blank=True)
+    # What the next run needs to assess only what may have changed (supervision.incremental): the
+    # last audit event seen, the thresholds and each plan's start and horizon assessed with, and
+    # whether every measure was assessed (`measures` counts those assessed).
+    audit_seq = models.PositiveBigIntegerField("留痕序号", null=True, blank=True)
+    basis = models.JSONField("评估依据", default=dict, blank=True)
+    full = models.BooleanField("全量评估", default=True)
 
     class Meta:
         ordering = ["-started_at"]
@@ -68,6 +74,14 @@ class ScanRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.today:%Y-%m-%d} 扫描"
+
+    @property
+    def assessed_words(self) -> str:
+        """How many measures the run assessed, in words: an incremental run (supervision.incremental)
+        assessed only those whose warnings could have changed since the last scan."""
+        if self.full:
+            return f"评估全部措施 {self.measures} 项（按各责任单位逐一评估）"
+        return f"评估措施 {self.measures} 项（自上次扫描以来预警可能变化的，按各责任单位逐一评估；其余不变）"
 
 
 class DailyRun(models.Model):

@@ -34,6 +34,9 @@ The rules, in the order `assess` applies them:
 * Milestones (only while in_progress): an unreached one after its date → red ``milestone_overdue:{due}``;
   0..`due_soon_days` days before → yellow ``milestone_soon:{due}``. Milestones on the same date share one reason.
 * The level is the worst reason's; reasons are sorted worst first, otherwise in the order above.
+
+`next_change` gives the first day after `today` on which an item's stored outcome may differ: the daily
+scan re-assesses an item only from then on (or when its inputs change).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -355,3 +358,123 @@ def assess(item: ItemInput, today: date, thresholds: Thresholds = Thresholds()) 
         out.reasons.extend(_milestones(item, today, thresholds))
     reasons = sorted(out.reasons, key=lambda r: -LEVEL_ORDER[r.level])
     return Assessment(worst(r.level for r in reasons), tuple(reasons), out.expected, out.due)
+
+
+# --- when the outcome can next change ------------------------------------------------------------
+#
+# The daily scan re-assesses a share only on the days its stored outcome (the level and the reasons
+# as assessing.reasons_json keeps them: codes, keys, levels, and the args or fixed words) can differ
+# from today's. Each rule's outcome is a step function of the day: these give its next step after
+# `today`. Earlier than the real change is harmless (one more assessment); later never is.
+# tests/domain/test_next_change.py walks every day up to the date given and checks nothing changed.
+
+
+def _first(*days: date | None) -> date | None:
+    found = [d for d in days if d is not None]
+    return min(found) if found else None
+
+
+def _after(today: date, day: date) -> date | None:
+    """`day` when it is still to come."""
+    return day if day > today else None
+
+
+def _dated_next(due: date, start: date, progress: float, today: date, th: Thresholds) -> date | None:
+    if today > due:
+        return None  # overdue from now on, and nothing else is said
+    soon = _after(today, due - timedelta(days=th.due_soon_days))
+    lag = None
+    # 序时进度 never falls as the days go by, so once behind stays behind until overdue: the first
+    # day behind (rounded as _dated rounds) is found by bisection over (today, due].
+    if not round(schedule_share(start, due, today) - progress, 6) > th.lag_tolerance:
+        low, high = today, due + timedelta(days=1)  # not behind on `low`; `high` past the last day
+        while (high - low).days > 1:
+            mid = low + timedelta(days=(high - low).days // 2)
+            if round(schedule_share(start, due, mid) - progress, 6) > th.lag_tolerance:
+                high = mid
+            else:
+                low = mid
+        lag = high if high <= due else None
+    return _first(soon, lag, due + timedelta(days=1))
+
+
+def _recheck_next(item: ItemInput, today: date, th: Thresholds) -> date | None:
+    ref = item.last_report or item.plan_start
+    return _after(today, ref + timedelta(days=th.recheck_days + 1))
+
+
+def _recurring_next(recurrence: str, start: date | None, item: ItemInput, today: date, th: Thresholds) -> date | None:
+    if recurrence not in _RECURRENCES:
+        return None
+    current, _ = period_bounds(recurrence, plan_start=item.plan_start, start=start, today=today)
+    reported = min((d for d in item.reports if d > today), default=None)  # a report counts from its day
+    return _first(
+        current.end + timedelta(days=1),
+        _after(today, current.start),
+        _after(today, current.end - timedelta(days=th.due_soon_days)),
+        reported,
+    )
+
+
+def _by_kind_next(
+    kind: str, due: date | None, start: date | None, item: ItemInput, today: date, th: Thresholds
+) -> date | None:
+    progress = _clamp_progress(item.progress)
+    if kind in _DATED or kind == "external":
+        if due is None:
+            return None
+        origin = start if kind == "range" and start is not None else item.plan_start
+        return _dated_next(due, origin, progress, today, th)
+    if kind == "scheduled":
+        if item.plan_horizon is None:
+            return None
+        return _dated_next(item.plan_horizon, item.plan_start, progress, today, th)
+    if kind in _RECHECKED:
+        return _recheck_next(item, today, th)
+    if kind == "annual":
+        year = today.year
+        reported_this_year = item.last_report is not None and item.last_report.year == year
+        progress = progress if reported_this_year else 0.0
+        # A new year changes everything (the missed year, the progress counted, the due date).
+        within = _dated_next(date(year, 12, 31), max(item.plan_start, date(year, 1, 1)), progress, today, th)
+        return _first(within, date(year + 1, 1, 1))
+    if kind == "recurring":
+        return _recurring_next(item.recurrence, start, item, today, th)
+    return None
+
+
+def next_change(item: ItemInput, today: date, thresholds: Thresholds = Thresholds()) -> date | None:
+    """The first day after `today` on which `assess(item, day)` may be stored differently from
+    `assess(item, today)`; None when it never will (closed, completed, no date...)."""
+    th = thresholds
+    if item.status in (_STATUS_CLOSED, _STATUS_COMPLETED):
+        return None
+    if item.status == _STATUS_ONGOING:
+        return _recheck_next(item, today, th)
+    found: date | None
+    if item.kind == "compound" and item.parts:
+        found = None
+        for part in item.parts:
+            kind = str(part.get("kind") or "unknown")
+            subject = (
+                replace(item, recurrence=str(part.get("recurrence") or item.recurrence))
+                if kind == "recurring"
+                else item
+            )
+            found = _first(
+                found, _by_kind_next(kind, _as_date(part.get("due")), _as_date(part.get("start")), subject, today, th)
+            )
+    elif (
+        item.kind in _DATED or item.kind in _RECHECKED or item.kind in {"annual", "external", "scheduled", "recurring"}
+    ):
+        found = _by_kind_next(item.kind, item.due, item.start, item, today, th)
+    else:
+        found = None  # completed, unknown, a compound without parts: the same every day
+    for milestone in item.milestones:
+        if not milestone.reached and today <= milestone.due:
+            found = _first(
+                found,
+                _after(today, milestone.due - timedelta(days=th.due_soon_days)),
+                milestone.due + timedelta(days=1),
+            )
+    return found

@@ -15,7 +15,11 @@ How it stays fast at 100,000 measures (~300,000 shares):
   them on SQLite, UPDATE … FROM (VALUES …) 1,000 rows a statement elsewhere); warnings are
   inserted many rows a statement, resolved and reopened by id lists;
 * measures and problems are rolled up in memory from the rows just read and written back grouped
-  by the fields that changed.
+  by the fields that changed;
+* each measure keeps the first day its shares' outcome can change by the date alone
+  (Measure.next_assess_on, rules.next_change once per distinct input), so that the daily scan
+  assesses only those due and those written to since (supervision.incremental). The bulk writers
+  live in .bulk.
 """
 
 from __future__ import annotations
@@ -24,11 +28,11 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import CharField, Field, Model, Q, QuerySet
+from django.db.models import CharField, Q, QuerySet
 from django.db.models.functions import Cast
 from django.utils.dateparse import parse_datetime
 
@@ -51,7 +55,10 @@ from .assessing import (
     shares_of,
     thresholds,
 )
+from .bulk import insert_rows, prep_value, update_rows, update_where_ids
 from .models import Warning
+
+NEVER = dt.date.max  # Measure.next_assess_on of a measure whose warnings no date alone changes
 
 
 @dataclass
@@ -61,6 +68,8 @@ class Outcome:
     resolved: int = 0
     missed: int = 0
     reminders: int = 0
+    # Measures whose shares' levels or reasons (and so their warnings) or whose roll-up were written.
+    changed: set[int] = field(default_factory=set)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,86 +141,6 @@ class _Parsed:
         return value
 
 
-# --- writing -----------------------------------------------------------------------------------
-
-
-def _field(model: type[Model], name: str) -> Field[Any, Any]:
-    found = model._meta.get_field(name)
-    assert isinstance(found, Field), name
-    return found
-
-
-def _prep(model: type[Model], name: str, value: Any) -> Any:
-    return _field(model, name).get_db_prep_save(value, connection)
-
-
-def _column(model: type[Model], name: str) -> str:
-    column = _field(model, name).column
-    assert column is not None, name
-    return connection.ops.quote_name(column)
-
-
-def update_where_ids(model: type[Model], values: dict[str, Any], ids: Iterable[int], *, extra: str = "") -> None:
-    """UPDATE model SET values WHERE id IN (ids) [AND extra], 900 ids a statement; the values are
-    prepared once for the database, as the ORM would."""
-    ids = list(ids)
-    if not ids:
-        return
-    sets = ", ".join(f"{_column(model, name)} = %s" for name in values)
-    prepared = [_prep(model, name, value) for name, value in values.items()]
-    table = connection.ops.quote_name(model._meta.db_table)
-    pk = _column(model, model._meta.pk.name)
-    with connection.cursor() as cursor:
-        for chunk in chunks(ids):
-            marks = ", ".join(["%s"] * len(chunk))
-            sql = f"UPDATE {table} SET {sets} WHERE {pk} IN ({marks}){extra}"  # noqa: S608 (names from the model)
-            cursor.execute(sql, [*prepared, *chunk])
-
-
-def update_rows(model: type[Model], names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Each row (id, *values of `names`, prepared for the database) written to its own record:
-    one prepared UPDATE run for every row on SQLite, an UPDATE … FROM (VALUES …) of 1,000 rows a
-    statement elsewhere."""
-    if not rows:
-        return
-    table = connection.ops.quote_name(model._meta.db_table)
-    pk = _column(model, model._meta.pk.name)
-    columns = [_column(model, name) for name in names]
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            sets = ", ".join(f"{c} = %s" for c in columns)
-            sql = f"UPDATE {table} SET {sets} WHERE {pk} = %s"  # noqa: S608 (names from the model)
-            cursor.executemany(sql, [(*row[1:], row[0]) for row in rows])
-            return
-        aliases = ["id", *(f"v{i}" for i in range(len(columns)))]
-        sets = ", ".join(f"{c} = v.{a}" for c, a in zip(columns, aliases[1:], strict=True))
-        row_marks = "(" + ", ".join(["%s"] * len(aliases)) + ")"
-        for i in range(0, len(rows), 1000):
-            batch = rows[i : i + 1000]
-            values = ", ".join([row_marks] * len(batch))
-            sql = (
-                f"UPDATE {table} SET {sets} FROM (VALUES {values}) AS v({', '.join(aliases)}) WHERE {table}.{pk} = v.id"  # noqa: S608
-            )
-            cursor.execute(sql, [value for row in batch for value in row])
-
-
-def insert_rows(model: type[Model], names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """INSERT … ON CONFLICT DO NOTHING (as bulk_create(ignore_conflicts=True)), many rows a
-    statement, the values already prepared for the database."""
-    if not rows:
-        return
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(_column(model, name) for name in names)
-    per_statement = max(1, min(1000, (connection.features.max_query_params or 30000) // len(names)))
-    row_marks = "(" + ", ".join(["%s"] * len(names)) + ")"
-    with connection.cursor() as cursor:
-        for i in range(0, len(rows), per_statement):
-            batch = rows[i : i + per_statement]
-            marks = ", ".join([row_marks] * len(batch))
-            sql = f"INSERT INTO {table} ({columns}) VALUES {marks} ON CONFLICT DO NOTHING"  # noqa: S608
-            cursor.execute(sql, [value for row in batch for value in row])
-
-
 # --- assessing ---------------------------------------------------------------------------------
 
 # What the scan reads of each measure (once, not once per share) and of each share.
@@ -222,9 +151,10 @@ _MEASURE_READ = (
     "deadline_kind",
     "recurrence",
     "start_on",
+    "next_assess_on",
     *rollup.MEASURE_FIELDS,  # progress, warning_level, status, closed_on, last_report_at
 )
-_MEASURE_TEXT = ("start_on", "closed_on", "last_report_at")
+_MEASURE_TEXT = ("start_on", "next_assess_on", "closed_on", "last_report_at")
 _SHARE_READ = (
     "pk",
     "measure_id",
@@ -254,6 +184,7 @@ class _Measure:
     milestones: list[tuple[int, dt.date, str]]
     recurs: bool
     stored: list[Any]
+    next_on: dt.date | None  # as stored: Measure.next_assess_on
     # Which of a share's own facts the rules read for this kind (besides its milestones reached):
     # the other facts are left out of the share's assessment key, so more shares share one.
     reads_last: bool = True
@@ -269,6 +200,7 @@ class _Verdict:
     level: str
     reasons: tuple[rules.Reason, ...]
     as_json: list[dict[str, Any]]
+    next_on: dt.date  # rules.next_change (NEVER for none)
 
 
 class _Judge:
@@ -335,7 +267,8 @@ class _Judge:
             measure.milestones,
         )
         a = rules.assess(item, self.today, self.th)
-        found = _Verdict(len(self.by_index), str(a.level), a.reasons, reasons_json(a))
+        next_on = rules.next_change(item, self.today, self.th) or NEVER
+        found = _Verdict(len(self.by_index), str(a.level), a.reasons, reasons_json(a), next_on)
         self.verdicts[key] = found
         self.by_index.append(found)
         return found
@@ -373,7 +306,7 @@ def _measures(ids: list[int] | None, parsed: _Parsed) -> dict[int, _Measure]:
         qs = qs.filter(problem_id__in=sorted(problems))
     compound = dict(qs.filter(deadline_kind="compound").order_by().values_list("pk", "deadline_parts"))
     out: dict[int, _Measure] = {}
-    for pk, problem_id, plan_id, kind, recurrence, start, *stored in raw_rows(
+    for pk, problem_id, plan_id, kind, recurrence, start, next_on, *stored in raw_rows(
         qs.order_by("problem_id", "seq"), _MEASURE_READ, text=_MEASURE_TEXT
     ):
         start_on = parsed.date(start)
@@ -394,6 +327,7 @@ def _measures(ids: list[int] | None, parsed: _Parsed) -> dict[int, _Measure]:
             milestones.get(pk, []),
             recurs,
             stored,
+            parsed.date(next_on),
             reads_last=kind not in _LAST_UNREAD,
             reads_progress=kind not in _PROGRESS_UNREAD,
             reads_due=kind not in _DUE_UNREAD,
@@ -410,6 +344,8 @@ def shares_apply(*, today: dt.date, outcome: Outcome, measure_ids: Iterable[int]
     the warnings newly raised, in the order of the shares read. Runs inside the caller's
     transaction."""
     ids = sorted(set(measure_ids)) if measure_ids is not None else None
+    if ids == []:
+        return []
     qs = shares_of(Measure.objects.filter(pk__in=ids)) if ids is not None else shares_of()
     parsed = _Parsed()
     measures = _measures(ids, parsed)
@@ -424,11 +360,15 @@ def shares_apply(*, today: dt.date, outcome: Outcome, measure_ids: Iterable[int]
     reopen: list[int] = []
     new: list[tuple[int, int, int, rules.Reason]] = []  # share, measure, unit, reason
     deferred: list[tuple[Any, ...]] = []  # recurring shares: judged on the days they reported
+    next_on: dict[int, dt.date] = {}  # measure → the earliest next change of its shares
 
     def take(row: tuple[Any, ...], verdict: _Verdict) -> None:
         share_id, measure_id = row[_PK], row[_MEASURE]
+        if verdict.next_on < next_on.get(measure_id, NEVER):
+            next_on[measure_id] = verdict.next_on
         if not judge.unchanged(row, verdict):
             changed[verdict.index].append(share_id)
+            outcome.changed.add(measure_id)
         rollup_rows[measure_id].append(
             (row[_ROLE], row[_PROGRESS], verdict.level, row[_STATUS], parsed.date(row[_CLOSED]))
         )
@@ -457,7 +397,7 @@ def shares_apply(*, today: dt.date, outcome: Outcome, measure_ids: Iterable[int]
         for row in deferred:
             take(row, judge.verdict(row, measures[row[_MEASURE]], tuple(days.get(row[_PK], ()))))
 
-    prepared = {index: _prep(Assignment, "warning_reasons", judge.by_index[index].as_json) for index in changed}
+    prepared = {index: prep_value(Assignment, "warning_reasons", judge.by_index[index].as_json) for index in changed}
     update_rows(
         Assignment,
         ("warning_level", "warning_reasons"),
@@ -476,7 +416,8 @@ def shares_apply(*, today: dt.date, outcome: Outcome, measure_ids: Iterable[int]
     outcome.measures += len(rollup_rows)
     outcome.raised += len(new)
     outcome.resolved += len(to_resolve)
-    _roll_up(measures, rollup_rows, {m: parsed.time(at) for m, at in last.items()})
+    outcome.changed |= _roll_up(measures, rollup_rows, {m: parsed.time(at) for m, at in last.items()})
+    _next_assess_write(measures, ids, next_on)
     return [Raised(share_id, unit_id, reason) for share_id, _, unit_id, reason in new]
 
 
@@ -493,8 +434,8 @@ def _known_warnings(shares: QuerySet[Assignment] | None) -> dict[tuple[int, str]
 
 
 def _insert_warnings(new: list[tuple[int, int, int, rules.Reason]], today: dt.date) -> None:
-    raised_on = _prep(Warning, "raised_on", today)
-    created = _prep(Warning, "created_at", clock.now())
+    raised_on = prep_value(Warning, "raised_on", today)
+    created = prep_value(Warning, "created_at", clock.now())
     names = ("assignment", "measure", "unit", "level", "code", "key", "message", "raised_on", "created_at")
     insert_rows(
         Warning,
@@ -504,6 +445,19 @@ def _insert_warnings(new: list[tuple[int, int, int, rules.Reason]], today: dt.da
             for share_id, measure_id, unit_id, r in new
         ],
     )
+
+
+def _next_assess_write(measures: dict[int, _Measure], ids: list[int] | None, found: dict[int, dt.date]) -> None:
+    """Measure.next_assess_on of the measures assessed (NEVER for one without shares), written
+    where it changed, grouped by date."""
+    writes: dict[dt.date, list[int]] = defaultdict(list)
+    for pk in measures if ids is None else ids:
+        measure = measures.get(pk)
+        day = found.get(pk, NEVER)
+        if measure is not None and measure.next_on != day:
+            writes[day].append(pk)
+    for day, pks in writes.items():
+        update_where_ids(Measure, {"next_assess_on": day}, pks)
 
 
 # --- the roll-up -------------------------------------------------------------------------------
@@ -523,9 +477,10 @@ _PROBLEM_FIELDS = ("progress", "last_report_at", "warning_level", "status", "clo
 
 def _roll_up(
     measures: dict[int, _Measure], shares: dict[int, list[tuple[Any, ...]]], last: dict[int, dt.datetime | None]
-) -> None:
+) -> set[int]:
     """rollup.measures_rollup for the measures scanned and problems_rollup for their problems,
-    from the rows in hand: written only where a field changed, grouped by what changed."""
+    from the rows in hand: written only where a field changed, grouped by what changed; returns
+    the measures written."""
     writes: dict[tuple[tuple[str, Any], ...], list[int]] = defaultdict(list)
     problems: set[int] = set()
     # Every measure here has a share, so its figures but the last report come from its shares'
@@ -554,6 +509,7 @@ def _roll_up(
     for fields, ids in writes.items():
         update_where_ids(Measure, {"updated_at": now, **dict(fields)}, ids)
     _problems_roll_up(problems, measures)
+    return {measure_id for ids in writes.values() for measure_id in ids}
 
 
 def _problems_roll_up(problem_ids: set[int], measures: dict[int, _Measure]) -> None:

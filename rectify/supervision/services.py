@@ -32,7 +32,7 @@ from rectify.progress import compliance
 from rectify.progress import services as progress
 from rectify.progress.periods import SHANGHAI, Period, periods_due_between
 
-from . import digests, rules
+from . import digests, incremental, rules
 
 # Assessing lives in .assessing and the bulk writes in .scan; these names are read from here too.
 from .assessing import (  # noqa: F401
@@ -54,6 +54,9 @@ from .assessing import (  # noqa: F401
 from .models import ScanRun
 from .scan import Outcome, Raised, shares_apply
 
+# Who the audit trail says re-assessed the warnings (the scan, or a refresh after a change).
+REASSESSOR = "预警扫描"
+
 
 def warnings_refresh(*, measure_ids: Iterable[int], today: dt.date | None = None) -> Outcome:
     """Re-assess every share of a few measures now (after a report, a deadline change, an
@@ -63,6 +66,10 @@ def warnings_refresh(*, measure_ids: Iterable[int], today: dt.date | None = None
     with transaction.atomic():
         raised = shares_apply(today=today, outcome=outcome, measure_ids=measure_ids)
         outcome.reminders += _remind_warnings(raised)
+        # What changed is audited with it: the data's version moves (audit.kept, the documents kept).
+        for measure in Measure.objects.filter(pk__in=sorted(outcome.changed)).select_related("problem"):
+            after = {"today": today.isoformat(), "level": measure.warning_level, "status": measure.status}
+            record(actor=REASSESSOR, action="warnings.reassessed", obj=measure, parent=measure.problem, after=after)
     return outcome
 
 
@@ -243,8 +250,10 @@ def _reporting_start() -> dt.datetime | None:
     return dt.datetime.combine(start, dt.time(0, 0), tzinfo=SHANGHAI)
 
 
-def deadlines_scan(*, today: dt.date | None = None, send_mail: bool = True) -> ScanRun:
-    """Run the whole daily scan for `today` (default: the clock's today)."""
+def deadlines_scan(*, today: dt.date | None = None, send_mail: bool = True, full: bool = False) -> ScanRun:
+    """Run the whole daily scan for `today` (default: the clock's today). `full`: assess every
+    measure, not only those whose warnings can have changed since the last scan (after writes
+    that bypass the audit trail: a data repair, a generator)."""
     today = today or clock.today()
     end_of_day = dt.datetime.combine(today, dt.time(23, 59, 59), tzinfo=SHANGHAI)
     upto = min(clock.now(), end_of_day)
@@ -253,8 +262,14 @@ def deadlines_scan(*, today: dt.date | None = None, send_mail: bool = True) -> S
     with transaction.atomic():
         # A recurring measure's period may have ended since the last run: due at the new one's end.
         rollup.recurring_dues_advance(today=today)
-        raised = shares_apply(today=today, outcome=outcome)
+        # Only the measures whose warnings can have changed since the last scan (supervision.incremental).
+        scope = incremental.scan_scope(today=today, run=run, full=full)
+        raised = shares_apply(today=today, outcome=outcome, measure_ids=scope.measure_ids)
         outcome.reminders += _remind_warnings(raised)
+        if outcome.changed:  # audited in the same transaction (scan.completed comes after the mail)
+            said = {"today": today.isoformat(), "measures": len(outcome.changed)}
+            said |= {"raised": outcome.raised, "resolved": outcome.resolved}
+            record(actor=REASSESSOR, action="warnings.reassessed", obj=run, after=said)
     previous = ScanRun.objects.filter(checked_until__isnull=False).exclude(pk=run.pk).order_by("-checked_until").first()
     after = previous.checked_until if previous and previous.checked_until else None
     if after is None or after > upto:
@@ -281,6 +296,9 @@ def deadlines_scan(*, today: dt.date | None = None, send_mail: bool = True) -> S
         missed=outcome.missed,
         reminders=outcome.reminders,
         checked_until=checked,
+        audit_seq=scope.seq,
+        basis=scope.basis,
+        full=scope.measure_ids is None,
     )
     run.refresh_from_db()
     record(

@@ -67,7 +67,7 @@ def scan_now(request: HttpRequest) -> HttpResponse:
     run = services.deadlines_scan()
     messages.success(
         request,
-        f"预警扫描完成：措施 {run.measures} 项（按各责任单位逐一评估），新预警 {run.raised} 条，"
+        f"预警扫描完成：{run.assessed_words}，新预警 {run.raised} 条，"
         f"解除 {run.resolved} 条，提醒 {run.reminders} 条。",
     )
     return redirect("supervision:board")

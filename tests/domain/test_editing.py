@@ -10,6 +10,7 @@ leader's own list shows figures that plain queries written here agree with.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from pathlib import Path
 from typing import Any
@@ -104,7 +105,7 @@ def expected_measure(measure: Measure) -> tuple[Any, str, str]:
     )
     counted = [s for s in shares if s["role"] == "lead"] or shares
     values = [100 if s["status"] in ACCEPTED else s["progress"] for s in counted]
-    mean = None if all(v is None for v in values) else round(sum(v or 0 for v in values) / len(values), 1)
+    mean = None if all(v is None for v in values) else round(math.fsum(v or 0 for v in values) / len(values), 1)
     worst = max((s["warning_level"] for s in counted), key=lambda lv: RANK[lv], default="")
     statuses = {s["status"] for s in counted}
     if statuses <= {ShareStatus.CLOSED, ShareStatus.ONGOING}:
@@ -122,7 +123,7 @@ def assert_rollups_true(problem: Problem) -> None:
         assert (m.progress, m.warning_level, m.status) == expected_measure(m), m.label
     problem.refresh_from_db()
     parts = [m.progress for m in measures]
-    mean = None if all(v is None for v in parts) else round(sum(v or 0 for v in parts) / len(parts), 1)
+    mean = None if all(v is None for v in parts) else round(math.fsum(v or 0 for v in parts) / len(parts), 1)
     assert problem.progress == mean
     assert problem.warning_level == max((m.warning_level for m in measures), key=lambda lv: RANK[lv], default="")
 

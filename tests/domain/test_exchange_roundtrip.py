@@ -9,6 +9,7 @@ import copy
 import datetime as dt
 import io
 import json
+import math
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,7 +65,7 @@ def figures_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "green": levels["green"],
         "unassessed": n - levels["red"] - levels["yellow"] - levels["green"],
         "rate": round(100 * done / n, 1) if n else None,
-        "progress": round(sum(values) / n, 1) if n and reported else None,
+        "progress": round(math.fsum(values) / n, 1) if n and reported else None,
     }
 
 

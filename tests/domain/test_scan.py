@@ -164,7 +164,12 @@ def test_catching_up_after_missed_days_records_every_missed_deadline_once(users:
 
 def test_the_scan_command_accepts_a_date_and_refuses_a_bad_one(capsys: Any) -> None:
     call_command("scan_deadlines", "--today", "2022-10-08", "--no-mail")
-    assert "2022-10-08 扫描完成" in capsys.readouterr().out
+    # The first scan assesses every measure; the next day's only those whose warnings may change.
+    assert f"2022-10-08 扫描完成：评估全部措施 {Measure.objects.count()} 项" in capsys.readouterr().out
+    call_command("scan_deadlines", "--today", "2022-10-09", "--no-mail")
+    run = ScanRun.objects.order_by("-pk").first()
+    assert run is not None and not run.full and run.measures < Measure.objects.count()
+    assert f"2022-10-09 扫描完成：评估措施 {run.measures} 项（自上次扫描以来预警可能变化的" in capsys.readouterr().out
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError, match="YYYY-MM-DD"):

@@ -10,6 +10,7 @@ The number of statements does not grow with the number of shares."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from collections import defaultdict
 from typing import Any
@@ -121,13 +122,13 @@ def expected_recipients(unit: OrgUnit, red: bool) -> set[int]:
     return clerks
 
 
-def scan_and_check(day: dt.date, *, refresh: list[int] | None = None) -> None:
+def scan_and_check(day: dt.date, *, refresh: list[int] | None = None, full: bool = False) -> None:
     open_before = set(Warning.objects.filter(resolved_on__isnull=True).values_list("pk", flat=True))
     last_warning = Warning.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     last_note = Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     with at(day):
         if refresh is None:
-            run: Any = deadlines_scan(today=day, send_mail=False)
+            run: Any = deadlines_scan(today=day, send_mail=False, full=full)
         else:
             run = warnings_refresh(measure_ids=refresh, today=day)
     scanned = shares() if refresh is None else shares().filter(measure_id__in=refresh)
@@ -149,7 +150,11 @@ def scan_and_check(day: dt.date, *, refresh: list[int] | None = None) -> None:
     assert set(created.values_list("raised_on", flat=True)) <= {day}
     resolved = Warning.objects.filter(pk__in=open_before, resolved_on=day).count()
     assert run.resolved == resolved
-    assert run.measures == scanned.values("measure_id").distinct().count()
+    # Every measure, or (the daily scan's incremental path) those whose warnings could change.
+    if refresh is not None or run.full:
+        assert run.measures == scanned.values("measure_id").distinct().count()
+    else:
+        assert run.measures <= scanned.values("measure_id").distinct().count()
 
     # Measures and problems: the roll-up of their shares, by the written rule.
     by_measure: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -162,7 +167,7 @@ def scan_and_check(day: dt.date, *, refresh: list[int] | None = None) -> None:
         ms = list(Measure.objects.filter(problem=p).values_list("progress", "warning_level"))
         values = [x[0] for x in ms]
         parts = [*values, *([100 * p.cases_closed / p.cases_total] if p.cases_total else [])]
-        progress = None if all(v is None for v in parts) else round(sum(v or 0 for v in parts) / len(parts), 1)
+        progress = None if all(v is None for v in parts) else round(math.fsum(v or 0 for v in parts) / len(parts), 1)
         assert (p.progress, p.warning_level) == (progress, max((x[1] for x in ms), key=lambda lv: ORDER[lv]))
 
     # Reminders: each new warning to its unit's clerks (and the region's coordinators when red);
@@ -198,8 +203,8 @@ def test_the_bulk_scan_stores_what_the_per_share_rules_say_through_a_generated_h
     # measures at once (after a report) and in the nightly scan.
     touched = generate(rng, fraction=0.3)
     scan_and_check(first + dt.timedelta(days=10), refresh=touched[:40])
-    generate(rng, fraction=0.3)
-    scan_and_check(first + dt.timedelta(days=11))
+    generate(rng, fraction=0.3)  # written around the audit trail: the next scan must read everything
+    scan_and_check(first + dt.timedelta(days=11), full=True)
     assert Warning.objects.filter(resolved_on__isnull=False).exists()
     assert ScanRun.objects.filter(resolved__gt=0).exists()
 
@@ -234,7 +239,7 @@ def test_the_scans_statements_do_not_grow_with_the_shares(users: Any) -> None:
     Measure.objects.update(warning_level="")
     Problem.objects.update(warning_level="")
     with at(day), CaptureQueriesContext(connection) as first:
-        run = deadlines_scan(today=day, send_mail=False)
+        run = deadlines_scan(today=day, send_mail=False, full=True)  # the reset above is not audited
     assert run.raised > 200 and run.measures > 80 and shares().count() > 900 and run.missed == 0
     readers = Notification.objects.values("recipient_id").distinct().count()
     assert readers >= 3

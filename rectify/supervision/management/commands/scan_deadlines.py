@@ -1,4 +1,4 @@
-"""rectify scan_deadlines [--today YYYY-MM-DD]: the daily warning and reminder scan (idempotent)."""
+"""rectify scan_deadlines [--today YYYY-MM-DD] [--full]: the daily warning and reminder scan (idempotent)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         add_today_argument(parser, "按此日期扫描（YYYY-MM-DD），默认今天（北京时间）")
         parser.add_argument("--no-mail", action="store_true", help="只生成站内通知，不发送邮件")
+        parser.add_argument("--full", action="store_true", help="评估全部措施（默认只评估上次扫描以来可能变化的措施）")
 
     def handle(self, *args: Any, **options: Any) -> None:
         today = parse_today(options)
-        run = deadlines_scan(today=today, send_mail=not options["no_mail"])
+        run = deadlines_scan(today=today, send_mail=not options["no_mail"], full=options["full"])
         self.stdout.write(
-            f"{run.today:%Y-%m-%d} 扫描完成：措施 {run.measures} 项，新预警 {run.raised} 条，解除 {run.resolved} 条，"
+            f"{run.today:%Y-%m-%d} 扫描完成：{run.assessed_words}，新预警 {run.raised} 条，解除 {run.resolved} 条，"
             f"新增未报送 {run.missed} 个单位次，提醒 {run.reminders} 条。"
         )
