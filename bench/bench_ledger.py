@@ -160,6 +160,11 @@ def run(
     from rectify.orgs.models import OrgUnit
 
     build(size, reuse)
+    from django.conf import settings
+
+    # RECTIFY_KEEP_FIGURES=0: every request counts again (the counts are kept until the data
+    # changes otherwise, so the untimed first request of a case is the only one that counts).
+    print(f"  counts kept until the data changes: {settings.RECTIFY_KEEP_FIGURES}", flush=True)
     users = make_users()
     clerk_unit = users["clerk"].memberships.get().unit
     county = clerk_unit.parent

@@ -310,6 +310,9 @@ def cache_from_url(url: str) -> dict[str, Any]:
 # database; publishing, close-out and complaint publication invalidate them at once.
 CACHES = {"default": cache_from_url(os.environ.get("RECTIFY_CACHE_URL") or f"file://{VAR_DIR / 'cache'}")}
 RECTIFY_PUBLIC_CACHE_SECONDS = int(os.environ.get("RECTIFY_PUBLIC_CACHE_SECONDS", 60))
+# Exact counts of the ledger and the warning board kept in the cache until the data (the audit
+# trail's newest change) or the day changes (rectify.audit.kept); off: counted on every request.
+RECTIFY_KEEP_FIGURES = env_bool("RECTIFY_KEEP_FIGURES", True)
 # Evidence files (佐证材料): each one up to this size; stored content-addressed under MEDIA_ROOT.
 # Licensed 仿宋_GB2312 / 方正小标宋简体 files for the PDFs of official documents (docs/documents.md).
 RECTIFY_FONT_DIR = os.environ.get("RECTIFY_FONT_DIR", "")

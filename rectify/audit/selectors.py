@@ -46,6 +46,14 @@ def data_version(*, ignore: Collection[str] = READ_ACTIONS) -> int:
     return int(newest or 0)
 
 
+def data_mark(*, ignore: Collection[str] = READ_ACTIONS) -> str:
+    """`data_version` with the newest event's hash: the number alone may come again with other
+    data after a restore from a backup (the trail goes on from the backup's last event), the
+    hash (over the event and the chain before it) does not. "0" before the first event."""
+    newest = AuditEvent.objects.exclude(action__in=ignore).order_by("-seq").values_list("seq", "hash").first()
+    return f"{newest[0]}-{newest[1]}" if newest else "0"
+
+
 @dataclass(frozen=True)
 class LogFilters:
     """The audit log's filters, as chosen from the page's lists (codes travel in the URL only)."""

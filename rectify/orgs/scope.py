@@ -36,6 +36,18 @@ class Scope:
     def has_role(self, role: str) -> bool:
         return role in self.roles
 
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """What the scope sees as plain values, the same for two viewers who see the same (the key
+        of the figures kept until the data changes, audit.kept)."""
+        return (
+            self.everything,
+            tuple(sorted(self.unit_ids)),
+            tuple(sorted(self.roles)),
+            tuple(sorted(self.region_roles)),
+            tuple(sorted(self.city_roles)),
+        )
+
 
 def region_of(unit: OrgUnit) -> OrgUnit:
     """The nearest region (the unit itself when it is one) above `unit`."""

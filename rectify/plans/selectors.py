@@ -22,6 +22,7 @@ from django.db.models import (
     prefetch_related_objects,
 )
 
+from rectify.audit.kept import kept
 from rectify.audit.models import AuditEvent
 from rectify.core import clock
 from rectify.core.errors import Forbidden, NotFound
@@ -300,7 +301,7 @@ class MeasurePager:
         read: Callable[[QuerySet[Measure], int, int], list[Any]] | None = None,
         count_limit: int | None = None,
     ) -> None:
-        scope = _scope_or_forbid(viewer)
+        scope = self._scope = _scope_or_forbid(viewer)
         # The scope and the unit and county filters, whose ids are read once for count and page.
         self.visible_problems = _visible_problem_condition(scope, "problem_id")
         self._base = self.visible_problems & _unit_condition(filters or LedgerFilters())
@@ -318,13 +319,16 @@ class MeasurePager:
 
     def count(self) -> int:
         if self._count is None:
-            matches = _measure_list(self._base, self._filters, walk=self._listed).order_by()
-            if self._count_limit is None:
-                self._count = matches.count()
-            else:
-                self._count = matches.values("pk")[: self._count_limit + 1].count()
-                self.exact = self._count <= self._count_limit
+            parts = (self._scope.key, self._filters, self._count_limit)
+            self._count, self.exact = kept("ledger-count", parts, self._counted)
         return self._count
+
+    def _counted(self) -> tuple[int, bool]:
+        matches = _measure_list(self._base, self._filters, walk=self._listed).order_by()
+        if self._count_limit is None:
+            return matches.count(), True
+        count = matches.values("pk")[: self._count_limit + 1].count()
+        return count, count <= self._count_limit
 
     def __len__(self) -> int:
         return self.count()

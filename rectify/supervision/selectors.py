@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
+from rectify.audit.kept import kept
 from rectify.core import clock
 from rectify.core.errors import Forbidden, NotFound
 from rectify.orgs.models import OrgUnit, Role
@@ -127,8 +128,15 @@ def _measure_filters(filters: LedgerFilters) -> LedgerFilters | None:
 
 
 def _shares(
-    viewer: Any, filters: LedgerFilters, *, measures: str = "in", county_units: set[int] | None = None
+    viewer: Any,
+    filters: LedgerFilters,
+    *,
+    measures: str = "in",
+    county_units: set[int] | None = None,
+    counting: bool = True,
 ) -> QuerySet[Assignment]:
+    """The shares for the filters; `counting`: for a count over them (else for a page of rows,
+    whose measures are joined anyway)."""
     scope = viewer_scope(viewer)
     if not scope.is_business_user:
         raise Forbidden("您的账号没有业务数据的查看权限。")
@@ -160,8 +168,9 @@ def _shares(
     if filters.share_statuses:
         qs = qs.filter(status__in=filters.share_statuses)
     if filters.overdue or filters.share_overdue:
-        # A few units' shares: check each one's measure; everyone's: one list of undated measures.
-        wide = scope.everything and not filters.unit
+        # A few units' shares, or a page of rows: check each one's measure; a count over everyone's:
+        # one list of the undated measures (~20k at 100k: 17 ms to build, too dear for a page).
+        wide = counting and scope.everything and not filters.unit
         today = clock.today()
         qs = qs.filter(board_overdue_condition(today) if wide else share_overdue_condition(today))
     if filters.due_after:
@@ -192,12 +201,27 @@ def _level_counts(by_unit: dict[int, dict[str, int]], unit_ids: set[int] | None 
 
 
 def _by_unit(viewer: Any, filters: LedgerFilters) -> dict[int, dict[str, int]]:
-    """Shares per unit and level for the filters: one GROUP BY over the (unit, level) index."""
-    by_unit: dict[int, dict[str, int]] = defaultdict(dict)
-    rows = share_list(viewer=viewer, filters=filters).order_by().values_list("unit_id", "warning_level")
-    for unit_id, level, n in rows.annotate(n=Count("pk")).values_list("unit_id", "warning_level", "n"):
-        by_unit[unit_id][level] = n
-    return by_unit
+    """Shares per unit and level for the filters: one GROUP BY over the (unit, level) index, kept
+    until the data or the day changes (audit.kept)."""
+
+    def work_out() -> dict[int, dict[str, int]]:
+        by_unit: dict[int, dict[str, int]] = defaultdict(dict)
+        rows = share_list(viewer=viewer, filters=filters).order_by().values_list("unit_id", "warning_level")
+        for unit_id, level, n in rows.annotate(n=Count("pk")).values_list("unit_id", "warning_level", "n"):
+            by_unit[unit_id][level] = n
+        return dict(by_unit)
+
+    return kept("board-by-unit", (viewer_scope(viewer).key, filters), work_out)
+
+
+def _by_level(viewer: Any, filters: LedgerFilters) -> dict[str, int]:
+    """Shares per level for the filters: one GROUP BY, kept until the data or the day changes."""
+
+    def work_out() -> dict[str, int]:
+        rows = share_list(viewer=viewer, filters=filters).order_by().values_list("warning_level")
+        return dict(rows.annotate(n=Count("pk")).values_list("warning_level", "n"))
+
+    return kept("board-by-level", (viewer_scope(viewer).key, filters), work_out)
 
 
 def _as_counts(levels: dict[str, int]) -> dict[str, int]:
@@ -209,9 +233,7 @@ def _as_counts(levels: dict[str, int]) -> dict[str, int]:
 
 def warning_counts(*, viewer: Any, filters: LedgerFilters) -> dict[str, int]:
     """Shares per level for the board's filters, ignoring the level filter itself."""
-    base = replace(filters, warnings=[])
-    rows = share_list(viewer=viewer, filters=base).order_by().values_list("warning_level").annotate(n=Count("pk"))
-    return _as_counts(dict(rows.values_list("warning_level", "n")))
+    return _as_counts(_by_level(viewer, replace(filters, warnings=[])))
 
 
 @dataclass
@@ -299,7 +321,9 @@ class BoardShares:
 
     def level(self, level: str, *, dense: bool) -> QuerySet[Assignment]:
         filters = replace(self.filters, warnings=[level] if level else [])
-        qs = _shares(self.viewer, filters, measures="exists" if dense else "in", county_units=self.county_units)
+        qs = _shares(
+            self.viewer, filters, measures="exists" if dense else "in", county_units=self.county_units, counting=False
+        )
         if not level:
             qs = qs.filter(warning_level="")
         return qs.select_related("unit", "measure__problem").only(*BOARD_ROW_FIELDS).order_by(*_BOARD_ORDER)
@@ -330,8 +354,7 @@ BOARD_ROW_FIELDS = (
 def warning_board(*, viewer: Any, filters: LedgerFilters) -> BoardShares:
     """The API's board list: shares worst first, then by the share's due date and the ledger's and
     the directory's order; counted per level (the selected levels only) in one GROUP BY."""
-    rows = share_list(viewer=viewer, filters=filters).order_by().values_list("warning_level").annotate(n=Count("pk"))
-    return BoardShares(viewer, filters, dict(rows.values_list("warning_level", "n")))
+    return BoardShares(viewer, filters, _by_level(viewer, filters))
 
 
 @dataclass

@@ -9,12 +9,14 @@ The expected values are computed here from the rows, with the written rule of do
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from typing import Any
 
 import pytest
 import time_machine
 from django.conf import settings as django_settings
+from django.core.cache import cache
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -46,7 +48,8 @@ class Rollback(Exception):
 def expected_measure(shares: list[dict[str, Any]]) -> dict[str, Any]:
     lead = [s for s in shares if s["role"] == "lead"] or shares
     reported = [100 if s["status"] in {"completed", "closed", "ongoing"} else s["progress"] for s in lead]
-    progress = None if all(p is None for p in reported) else round(sum(p or 0 for p in reported) / len(reported), 1)
+    total = math.fsum(p or 0 for p in reported)
+    progress = None if all(p is None for p in reported) else round(total / len(reported), 1)
     level = max((s["warning_level"] for s in lead), key=lambda lv: ORDER[lv], default="")
     statuses = [s["status"] for s in lead]
     if all(x in {"closed", "ongoing"} for x in statuses):
@@ -81,6 +84,9 @@ def test_roll_ups_and_board_counts_equal_independent_queries(users: Any, history
 
 
 def run(users: Any, history: list[tuple[str, int, int]], today: dt.date) -> None:
+    # This history also writes shares by `.update()`, past the audit trail (no service does): the
+    # counts kept until the trail moves (audit.kept) must not carry over from an earlier example.
+    cache.clear()
     problems = list(Problem.objects.filter(number__in=["二", "三", "十二", "二十"]).values_list("pk", flat=True))
     shares = list(Assignment.objects.filter(measure__problem_id__in=problems, unit__isnull=False).order_by("pk"))
     clerk = users["county_clerk"]
@@ -150,7 +156,7 @@ def run(users: Any, history: list[tuple[str, int, int]], today: dt.date) -> None
     for p in Problem.objects.filter(pk__in=problems):
         ms = list(Measure.objects.filter(problem=p).values_list("progress", "warning_level"))
         values = [x[0] for x in ms]
-        progress = None if all(v is None for v in values) else round(sum(v or 0 for v in values) / len(values), 1)
+        progress = None if all(v is None for v in values) else round(math.fsum(v or 0 for v in values) / len(values), 1)
         assert p.progress == progress
         assert p.warning_level == max((x[1] for x in ms), key=lambda lv: ORDER[lv])
     # The board counts shares by level, for the city and per county, equal to independent counts.
