@@ -137,6 +137,7 @@ ACTION_LABELS = {
     "report.accepted": "采纳进展报告",
     "scan.completed": "预警扫描",
     "warnings.reassessed": "重新评估预警",
+    "scan.reassessed": "扫描重新评估预警",
     "token.issued": "签发 API 令牌",
     "token.revoked": "吊销 API 令牌",
     "notice.drafted": "起草督办文书",

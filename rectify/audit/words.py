@@ -76,6 +76,7 @@ SENTENCES: dict[str, str] = {
     # 督办
     "scan.completed": "完成了{item}",
     "warnings.reassessed": "重新评估了{item}的预警",
+    "scan.reassessed": "在{item}中重新评估了预警",
     "notice.drafted": "起草了{item}",
     "notice.updated": "修改了{item}",
     "notice.issued": "印发了{item}",

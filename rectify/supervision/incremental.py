@@ -83,6 +83,7 @@ IRRELEVANT = frozenset(
         # the scan itself and its re-assessments (outputs, not inputs: on a measure they are mapped
         # anyway); the reporting calendar (read by the missed-report walk, not the rules)
         "scan.completed",
+        "scan.reassessed",
         "warnings.reassessed",
         "calendar.changed",
         # rounds; plan import jobs before their commit (the commit is plan.imported / problem.imported)

@@ -269,7 +269,7 @@ def deadlines_scan(*, today: dt.date | None = None, send_mail: bool = True, full
         if outcome.changed:  # audited in the same transaction (scan.completed comes after the mail)
             said = {"today": today.isoformat(), "measures": len(outcome.changed)}
             said |= {"raised": outcome.raised, "resolved": outcome.resolved}
-            record(actor=REASSESSOR, action="warnings.reassessed", obj=run, after=said)
+            record(actor=REASSESSOR, action="scan.reassessed", obj=run, after=said)
     previous = ScanRun.objects.filter(checked_until__isnull=False).exclude(pk=run.pk).order_by("-checked_until").first()
     after = previous.checked_until if previous and previous.checked_until else None
     if after is None or after > upto:
