@@ -46,12 +46,18 @@ def data_version(*, ignore: Collection[str] = READ_ACTIONS) -> int:
     return int(newest or 0)
 
 
-def data_mark(*, ignore: Collection[str] = READ_ACTIONS) -> str:
-    """`data_version` with the newest event's hash: the number alone may come again with other
-    data after a restore from a backup (the trail goes on from the backup's last event), the
-    hash (over the event and the chain before it) does not. "0" before the first event."""
+def newest_event(*, ignore: Collection[str] = READ_ACTIONS) -> tuple[int, str]:
+    """(seq, hash) of the newest event that is not one of `ignore`; (0, "") when there is none.
+    The number alone may come again with other data after a restore from a backup (the trail goes
+    on from the backup's last event); the hash (over the event and the chain before it) does not."""
     newest = AuditEvent.objects.exclude(action__in=ignore).order_by("-seq").values_list("seq", "hash").first()
-    return f"{newest[0]}-{newest[1]}" if newest else "0"
+    return (int(newest[0]), str(newest[1])) if newest else (0, "")
+
+
+def data_mark(*, ignore: Collection[str] = READ_ACTIONS) -> str:
+    """`data_version` with the newest event's hash (newest_event): "0" before the first event."""
+    seq, digest = newest_event(ignore=ignore)
+    return f"{seq}-{digest}" if seq else "0"
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from typing import Any
 from django.db.models import Q
 
 from rectify.audit.models import AuditEvent
+from rectify.audit.selectors import newest_event
 from rectify.plans.models import Measure, Plan
 
 from .assessing import chunks, plan_horizons, thresholds
@@ -131,15 +132,10 @@ def _basis(today: dt.date) -> dict[str, Any]:
     }
 
 
-def _head() -> tuple[int, str]:
-    newest = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
-    return (int(newest[0]), newest[1]) if newest else (0, "")
-
-
 def scan_scope(*, today: dt.date, run: ScanRun, full: bool = False) -> Scope:
     """The measures the scan on `today` must assess (see the module docstring); every one when
     `full`. Call it inside the scan's transaction, before reading the shares."""
-    seq, head = _head()
+    seq, head = newest_event(ignore=())
     basis = {**_basis(today), "head": head}
     previous = (
         ScanRun.objects.filter(finished_at__isnull=False, audit_seq__isnull=False)
